@@ -1,0 +1,108 @@
+//! The library's error type. Every error about input bytes names the file, the record number
+//! (0-based), the byte offset of the record and of the failing byte, what was expected and what
+//! was found, and a short hex excerpt around the failing byte.
+
+use datafusion::arrow::error::ArrowError;
+use datafusion::error::DataFusionError;
+
+/// Errors from reading, inferring and decoding MessagePack.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The record boundary was lost: truncated value, length past the end, 0xc1, depth limit,
+    /// or a top-level value that does not fit the layout.
+    #[error("{path}: record {record} at byte {record_offset}: framing error at byte {offset}: {message} [{hex}]")]
+    Framing {
+        /// The file (or `<memory>`).
+        path: String,
+        /// Record number, from 0.
+        record: u64,
+        /// Byte offset where the record starts.
+        record_offset: u64,
+        /// Byte offset of the failing byte.
+        offset: u64,
+        /// What was expected and what was found.
+        message: String,
+        /// Hex bytes around the failing byte, the failing one in brackets.
+        hex: String,
+    },
+    /// The record is intact but its content is wrong (not a map, bad time, ...).
+    #[error("{path}: record {record} at byte {record_offset}: {message} [{hex}]")]
+    Record {
+        /// The file (or `<memory>`).
+        path: String,
+        /// Record number, from 0.
+        record: u64,
+        /// Byte offset where the record starts.
+        record_offset: u64,
+        /// What was expected and what was found.
+        message: String,
+        /// Hex bytes at the start of the record.
+        hex: String,
+    },
+    /// An I/O error on a file.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// An invalid option or argument.
+    #[error("invalid option: {0}")]
+    Options(String),
+    /// An Arrow error while building batches.
+    #[error(transparent)]
+    Arrow(#[from] ArrowError),
+}
+
+/// Result with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<Error> for DataFusionError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Arrow(a) => DataFusionError::ArrowError(Box::new(a), None),
+            other => DataFusionError::External(Box::new(other)),
+        }
+    }
+}
+
+impl From<Error> for ArrowError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Arrow(a) => a,
+            other => ArrowError::ExternalError(Box::new(other)),
+        }
+    }
+}
+
+/// Up to 8 bytes before and 8 from `offset`, in hex, the byte at `offset` in brackets:
+/// `82 a1 61 [c1] 00`. `<end of input>` stands for a missing byte at the end.
+pub fn hex_excerpt(buf: &[u8], offset: usize) -> String {
+    let from = offset.saturating_sub(8).min(buf.len());
+    let to = (offset + 8).min(buf.len());
+    let mut parts: Vec<String> = Vec::with_capacity(17);
+    for (i, b) in buf[from..to].iter().enumerate() {
+        if from + i == offset {
+            parts.push(format!("[{b:02x}]"));
+        } else {
+            parts.push(format!("{b:02x}"));
+        }
+    }
+    if offset >= buf.len() {
+        parts.push("<end of input>".to_string());
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_marks_failing_byte() {
+        let buf = [0x82u8, 0xa1, 0x61, 0xc1, 0x00];
+        assert_eq!(hex_excerpt(&buf, 3), "82 a1 61 [c1] 00");
+        assert_eq!(hex_excerpt(&buf, 5), "82 a1 61 c1 00 <end of input>");
+    }
+}

@@ -1,0 +1,413 @@
+//! The type lattice of DESIGN.md: a [`Node`] records what MessagePack values were seen at one
+//! place in the data (with counts), nodes merge across records and files, and
+//! [`Node::resolve`] turns a node into an Arrow type, with the reason whenever it falls back to
+//! the variant type.
+
+use crate::variant::variant_field;
+use datafusion::arrow::datatypes::{DataType, Field, Fields, TimeUnit};
+use mpq_wire::ext::is_time_ext;
+use mpq_wire::{Cursor, Head, WireResult};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// How many values of each MessagePack family were seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// nil values.
+    pub nil: u64,
+    /// bools.
+    pub bool: u64,
+    /// integers within `i64`.
+    pub int: u64,
+    /// integers above `i64::MAX`.
+    pub big_uint: u64,
+    /// floats (32 and 64-bit).
+    pub float: u64,
+    /// strings with valid UTF-8.
+    pub str: u64,
+    /// strings with invalid UTF-8.
+    pub str_invalid: u64,
+    /// bins.
+    pub bin: u64,
+    /// timestamp (-1) and EventTime (0) exts that decode to a nanosecond time.
+    pub timestamp: u64,
+    /// other exts, and time exts that do not decode (bad nanoseconds, out of range).
+    pub ext: u64,
+    /// arrays.
+    pub array: u64,
+    /// maps.
+    pub map: u64,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.nil += o.nil;
+        self.bool += o.bool;
+        self.int += o.int;
+        self.big_uint += o.big_uint;
+        self.float += o.float;
+        self.str += o.str;
+        self.str_invalid += o.str_invalid;
+        self.bin += o.bin;
+        self.timestamp += o.timestamp;
+        self.ext += o.ext;
+        self.array += o.array;
+        self.map += o.map;
+    }
+
+    /// The non-zero counts as (MessagePack type name, count), nil last.
+    pub fn seen(&self) -> Vec<(&'static str, u64)> {
+        [
+            ("bool", self.bool),
+            ("int", self.int),
+            ("uint64", self.big_uint),
+            ("float", self.float),
+            ("str", self.str),
+            ("str(invalid utf-8)", self.str_invalid),
+            ("bin", self.bin),
+            ("timestamp", self.timestamp),
+            ("ext", self.ext),
+            ("array", self.array),
+            ("map", self.map),
+            ("nil", self.nil),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect()
+    }
+
+    /// Values that are not nil.
+    pub fn non_nil(&self) -> u64 {
+        self.bool
+            + self.int
+            + self.big_uint
+            + self.float
+            + self.str
+            + self.str_invalid
+            + self.bin
+            + self.timestamp
+            + self.ext
+            + self.array
+            + self.map
+    }
+}
+
+/// Options that shape resolution.
+#[derive(Debug, Clone, Copy)]
+pub struct LatticeOptions {
+    /// A map with more distinct string keys than this (across the sample) is a dictionary and
+    /// becomes `Map<Utf8, _>` rather than a struct.
+    pub max_struct_fields: usize,
+}
+
+impl Default for LatticeOptions {
+    fn default() -> Self {
+        LatticeOptions { max_struct_fields: 256 }
+    }
+}
+
+/// What was seen at one place in the data.
+#[derive(Debug, Clone, Default)]
+pub struct Node {
+    /// Counts per family.
+    pub counts: Counts,
+    /// A negative integer was seen.
+    pub negative: bool,
+    /// An integer beyond ±2^53 (not exact as a double) was seen.
+    pub beyond_f64: bool,
+    /// Merged element node of arrays.
+    pub elem: Option<Box<Node>>,
+    /// Struct fields of maps with string keys, in first-seen order.
+    pub fields: Vec<(String, Node)>,
+    index: HashMap<String, usize>,
+    /// Merged value node once the map was judged a dictionary.
+    pub dict: Option<Box<Node>>,
+    /// Distinct keys when the map became a dictionary (a lower bound afterwards).
+    pub dict_keys: usize,
+    /// Keys that were not valid UTF-8 strings.
+    pub nonstr_keys: u64,
+    /// Times a key holding this node was present (for fields; nil included).
+    pub present: u64,
+}
+
+const F64_EXACT: i64 = 1 << 53;
+
+impl Node {
+    /// Observes the value at the cursor (consuming it), nesting at most `depth_left` levels.
+    pub fn observe(&mut self, cur: &mut Cursor<'_>, depth_left: usize, opts: &LatticeOptions) -> WireResult<()> {
+        let head = cur.read_head()?;
+        let c = &mut self.counts;
+        match head {
+            Head::Nil => c.nil += 1,
+            Head::Bool(_) => c.bool += 1,
+            Head::Int(v) => {
+                c.int += 1;
+                self.negative |= v < 0;
+                self.beyond_f64 |= !(-F64_EXACT..=F64_EXACT).contains(&v);
+            }
+            Head::UInt(_) => {
+                c.big_uint += 1;
+                self.beyond_f64 = true;
+            }
+            Head::F32(_) | Head::F64(_) => c.float += 1,
+            Head::Str(_) => {
+                if simdutf8::basic::from_utf8(cur.payload_of(head)?).is_ok() {
+                    c.str += 1;
+                } else {
+                    c.str_invalid += 1;
+                }
+            }
+            Head::Bin(_) => {
+                c.bin += 1;
+                cur.payload_of(head)?;
+            }
+            Head::Ext(t, _) => {
+                let data = cur.payload_of(head)?;
+                if is_time_ext(t, data.len()) && mpq_wire::ext::ext_to_nanos(t, data).is_ok() {
+                    c.timestamp += 1;
+                } else {
+                    c.ext += 1;
+                }
+            }
+            Head::Array(n) => {
+                c.array += 1;
+                let d = depth_left.saturating_sub(1);
+                let elem = self.elem.get_or_insert_with(Default::default);
+                for _ in 0..n {
+                    elem.observe(cur, d, opts)?;
+                }
+            }
+            Head::Map(n) => {
+                c.map += 1;
+                let d = depth_left.saturating_sub(1);
+                for _ in 0..n {
+                    self.observe_pair(cur, d, opts)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn observe_pair(&mut self, cur: &mut Cursor<'_>, d: usize, opts: &LatticeOptions) -> WireResult<()> {
+        let key = match cur.read_str_bytes()? {
+            Some(k) => simdutf8::basic::from_utf8(k).ok(),
+            None => None,
+        };
+        let Some(key) = key else {
+            self.nonstr_keys += 1;
+            cur.skip_value(d)?;
+            return cur.skip_value(d);
+        };
+        if let Some(dict) = self.dict.as_mut() {
+            return dict.observe(cur, d, opts);
+        }
+        let i = match self.index.get(key) {
+            Some(&i) => i,
+            None => {
+                if self.fields.len() >= opts.max_struct_fields {
+                    self.become_dict();
+                    let dict = self.dict.get_or_insert_with(Default::default);
+                    return dict.observe(cur, d, opts);
+                }
+                self.index.insert(key.to_string(), self.fields.len());
+                self.fields.push((key.to_string(), Node::default()));
+                self.fields.len() - 1
+            }
+        };
+        let node = &mut self.fields[i].1;
+        node.present += 1;
+        node.observe(cur, d, opts)
+    }
+
+    fn become_dict(&mut self) {
+        let mut dict = Node::default();
+        self.dict_keys = self.fields.len() + 1;
+        for (_, n) in self.fields.drain(..) {
+            dict.merge(&n);
+        }
+        self.index.clear();
+        self.dict = Some(Box::new(dict));
+    }
+
+    /// Merges what another node saw into this one.
+    pub fn merge(&mut self, o: &Node) {
+        self.counts.add(&o.counts);
+        self.negative |= o.negative;
+        self.beyond_f64 |= o.beyond_f64;
+        self.nonstr_keys += o.nonstr_keys;
+        self.present += o.present;
+        if let Some(e) = &o.elem {
+            self.elem.get_or_insert_with(Default::default).merge(e);
+        }
+        if o.dict.is_some() {
+            if self.dict.is_none() {
+                self.become_dict();
+            }
+            self.dict_keys = self.dict_keys.max(o.dict_keys);
+        }
+        if let Some(dict) = self.dict.as_mut() {
+            if let Some(od) = &o.dict {
+                dict.merge(od);
+            }
+            for (_, n) in &o.fields {
+                dict.merge(n);
+            }
+            return;
+        }
+        for (k, n) in &o.fields {
+            match self.index.get(k) {
+                Some(&i) => self.fields[i].1.merge(n),
+                None => {
+                    self.index.insert(k.clone(), self.fields.len());
+                    self.fields.push((k.clone(), n.clone()));
+                }
+            }
+        }
+    }
+
+    /// Rebuilds the key index after fields were removed (see [`Node::remove_field`]).
+    pub fn remove_field(&mut self, name: &str) -> Option<Node> {
+        let i = self.index.remove(name)?;
+        let (_, n) = self.fields.remove(i);
+        self.index = self.fields.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect();
+        Some(n)
+    }
+
+    /// The Arrow type this node resolves to, and why it is variant when it is.
+    pub fn resolve(&self) -> (DataType, Option<String>) {
+        let c = &self.counts;
+        let families: Vec<(&str, u64)> = c.seen().into_iter().filter(|(k, _)| *k != "nil").collect();
+        if families.is_empty() {
+            return (DataType::Null, None);
+        }
+        let only = |names: &[&str]| families.iter().all(|(k, _)| names.contains(k));
+        let variant = |why: String| (crate::variant::variant_type(), Some(why));
+        if c.ext > 0 {
+            return variant(format!("ext values that are not timestamps ({})", c.ext));
+        }
+        if only(&["bool"]) {
+            return (DataType::Boolean, None);
+        }
+        if only(&["int", "uint64"]) {
+            return match (c.big_uint > 0, self.negative) {
+                (true, true) => (DataType::Decimal128(20, 0), None),
+                (true, false) => (DataType::UInt64, None),
+                _ => (DataType::Int64, None),
+            };
+        }
+        if only(&["int", "uint64", "float"]) {
+            if self.beyond_f64 && c.int + c.big_uint > 0 {
+                return variant("integers beyond 2^53 mixed with floats would lose precision as Float64".into());
+            }
+            return (DataType::Float64, None);
+        }
+        if only(&["str"]) {
+            return (DataType::Utf8, None);
+        }
+        if only(&["str", "str(invalid utf-8)", "bin"]) {
+            return (DataType::Binary, None);
+        }
+        if only(&["timestamp"]) {
+            return (DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())), None);
+        }
+        if only(&["array"]) {
+            let elem = self.elem.as_deref().cloned().unwrap_or_default();
+            let f = elem.field("item");
+            return (DataType::List(Arc::new(f)), None);
+        }
+        if only(&["map"]) {
+            if self.nonstr_keys > 0 {
+                return variant(format!("maps with {} keys that are not UTF-8 strings", self.nonstr_keys));
+            }
+            if let Some(dict) = &self.dict {
+                let entries = Fields::from(vec![Field::new("key", DataType::Utf8, false), dict.field("value")]);
+                let f = Field::new("entries", DataType::Struct(entries), false);
+                return (DataType::Map(Arc::new(f), false), None);
+            }
+            if self.fields.is_empty() {
+                return variant("only empty maps seen".into());
+            }
+            let fields: Fields = self.fields.iter().map(|(k, n)| n.field(k)).collect();
+            return (DataType::Struct(fields), None);
+        }
+        let list: Vec<String> = families.iter().map(|(k, n)| format!("{k} ({n})")).collect();
+        variant(format!("conflicting types: {}", list.join(", ")))
+    }
+
+    /// The nullable Arrow field for this node under `name` (variant fields carry the
+    /// extension metadata).
+    pub fn field(&self, name: &str) -> Field {
+        match self.resolve() {
+            (_, Some(_)) => variant_field(name),
+            (dt, None) => Field::new(name, dt, true),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn infer(values: &[&[u8]]) -> (DataType, Option<String>) {
+        let mut n = Node::default();
+        for v in values {
+            n.observe(&mut Cursor::new(v), 16, &LatticeOptions::default()).expect("valid");
+        }
+        n.resolve()
+    }
+
+    #[test]
+    fn scalars() {
+        assert_eq!(infer(&[&[0xc0]]).0, DataType::Null);
+        assert_eq!(infer(&[&[0xc3], &[0xc0]]).0, DataType::Boolean);
+        assert_eq!(infer(&[&[0x01], &[0xd0, 0x80]]).0, DataType::Int64);
+        let big = [0xcf, 0xff, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(infer(&[&[0x01], &big]).0, DataType::UInt64);
+        assert_eq!(infer(&[&[0xff], &big]).0, DataType::Decimal128(20, 0));
+        assert_eq!(infer(&[&[0x01], &[0xca, 0, 0, 0, 0]]).0, DataType::Float64);
+        assert!(infer(&[&big, &[0xca, 0, 0, 0, 0]]).1.is_some());
+        assert_eq!(infer(&[&[0xa1, b'a']]).0, DataType::Utf8);
+        assert_eq!(infer(&[&[0xa1, b'a'], &[0xa1, 0xff]]).0, DataType::Binary);
+        assert_eq!(infer(&[&[0xc4, 0]]).0, DataType::Binary);
+        assert_eq!(infer(&[&[0xd6, 0xff, 0, 0, 0, 1]]).0, DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())));
+    }
+
+    #[test]
+    fn conflicts_are_variant_with_reason() {
+        let (dt, why) = infer(&[&[0x01], &[0xa1, b'a'], &[0x02]]);
+        assert_eq!(dt, DataType::Binary);
+        assert_eq!(why.as_deref(), Some("conflicting types: int (2), str (1)"));
+        assert_eq!(infer(&[&[0xd4, 5, 0]]).1.as_deref(), Some("ext values that are not timestamps (1)"));
+    }
+
+    #[test]
+    fn structs_lists_and_dicts() {
+        // {"a": 1, "b": [1.5]} then {"b": [], "c": "x"}
+        let r1 = [0x82, 0xa1, b'a', 0x01, 0xa1, b'b', 0x91, 0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0];
+        let r2 = [0x82, 0xa1, b'b', 0x90, 0xa1, b'c', 0xa1, b'x'];
+        let (dt, _) = infer(&[&r1, &r2]);
+        let DataType::Struct(fields) = dt else { panic!("struct expected") };
+        let names: Vec<_> = fields.iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(fields[1].data_type(), &DataType::List(Arc::new(Field::new("item", DataType::Float64, true))));
+        let mut n = Node::default();
+        let opts = LatticeOptions { max_struct_fields: 2 };
+        let r3 = [0x83, 0xa1, b'x', 0x01, 0xa1, b'y', 0x02, 0xa1, b'z', 0x03];
+        n.observe(&mut Cursor::new(&r3), 16, &opts).expect("valid");
+        assert!(matches!(n.resolve().0, DataType::Map(_, false)));
+        assert_eq!(n.dict_keys, 3);
+    }
+
+    #[test]
+    fn merge_keeps_first_seen_order() {
+        let mut a = Node::default();
+        let mut b = Node::default();
+        let opts = LatticeOptions::default();
+        a.observe(&mut Cursor::new(&[0x81, 0xa1, b'z', 0x01]), 8, &opts).expect("ok");
+        b.observe(&mut Cursor::new(&[0x82, 0xa1, b'a', 0x01, 0xa1, b'z', 0xa1, b'q']), 8, &opts).expect("ok");
+        a.merge(&b);
+        let names: Vec<_> = a.fields.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["z", "a"]);
+        assert!(a.fields[0].1.resolve().1.is_some());
+    }
+}

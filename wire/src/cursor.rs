@@ -1,0 +1,397 @@
+//! The zero-copy cursor: reads one MessagePack header at a time from a byte slice, checks
+//! every length and count header against the bytes that remain, and skips whole values with a
+//! bounded nesting depth.
+
+use std::fmt;
+
+/// The header of one MessagePack value: its family and, for containers and byte strings, its
+/// length. Reading a header leaves the cursor at the first byte of the payload (the string
+/// bytes, the first element, the ext data).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Head {
+    /// `nil` (0xc0).
+    Nil,
+    /// `false` / `true`.
+    Bool(bool),
+    /// Any integer that fits in `i64` (fixints, uint8..64 up to `i64::MAX`, int8..64).
+    Int(i64),
+    /// An unsigned integer above `i64::MAX` (uint64 only).
+    UInt(u64),
+    /// float32.
+    F32(f32),
+    /// float64.
+    F64(f64),
+    /// A string of this many bytes (fixstr, str8/16/32); the bytes are not yet validated.
+    Str(u32),
+    /// A byte string of this many bytes (bin8/16/32).
+    Bin(u32),
+    /// An array of this many elements (fixarray, array16/32).
+    Array(u32),
+    /// A map of this many key/value pairs (fixmap, map16/32).
+    Map(u32),
+    /// An extension value: type and data length (fixext1..16, ext8/16/32).
+    Ext(i8, u32),
+}
+
+impl Head {
+    /// A short name of the value's family, as used in messages and `mp_typeof`.
+    pub fn family(&self) -> &'static str {
+        match self {
+            Head::Nil => "nil",
+            Head::Bool(_) => "bool",
+            Head::Int(_) | Head::UInt(_) => "int",
+            Head::F32(_) | Head::F64(_) => "float",
+            Head::Str(_) => "str",
+            Head::Bin(_) => "bin",
+            Head::Array(_) => "array",
+            Head::Map(_) => "map",
+            Head::Ext(-1, _) => "timestamp",
+            Head::Ext(..) => "ext",
+        }
+    }
+}
+
+/// What went wrong while walking MessagePack bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WireErrorKind {
+    /// The input ended inside a header or payload.
+    Truncated {
+        /// Bytes the header or payload needs.
+        needed: u64,
+        /// Bytes that remain in the input.
+        available: u64,
+    },
+    /// An array or map header claims more elements than the remaining bytes could hold.
+    CountTooLarge {
+        /// Elements (or pairs) claimed by the header.
+        count: u64,
+        /// Bytes that remain in the input.
+        available: u64,
+    },
+    /// The byte 0xc1, which MessagePack reserves and never uses.
+    Reserved,
+    /// Containers nested deeper than the limit.
+    TooDeep {
+        /// The nesting limit in force.
+        limit: usize,
+    },
+}
+
+/// An error at a byte offset relative to the start of the slice the cursor reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireError {
+    /// Offset of the failing byte.
+    pub offset: usize,
+    /// What was wrong there.
+    pub kind: WireErrorKind,
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            WireErrorKind::Truncated { needed, available } => write!(
+                f,
+                "expected {needed} more bytes, found only {available} before the end of input"
+            ),
+            WireErrorKind::CountTooLarge { count, available } => write!(
+                f,
+                "expected a container that fits in the {available} remaining bytes, found a header claiming {count} elements"
+            ),
+            WireErrorKind::Reserved => write!(f, "expected a MessagePack value, found reserved byte 0xc1"),
+            WireErrorKind::TooDeep { limit } => {
+                write!(f, "expected nesting of at most {limit} levels, found deeper nesting")
+            }
+        }
+    }
+}
+
+impl std::error::Error for WireError {}
+
+/// Result of cursor operations.
+pub type WireResult<T> = Result<T, WireError>;
+
+/// A position in a byte slice. Every read is bounds-checked; nothing is copied.
+#[derive(Debug, Clone, Copy)]
+pub struct Cursor<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// A cursor at the start of `buf`.
+    pub fn new(buf: &'a [u8]) -> Self {
+        Cursor { buf, pos: 0 }
+    }
+
+    /// A cursor at `pos` in `buf` (clamped to the end).
+    pub fn at(buf: &'a [u8], pos: usize) -> Self {
+        Cursor { buf, pos: pos.min(buf.len()) }
+    }
+
+    /// The current offset.
+    #[inline]
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// The whole underlying slice.
+    #[inline]
+    pub fn buf(&self) -> &'a [u8] {
+        self.buf
+    }
+
+    /// Bytes that remain after the current offset.
+    #[inline]
+    pub fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    /// True when no bytes remain.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.pos >= self.buf.len()
+    }
+
+    /// The next byte, without consuming it.
+    #[inline]
+    pub fn peek(&self) -> Option<u8> {
+        self.buf.get(self.pos).copied()
+    }
+
+    fn truncated(&self, needed: usize) -> WireError {
+        WireError {
+            offset: self.pos,
+            kind: WireErrorKind::Truncated { needed: needed as u64, available: self.remaining() as u64 },
+        }
+    }
+
+    /// Consumes `n` bytes and returns them.
+    #[inline]
+    pub fn take(&mut self, n: usize) -> WireResult<&'a [u8]> {
+        if n > self.remaining() {
+            return Err(self.truncated(n));
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    #[inline]
+    fn array<const N: usize>(&mut self) -> WireResult<[u8; N]> {
+        let s = self.take(N)?;
+        let mut a = [0u8; N];
+        a.copy_from_slice(s);
+        Ok(a)
+    }
+
+    #[inline]
+    fn u8(&mut self) -> WireResult<u8> {
+        Ok(self.array::<1>()?[0])
+    }
+    #[inline]
+    fn u16(&mut self) -> WireResult<u16> {
+        Ok(u16::from_be_bytes(self.array()?))
+    }
+    #[inline]
+    fn u32(&mut self) -> WireResult<u32> {
+        Ok(u32::from_be_bytes(self.array()?))
+    }
+    #[inline]
+    fn u64(&mut self) -> WireResult<u64> {
+        Ok(u64::from_be_bytes(self.array()?))
+    }
+
+    /// Checks that a payload of `len` bytes follows, so a length header can never make a
+    /// caller allocate or read past the input.
+    #[inline]
+    fn payload(&self, len: u32, head_start: usize) -> WireResult<u32> {
+        if len as usize > self.remaining() {
+            return Err(WireError {
+                offset: head_start,
+                kind: WireErrorKind::Truncated { needed: len as u64, available: self.remaining() as u64 },
+            });
+        }
+        Ok(len)
+    }
+
+    /// Checks that `count` elements of at least `min_bytes` bytes each can fit.
+    #[inline]
+    fn count(&self, count: u32, min_bytes: u64, head_start: usize) -> WireResult<u32> {
+        if count as u64 * min_bytes > self.remaining() as u64 {
+            return Err(WireError {
+                offset: head_start,
+                kind: WireErrorKind::CountTooLarge { count: count as u64, available: self.remaining() as u64 },
+            });
+        }
+        Ok(count)
+    }
+
+    /// Reads the next header. For strings, bins and exts the payload is checked to be present
+    /// but not consumed; for arrays and maps the count is checked against the remaining bytes.
+    #[inline]
+    pub fn read_head(&mut self) -> WireResult<Head> {
+        let start = self.pos;
+        let b = self.u8()?;
+        let head = match b {
+            0x00..=0x7f => Head::Int(b as i64),
+            0x80..=0x8f => Head::Map(self.count((b & 0x0f) as u32, 2, start)?),
+            0x90..=0x9f => Head::Array(self.count((b & 0x0f) as u32, 1, start)?),
+            0xa0..=0xbf => Head::Str(self.payload((b & 0x1f) as u32, start)?),
+            0xc0 => Head::Nil,
+            0xc1 => {
+                self.pos = start;
+                return Err(WireError { offset: start, kind: WireErrorKind::Reserved });
+            }
+            0xc2 => Head::Bool(false),
+            0xc3 => Head::Bool(true),
+            0xc4 => Head::Bin(self.len8(start)?),
+            0xc5 => Head::Bin(self.len16(start)?),
+            0xc6 => Head::Bin(self.len32(start)?),
+            0xc7 => {
+                let n = self.u8()? as u32;
+                let t = self.u8()? as i8;
+                Head::Ext(t, self.payload(n, start)?)
+            }
+            0xc8 => {
+                let n = self.u16()? as u32;
+                let t = self.u8()? as i8;
+                Head::Ext(t, self.payload(n, start)?)
+            }
+            0xc9 => {
+                let n = self.u32()?;
+                let t = self.u8()? as i8;
+                Head::Ext(t, self.payload(n, start)?)
+            }
+            0xca => Head::F32(f32::from_bits(self.u32()?)),
+            0xcb => Head::F64(f64::from_bits(self.u64()?)),
+            0xcc => Head::Int(self.u8()? as i64),
+            0xcd => Head::Int(self.u16()? as i64),
+            0xce => Head::Int(self.u32()? as i64),
+            0xcf => {
+                let v = self.u64()?;
+                if v > i64::MAX as u64 { Head::UInt(v) } else { Head::Int(v as i64) }
+            }
+            0xd0 => Head::Int(self.u8()? as i8 as i64),
+            0xd1 => Head::Int(self.u16()? as i16 as i64),
+            0xd2 => Head::Int(self.u32()? as i32 as i64),
+            0xd3 => Head::Int(self.u64()? as i64),
+            0xd4..=0xd8 => {
+                let n = 1u32 << (b - 0xd4);
+                let t = self.u8()? as i8;
+                Head::Ext(t, self.payload(n, start)?)
+            }
+            0xd9 => Head::Str(self.len8(start)?),
+            0xda => Head::Str(self.len16(start)?),
+            0xdb => Head::Str(self.len32(start)?),
+            0xdc => {
+                let n = self.u16()? as u32;
+                Head::Array(self.count(n, 1, start)?)
+            }
+            0xdd => {
+                let n = self.u32()?;
+                Head::Array(self.count(n, 1, start)?)
+            }
+            0xde => {
+                let n = self.u16()? as u32;
+                Head::Map(self.count(n, 2, start)?)
+            }
+            0xdf => {
+                let n = self.u32()?;
+                Head::Map(self.count(n, 2, start)?)
+            }
+            0xe0..=0xff => Head::Int(b as i8 as i64),
+        };
+        Ok(head)
+    }
+
+    fn len8(&mut self, start: usize) -> WireResult<u32> {
+        let n = self.u8()? as u32;
+        self.payload(n, start)
+    }
+    fn len16(&mut self, start: usize) -> WireResult<u32> {
+        let n = self.u16()? as u32;
+        self.payload(n, start)
+    }
+    fn len32(&mut self, start: usize) -> WireResult<u32> {
+        let n = self.u32()?;
+        self.payload(n, start)
+    }
+
+    /// Reads a string header and returns its bytes, or `None` (cursor unchanged) if the next
+    /// value is not a string.
+    #[inline]
+    pub fn read_str_bytes(&mut self) -> WireResult<Option<&'a [u8]>> {
+        let save = self.pos;
+        match self.read_head()? {
+            Head::Str(n) => Ok(Some(self.take(n as usize)?)),
+            _ => {
+                self.pos = save;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Consumes the payload that follows a header just read (string, bin or ext data; no-op
+    /// for other heads, whose payload is their elements).
+    #[inline]
+    pub fn payload_of(&mut self, head: Head) -> WireResult<&'a [u8]> {
+        match head {
+            Head::Str(n) | Head::Bin(n) | Head::Ext(_, n) => self.take(n as usize),
+            _ => Ok(&self.buf[self.pos..self.pos]),
+        }
+    }
+
+    /// Skips one whole value, nesting at most `depth_left` containers deep. Recursion is
+    /// bounded by `depth_left`, which callers keep at or below [`MAX_DEPTH_LIMIT`].
+    pub fn skip_value(&mut self, depth_left: usize) -> WireResult<()> {
+        let head = self.read_head()?;
+        self.skip_rest(head, depth_left)
+    }
+
+    /// Skips the rest of a value whose header was just read.
+    pub fn skip_rest(&mut self, head: Head, depth_left: usize) -> WireResult<()> {
+        match head {
+            Head::Str(n) | Head::Bin(n) | Head::Ext(_, n) => {
+                // `read_head` checked the payload is present.
+                self.pos += n as usize;
+            }
+            Head::Array(n) => {
+                let d = self.descend(depth_left)?;
+                for _ in 0..n {
+                    self.skip_value(d)?;
+                }
+            }
+            Head::Map(n) => {
+                let d = self.descend(depth_left)?;
+                for _ in 0..n {
+                    self.skip_value(d)?;
+                    self.skip_value(d)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn descend(&self, depth_left: usize) -> WireResult<usize> {
+        if depth_left == 0 {
+            return Err(WireError { offset: self.pos, kind: WireErrorKind::TooDeep { limit: 0 } });
+        }
+        Ok(depth_left - 1)
+    }
+
+    /// Skips one value and returns the bytes it spans.
+    pub fn value_bytes(&mut self, depth_left: usize) -> WireResult<&'a [u8]> {
+        let start = self.pos;
+        self.skip_value(depth_left)?;
+        Ok(&self.buf[start..self.pos])
+    }
+}
+
+/// The largest nesting limit a caller may configure: walks recurse once per level, so this
+/// bounds native stack use (a few hundred bytes per level).
+pub const MAX_DEPTH_LIMIT: usize = 1024;
+
+/// The default nesting limit (DESIGN.md).
+pub const DEFAULT_MAX_DEPTH: usize = 128;

@@ -121,6 +121,8 @@ pub struct FrameError {
     pub offset: usize,
     /// What was expected and what was found.
     pub message: String,
+    /// The input ended inside the record (more bytes of a stream could complete it).
+    pub truncated: bool,
 }
 
 impl FrameError {
@@ -170,13 +172,14 @@ impl<'a> Framer<'a> {
     }
 
     fn wire_error(&self, start: usize, e: WireError) -> FrameError {
+        let truncated = matches!(e.kind, WireErrorKind::Truncated { .. } | WireErrorKind::CountTooLarge { .. });
         let message = match e.kind {
             WireErrorKind::TooDeep { .. } => {
                 format!("expected nesting of at most {} levels, found deeper nesting", self.limits.max_depth)
             }
             _ => e.to_string(),
         };
-        FrameError { record: self.records, record_offset: start, offset: e.offset, message }
+        FrameError { record: self.records, record_offset: start, offset: e.offset, message, truncated }
     }
 
     fn frame_one(&self, start: usize) -> Result<Record, FrameError> {
@@ -195,6 +198,7 @@ impl<'a> Framer<'a> {
                         record_offset: start,
                         offset: start,
                         message: format!("expected a [time, record] array (events layout), found {}", describe(head)),
+                        truncated: false,
                     });
                 }
                 let time = cur.pos();
@@ -214,6 +218,7 @@ impl<'a> Framer<'a> {
                     self.limits.max_record_bytes,
                     rec.end - rec.start
                 ),
+                truncated: false,
             });
         }
         Ok(rec)

@@ -1,1 +1,41 @@
+//! # mpq: SQL over MessagePack record files, as they are
+//!
+//! mpq reads MessagePack record streams (plain streams of maps, Fluentd event streams of
+//! `[time, record]`, streams of other values) through a memory map, infers a schema from the
+//! data, decodes straight into Arrow record batches and hands them to DataFusion.
+//!
+//! Layers, one module each: [`source`] (bytes), [`layout`] (framing), [`infer`] (schema
+//! inference), [`decode`] (the decode plan and column decoders), [`reader`] (the plain Rust
+//! API), [`datasource`] (the DataFusion format, source and opener, and
+//! [`SessionContextExt`]), and `cli` (the only place that prints).
+//!
+//! ```
+//! use mpq::{MsgpackReadOptions, SessionContextExt};
+//! use datafusion::prelude::SessionContext;
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let ctx = SessionContext::new();
+//! ctx.register_msgpack("logs", "testdata/logs.msgpack", MsgpackReadOptions::default()).await.unwrap();
+//! let df = ctx.sql("SELECT count(*) AS n FROM logs").await.unwrap();
+//! let batches = df.collect().await.unwrap();
+//! assert_eq!(batches[0].num_rows(), 1);
+//! # });
+//! ```
 
+pub mod cli;
+pub mod datasource;
+pub mod decode;
+pub mod error;
+pub mod generate;
+pub mod infer;
+pub mod layout;
+pub mod options;
+pub mod reader;
+pub mod source;
+mod sys;
+pub mod variant;
+
+pub use datasource::{MsgpackFormat, MsgpackFormatFactory, MsgpackSource, SessionContextExt};
+pub use decode::ScanReport;
+pub use error::{Error, Result};
+pub use options::{FramingPolicy, MsgpackReadOptions};

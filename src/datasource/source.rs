@@ -1,0 +1,123 @@
+//! [`MsgpackSource`] (the immutable per-scan configuration, with projection pushdown) and
+//! [`MsgpackOpener`] (per-file I/O: maps the file and returns a lazy stream of batches).
+
+use super::format::{display_path, read_object};
+use crate::options::MsgpackReadOptions;
+use crate::reader::SliceBatches;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::Result;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::datasource::physical_plan::{FileOpenFuture, FileOpener, FileScanConfig, FileSource};
+use datafusion::datasource::projection::{ProjectionOpener, SplitProjection};
+use datafusion::datasource::table_schema::TableSchema;
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::physical_plan::projection::ProjectionExprs;
+use datafusion::physical_plan::PhysicalExpr;
+use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
+use futures::StreamExt;
+use object_store::ObjectStore;
+use std::sync::Arc;
+
+/// The per-scan configuration of a MessagePack scan.
+#[derive(Clone)]
+pub struct MsgpackSource {
+    table_schema: TableSchema,
+    options: Arc<MsgpackReadOptions>,
+    batch_size: Option<usize>,
+    metrics: ExecutionPlanMetricsSet,
+    projection: SplitProjection,
+}
+
+impl MsgpackSource {
+    /// A source over `table_schema` with these options.
+    pub fn new(table_schema: TableSchema, options: Arc<MsgpackReadOptions>) -> Self {
+        MsgpackSource {
+            projection: SplitProjection::unprojected(&table_schema),
+            table_schema,
+            options,
+            batch_size: None,
+            metrics: ExecutionPlanMetricsSet::new(),
+        }
+    }
+}
+
+impl FileSource for MsgpackSource {
+    fn create_file_opener(&self, object_store: Arc<dyn ObjectStore>, base_config: &FileScanConfig, _partition: usize) -> Result<Arc<dyn FileOpener>> {
+        let file_schema = Arc::clone(self.table_schema.file_schema());
+        let opener = Arc::new(MsgpackOpener {
+            store: object_store,
+            file_schema: Arc::clone(&file_schema),
+            projection: self.projection.file_indices.clone(),
+            options: Arc::new(
+                (*self.options).clone().batch_size(self.batch_size.unwrap_or(self.options.batch_size)),
+            ),
+            limit: base_config.limit,
+        }) as Arc<dyn FileOpener>;
+        Ok(ProjectionOpener::try_new(self.projection.clone(), opener, &file_schema)?)
+    }
+
+    fn table_schema(&self) -> &TableSchema {
+        &self.table_schema
+    }
+
+    fn with_batch_size(&self, batch_size: usize) -> Arc<dyn FileSource> {
+        let mut s = self.clone();
+        s.batch_size = Some(batch_size);
+        Arc::new(s)
+    }
+
+    fn try_pushdown_projection(&self, projection: &ProjectionExprs) -> Result<Option<Arc<dyn FileSource>>> {
+        let mut s = self.clone();
+        let merged = self.projection.source.try_merge(projection)?;
+        s.projection = SplitProjection::new(self.table_schema.file_schema(), &merged);
+        Ok(Some(Arc::new(s)))
+    }
+
+    fn projection(&self) -> Option<&ProjectionExprs> {
+        Some(&self.projection.source)
+    }
+
+    fn metrics(&self) -> &ExecutionPlanMetricsSet {
+        &self.metrics
+    }
+
+    fn file_type(&self) -> &str {
+        "msgpack"
+    }
+
+    /// MessagePack has no sync markers: byte ranges cannot be aligned to records yet, so
+    /// files are never split.
+    fn supports_repartitioning(&self) -> bool {
+        false
+    }
+
+    fn apply_expressions(&self, f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>) -> Result<TreeNodeRecursion> {
+        datafusion::physical_plan::apply_expression_roots(self.projection.source.iter(), f)
+    }
+}
+
+/// Opens one file: reads its bytes (a memory map for local files) and decodes it lazily.
+pub struct MsgpackOpener {
+    store: Arc<dyn ObjectStore>,
+    file_schema: SchemaRef,
+    projection: Vec<usize>,
+    options: Arc<MsgpackReadOptions>,
+    limit: Option<usize>,
+}
+
+impl FileOpener for MsgpackOpener {
+    fn open(&self, file: PartitionedFile) -> Result<FileOpenFuture> {
+        let store = Arc::clone(&self.store);
+        let schema = Arc::clone(&self.file_schema);
+        let projection = self.projection.clone();
+        let options = Arc::clone(&self.options);
+        let limit = self.limit;
+        Ok(Box::pin(async move {
+            let meta = file.object_meta;
+            let bytes = read_object(&store, &meta, &options).await?;
+            let path = display_path(meta.location.as_ref());
+            let batches = SliceBatches::new(bytes, &path, &schema, Some(&projection), &options, limit)?;
+            Ok(futures::stream::iter(batches.map(|b| b.map_err(Into::into))).boxed())
+        }))
+    }
+}

@@ -1,0 +1,316 @@
+//! Decoding framed records into Arrow record batches. [`RecordDecoder`] is the decode plan: it
+//! is built once per scan from the table schema and the projection, and then only follows it.
+//! Each batch is decoded in one fast pass; if that pass meets a duplicate key or its bulk UTF-8
+//! check fails, the same records are decoded again carefully (per-value UTF-8 checks, last
+//! duplicate key wins), so the rare case costs time but never correctness.
+
+pub mod column;
+pub mod nested;
+pub mod report;
+
+use crate::error::{Error, Result, hex_excerpt};
+use crate::infer::ROLE_KEY;
+use crate::layout::{FrameError, Layout, Record, describe};
+use column::{BytesCol, BytesKind, Column, Prim, RowCtx};
+use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, TimestampNanosecondArray};
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use mpq_wire::ext::{ext_to_nanos, float_seconds_to_nanos, seconds_nanos_to_nanos};
+use mpq_wire::{Cursor, Head, WireResult};
+use nested::{ExtraPairs, StructCol};
+use report::BatchStats;
+pub use report::{ReportData, ScanReport};
+use std::sync::Arc;
+
+/// The role of an output column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// A record key.
+    Field,
+    /// The event time of event layouts.
+    Time,
+    /// The whole top-level value of the values layout.
+    Value,
+    /// Pairs that did not fit.
+    Extra,
+    /// The whole record.
+    Record,
+}
+
+fn role(f: &Field) -> Role {
+    match f.metadata().get(ROLE_KEY).map(String::as_str) {
+        Some("event_time") => Role::Time,
+        Some("value") => Role::Value,
+        Some("extra") => Role::Extra,
+        Some("record") => Role::Record,
+        _ => Role::Field,
+    }
+}
+
+/// Decodes framed records of one table into batches of a projected schema.
+#[derive(Debug)]
+pub struct RecordDecoder {
+    schema: SchemaRef,
+    roles: Vec<Role>,
+    record: StructCol,
+    time: Prim<i64>,
+    value: Column,
+    extra: BytesCol,
+    whole: BytesCol,
+    has: [bool; 5],
+    wants_pairs: bool,
+    max_depth: usize,
+    report: ScanReport,
+    path: String,
+}
+
+impl RecordDecoder {
+    /// A decoder for `file_schema` (as inference produced it) projected to `projection`
+    /// (indices into it; `None` for all columns).
+    pub fn new(file_schema: &Schema, projection: Option<&[usize]>, max_depth: usize, report: ScanReport) -> Result<Self> {
+        let all: Vec<usize> = (0..file_schema.fields().len()).collect();
+        let schema = Arc::new(file_schema.project(projection.unwrap_or(&all))?);
+        // Every record key of the table is known, projected or not.
+        let names: Vec<&str> =
+            file_schema.fields().iter().filter(|f| role(f) == Role::Field).map(|f| f.name().as_str()).collect();
+        let mut slots = vec![None; names.len()];
+        let mut children = Vec::new();
+        let mut roles = Vec::new();
+        let mut value = Column::Null(0);
+        for f in schema.fields() {
+            let r = role(f);
+            match r {
+                Role::Field => {
+                    let k = names.iter().position(|n| n == f.name()).unwrap_or(usize::MAX);
+                    if let Some(s) = slots.get_mut(k) {
+                        *s = Some(children.len());
+                    }
+                    children.push(Column::new(f));
+                }
+                Role::Value => value = Column::new(f),
+                _ => {}
+            }
+            roles.push(r);
+        }
+        let has = [Role::Field, Role::Time, Role::Value, Role::Extra, Role::Record].map(|r| roles.contains(&r));
+        Ok(RecordDecoder {
+            schema,
+            wants_pairs: has[0] || has[3],
+            roles,
+            record: StructCol::with_slots(&names, slots, children),
+            time: Prim::default(),
+            value,
+            extra: BytesCol::new(BytesKind::Variant),
+            whole: BytesCol::new(BytesKind::Variant),
+            has,
+            max_depth,
+            report,
+            path: "<memory>".to_string(),
+        })
+    }
+
+    /// Names the input in error messages.
+    pub fn set_path(&mut self, path: &str) {
+        self.path = path.to_string();
+    }
+
+    /// The projected output schema.
+    pub fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    /// Decodes `records` (framed from `buf` with `layout`; the first is record number
+    /// `first_record`) into one batch.
+    pub fn decode(&mut self, buf: &[u8], layout: Layout, records: &[Record], first_record: u64) -> Result<RecordBatch> {
+        if let Some(batch) = self.decode_pass(buf, layout, records, first_record, false)? {
+            return Ok(batch);
+        }
+        self.decode_pass(buf, layout, records, first_record, true)?.ok_or_else(|| {
+            Error::Options(format!("{}: internal error: a careful pass could not build the batch", self.path))
+        })
+    }
+
+    fn decode_pass(
+        &mut self,
+        buf: &[u8],
+        layout: Layout,
+        records: &[Record],
+        first_record: u64,
+        careful: bool,
+    ) -> Result<Option<RecordBatch>> {
+        let mut ctx = RowCtx { careful, depth_left: self.max_depth, ..Default::default() };
+        let mut pairs = ExtraPairs::new();
+        let mut stats = BatchStats::default();
+        for (i, rec) in records.iter().enumerate() {
+            let number = first_record + i as u64;
+            pairs.clear();
+            self.decode_row(buf, layout, rec, number, &mut ctx, &mut pairs, &mut stats).map_err(|e| {
+                FrameError { record: number, record_offset: rec.start, offset: e.offset, message: e.to_string(), truncated: false }
+                    .into_error(&self.path, buf)
+            })?;
+            if ctx.needs_careful {
+                self.finish(0);
+                return Ok(None);
+            }
+        }
+        match self.finish(records.len()) {
+            Some(batch) => {
+                stats.duplicate_keys = ctx.duplicate_keys;
+                self.report.add_batch(records.len(), &stats);
+                Ok(Some(batch?))
+            }
+            None => Ok(None),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decode_row(
+        &mut self,
+        buf: &[u8],
+        layout: Layout,
+        rec: &Record,
+        number: u64,
+        ctx: &mut RowCtx,
+        pairs: &mut ExtraPairs,
+        stats: &mut BatchStats,
+    ) -> WireResult<()> {
+        if self.has[1] {
+            match rec.time.map(|p| event_time(buf, p)) {
+                Some(Ok(ns)) => {
+                    self.time.push(Some(ns));
+                }
+                None => {
+                    self.time.push(None);
+                }
+                Some(Err(msg)) => {
+                    self.time.push(None);
+                    stats.record_error(self.record_error(buf, rec, number, &msg));
+                }
+            };
+        }
+        let mut cur = Cursor::at(buf, rec.body);
+        if layout == Layout::Values {
+            self.record.push_null();
+            ctx.spilled = false;
+            self.value.push(&mut cur, ctx)?;
+            if ctx.spilled {
+                stats.value_spills += 1;
+                pairs.push((usize::MAX, rec.body));
+            }
+        } else {
+            self.value.push_null();
+            match cur.read_head()? {
+                Head::Map(n) if self.wants_pairs => {
+                    let extra = if self.has[3] { Some(&mut *pairs) } else { None };
+                    self.record.push_pairs(&mut cur, n, ctx, extra)?;
+                }
+                Head::Map(_) => self.record.push_null(),
+                head => {
+                    self.record.push_null();
+                    let msg = format!("expected a map, found {}", describe(head));
+                    stats.record_error(self.record_error(buf, rec, number, &msg));
+                }
+            }
+        }
+        if self.has[3] {
+            self.push_extra(buf, rec, pairs, stats, ctx.depth_left)?;
+        }
+        if self.has[4] {
+            self.whole.push_bytes(&buf[rec.body..rec.end]);
+        }
+        Ok(())
+    }
+
+    fn record_error(&self, buf: &[u8], rec: &Record, number: u64, msg: &str) -> String {
+        Error::Record {
+            path: self.path.clone(),
+            record: number,
+            record_offset: rec.start as u64,
+            message: msg.to_string(),
+            hex: hex_excerpt(buf, rec.start),
+        }
+        .to_string()
+    }
+
+    fn push_extra(&mut self, buf: &[u8], rec: &Record, pairs: &ExtraPairs, stats: &mut BatchStats, depth: usize) -> WireResult<()> {
+        if pairs.is_empty() {
+            self.extra.push_null();
+            return Ok(());
+        }
+        let out = self.extra.data_mut();
+        write_map_header(out, pairs.len() as u32);
+        for &(from, to) in pairs {
+            if from == usize::MAX {
+                // A top-level value that did not fit `value`: kept under the key "value".
+                out.extend_from_slice(b"\xa5value");
+                out.extend_from_slice(&buf[rec.body..rec.end]);
+                continue;
+            }
+            out.extend_from_slice(&buf[from..to]);
+            let mut c = Cursor::at(buf, from);
+            match c.read_str_bytes()? {
+                Some(k) => stats.extra_key(k),
+                None => stats.extra_key(b"<non-string key>"),
+            }
+        }
+        let _ = depth;
+        self.extra.end_value();
+        Ok(())
+    }
+
+    /// Builds the batch of the rows decoded so far and resets; `None` if a bulk UTF-8 check
+    /// failed.
+    fn finish(&mut self, rows: usize) -> Option<Result<RecordBatch>> {
+        let fields = self.schema.fields().clone();
+        let record_fields = self.roles.iter().zip(fields.iter()).filter(|(r, _)| **r == Role::Field).map(|(_, f)| f.as_ref());
+        let children = self.record.finish_children(record_fields);
+        let time: ArrayRef = Arc::new(TimestampNanosecondArray::new(self.time.values(), self.time.nulls()).with_timezone("UTC"));
+        let value_field = self.roles.iter().position(|r| *r == Role::Value).map(|i| Arc::clone(&fields[i]));
+        let value = value_field.map(|f| self.value.finish(&f));
+        let extra = self.extra.finish();
+        let whole = self.whole.finish();
+        let mut children = children?.into_iter();
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.roles.len());
+        for r in &self.roles {
+            columns.push(match r {
+                Role::Field => children.next()?,
+                Role::Time => Arc::clone(&time),
+                Role::Value => value.clone()??,
+                Role::Extra => extra.clone()?,
+                Role::Record => whole.clone()?,
+            });
+        }
+        let options = RecordBatchOptions::new().with_row_count(Some(rows));
+        Some(RecordBatch::try_new_with_options(self.schema(), columns, &options).map_err(Error::from))
+    }
+}
+
+/// Writes a MessagePack map header for `n` pairs.
+pub fn write_map_header(out: &mut Vec<u8>, n: u32) {
+    match n {
+        0..=15 => out.push(0x80 | n as u8),
+        16..=0xffff => {
+            out.push(0xde);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        _ => {
+            out.push(0xdf);
+            out.extend_from_slice(&n.to_be_bytes());
+        }
+    }
+}
+
+/// Decodes an event time: EventTime (ext 0), timestamp (ext -1), integer or float seconds.
+fn event_time(buf: &[u8], pos: usize) -> std::result::Result<i64, String> {
+    let mut cur = Cursor::at(buf, pos);
+    let head = cur.read_head().map_err(|e| e.to_string())?;
+    match head {
+        Head::Ext(t, _) => {
+            let data = cur.payload_of(head).map_err(|e| e.to_string())?;
+            ext_to_nanos(t, data).map_err(|e| format!("bad event time: {e}"))
+        }
+        Head::Int(s) => seconds_nanos_to_nanos(s, 0).map_err(|e| format!("bad event time: {e}")),
+        Head::F64(v) => float_seconds_to_nanos(v).ok_or_else(|| format!("bad event time: float {v} out of range")),
+        Head::F32(v) => float_seconds_to_nanos(v as f64).ok_or_else(|| format!("bad event time: float {v} out of range")),
+        other => Err(format!("expected an event time (EventTime, timestamp, integer or float), found {}", describe(other))),
+    }
+}

@@ -1,0 +1,332 @@
+//! Nested column decoders: lists, structs (maps with known keys) and dictionaries
+//! (`Map<Utf8, _>`), plus the key index the record decoder shares.
+
+use super::column::{BytesCol, BytesKind, Column, RowCtx};
+use datafusion::arrow::array::{ArrayRef, ListArray, MapArray, StructArray};
+use datafusion::arrow::array::NullBufferBuilder;
+use datafusion::arrow::buffer::{OffsetBuffer, ScalarBuffer};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
+use mpq_wire::{Cursor, WireResult};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Maps key bytes to a slot, trying the slot after the previous hit first (records of one
+/// stream usually repeat their key order) before hashing.
+#[derive(Debug, Clone, Default)]
+pub struct KeyIndex {
+    names: Vec<Box<[u8]>>,
+    map: HashMap<Box<[u8]>, usize>,
+}
+
+impl KeyIndex {
+    /// An index over these names; slot `i` is `names[i]`.
+    pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+        let names: Vec<Box<[u8]>> = names.into_iter().map(|n| n.as_bytes().into()).collect();
+        let map = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
+        KeyIndex { names, map }
+    }
+
+    /// The slot of `key`, trying `hint` first.
+    #[inline]
+    pub fn find(&self, key: &[u8], hint: usize) -> Option<usize> {
+        if self.names.get(hint).is_some_and(|n| **n == *key) {
+            return Some(hint);
+        }
+        self.map.get(key).copied()
+    }
+
+    /// Number of slots.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// True when there are no slots.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// A list column.
+#[derive(Debug)]
+pub struct ListCol {
+    offsets: Vec<i32>,
+    nulls: NullBufferBuilder,
+    child: Column,
+    child_len: i32,
+}
+
+impl ListCol {
+    /// A list decoder with this element field.
+    pub fn new(elem: &Field) -> Self {
+        ListCol { offsets: vec![0], nulls: NullBufferBuilder::new(0), child: Column::new(elem), child_len: 0 }
+    }
+
+    pub(super) fn push_null(&mut self) {
+        self.offsets.push(self.child_len);
+        self.nulls.append_null();
+    }
+
+    pub(super) fn push_array(&mut self, cur: &mut Cursor<'_>, n: u32, ctx: &mut RowCtx) -> WireResult<bool> {
+        for _ in 0..n {
+            self.child.push(cur, ctx)?;
+        }
+        self.child_len += n as i32;
+        self.offsets.push(self.child_len);
+        self.nulls.append_non_null();
+        Ok(true)
+    }
+
+    pub(super) fn finish(&mut self, field: &Field) -> Option<ArrayRef> {
+        let DataType::List(elem) = field.data_type() else { return None };
+        let values = self.child.finish(elem)?;
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(&mut self.offsets, vec![0])));
+        self.child_len = 0;
+        ListArray::try_new(Arc::clone(elem), offsets, values, self.nulls.finish()).ok().map(|a| Arc::new(a) as ArrayRef)
+    }
+}
+
+/// A struct column: a map whose keys are the struct's field names. The record decoder uses
+/// one too, for the top-level map, with some keys known but not projected (skipped) and with
+/// pairs that do not fit collected for `_extra` instead of marking the row.
+#[derive(Debug)]
+pub struct StructCol {
+    keys: KeyIndex,
+    /// Key slot to child index; `None` for known keys that are skipped (not projected).
+    slots: Vec<Option<usize>>,
+    children: Vec<Column>,
+    stamps: Vec<u32>,
+    row: u32,
+    nulls: NullBufferBuilder,
+}
+
+/// Byte ranges (key start, value end) of top-level pairs that go to `_extra`.
+pub type ExtraPairs = Vec<(usize, usize)>;
+
+impl StructCol {
+    /// A struct decoder for these fields.
+    pub fn new(fields: &Fields) -> Self {
+        let names: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
+        let children: Vec<Column> = fields.iter().map(|f| Column::new(f)).collect();
+        Self::with_slots(&names, (0..names.len()).map(Some).collect(), children)
+    }
+
+    /// A decoder over `names` where `slots[i]` says which child decodes key `i` (`None`: skip).
+    pub fn with_slots(names: &[&str], slots: Vec<Option<usize>>, children: Vec<Column>) -> Self {
+        StructCol {
+            keys: KeyIndex::new(names.iter().copied()),
+            stamps: vec![0; children.len()],
+            slots,
+            children,
+            row: 0,
+            nulls: NullBufferBuilder::new(0),
+        }
+    }
+
+    pub(super) fn push_null(&mut self) {
+        for c in &mut self.children {
+            c.push_null();
+        }
+        self.nulls.append_null();
+    }
+
+    pub(super) fn push_map(&mut self, cur: &mut Cursor<'_>, n: u32, ctx: &mut RowCtx) -> WireResult<bool> {
+        self.push_pairs(cur, n, ctx, None)?;
+        self.nulls.append_non_null();
+        Ok(true)
+    }
+
+    /// Decodes the pairs of a map whose header (`n` pairs) was just read. With `extra`, a pair
+    /// whose key is unknown or whose value does not fit is recorded there; without, the row is
+    /// marked spilled.
+    pub fn push_pairs(&mut self, cur: &mut Cursor<'_>, n: u32, ctx: &mut RowCtx, extra: Option<&mut ExtraPairs>) -> WireResult<()> {
+        if ctx.careful {
+            self.push_pairs_careful(cur, n, ctx, extra)
+        } else {
+            self.push_pairs_fast(cur, n, ctx, extra)
+        }
+    }
+
+    /// Looks up the key at the cursor: `Ok(Some(slot))`, or `Ok(None)` for an unknown or
+    /// non-string key (consumed either way).
+    #[inline]
+    fn key_slot(&self, cur: &mut Cursor<'_>, hint: usize, ctx: &RowCtx) -> WireResult<Option<usize>> {
+        match cur.read_str_bytes()? {
+            Some(k) => Ok(self.keys.find(k, hint)),
+            None => {
+                cur.skip_value(ctx.depth_left)?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// One pass: each value is decoded where it stands. A duplicate key asks for a careful
+    /// pass over the batch.
+    fn push_pairs_fast(&mut self, cur: &mut Cursor<'_>, n: u32, ctx: &mut RowCtx, mut extra: Option<&mut ExtraPairs>) -> WireResult<()> {
+        self.row = self.row.wrapping_add(1);
+        let mut hint = 0;
+        for _ in 0..n {
+            let pair_start = cur.pos();
+            let slot = self.key_slot(cur, hint, ctx)?;
+            match slot.map(|s| (s, self.slots[s])) {
+                Some((s, Some(i))) if self.stamps[i] != self.row => {
+                    self.stamps[i] = self.row;
+                    hint = s + 1;
+                    let outer = std::mem::take(&mut ctx.spilled);
+                    self.children[i].push(cur, ctx)?;
+                    spill(ctx, outer, extra.as_deref_mut(), pair_start, cur.pos());
+                }
+                Some((_, Some(_))) => {
+                    ctx.needs_careful = true;
+                    cur.skip_value(ctx.depth_left)?;
+                }
+                Some((s, None)) => {
+                    hint = s + 1;
+                    cur.skip_value(ctx.depth_left)?;
+                }
+                None => {
+                    cur.skip_value(ctx.depth_left)?;
+                    unknown(ctx, extra.as_deref_mut(), pair_start, cur.pos());
+                }
+            }
+        }
+        for (i, c) in self.children.iter_mut().enumerate() {
+            if self.stamps[i] != self.row {
+                c.push_null();
+            }
+        }
+        Ok(())
+    }
+
+    /// Two passes: find where each key's last value stands (duplicate keys: the last wins,
+    /// as in Python's and Ruby's decoders), then decode in field order.
+    fn push_pairs_careful(&mut self, cur: &mut Cursor<'_>, n: u32, ctx: &mut RowCtx, mut extra: Option<&mut ExtraPairs>) -> WireResult<()> {
+        let mut at = vec![(usize::MAX, 0usize); self.children.len()];
+        for _ in 0..n {
+            let pair_start = cur.pos();
+            let slot = self.key_slot(cur, 0, ctx)?;
+            let value_start = cur.pos();
+            cur.skip_value(ctx.depth_left)?;
+            match slot.map(|s| self.slots[s]) {
+                Some(Some(i)) => {
+                    if at[i].0 != usize::MAX {
+                        ctx.duplicate_keys += 1;
+                    }
+                    at[i] = (value_start, pair_start);
+                }
+                Some(None) => {}
+                None => unknown(ctx, extra.as_deref_mut(), pair_start, cur.pos()),
+            }
+        }
+        for (c, (pos, pair_start)) in self.children.iter_mut().zip(at) {
+            if pos == usize::MAX {
+                c.push_null();
+                continue;
+            }
+            let mut vc = Cursor::at(cur.buf(), pos);
+            let outer = std::mem::take(&mut ctx.spilled);
+            c.push(&mut vc, ctx)?;
+            spill(ctx, outer, extra.as_deref_mut(), pair_start, vc.pos());
+        }
+        Ok(())
+    }
+
+    pub(super) fn finish(&mut self, field: &Field) -> Option<ArrayRef> {
+        let DataType::Struct(fields) = field.data_type() else { return None };
+        let arrays = self.finish_children(fields.iter().map(|f| f.as_ref()))?;
+        StructArray::try_new(fields.clone(), arrays, self.nulls.finish()).ok().map(|a| Arc::new(a) as ArrayRef)
+    }
+
+    /// Builds the children's arrays (one per field, in child order) and resets.
+    pub fn finish_children<'f>(&mut self, fields: impl Iterator<Item = &'f Field>) -> Option<Vec<ArrayRef>> {
+        self.row = 0;
+        self.stamps.iter_mut().for_each(|s| *s = 0);
+        self.nulls = NullBufferBuilder::new(0);
+        self.children.iter_mut().zip(fields).map(|(c, f)| c.finish(f)).collect()
+    }
+}
+
+/// After a child value was pushed: a value that did not fit goes to `extra` as its whole
+/// pair when there is an `extra`, and otherwise marks the enclosing row.
+#[inline]
+fn spill(ctx: &mut RowCtx, outer: bool, extra: Option<&mut ExtraPairs>, from: usize, to: usize) {
+    match extra {
+        Some(e) if ctx.spilled => {
+            e.push((from, to));
+            ctx.spilled = outer;
+        }
+        _ => ctx.spilled |= outer,
+    }
+}
+
+/// An unknown key's pair goes to `extra`, or marks the row.
+#[inline]
+fn unknown(ctx: &mut RowCtx, extra: Option<&mut ExtraPairs>, from: usize, to: usize) {
+    match extra {
+        Some(e) => e.push((from, to)),
+        None => ctx.spilled = true,
+    }
+}
+
+/// A `Map<Utf8, _>` column, for maps with very many distinct keys.
+#[derive(Debug)]
+pub struct MapCol {
+    offsets: Vec<i32>,
+    nulls: NullBufferBuilder,
+    keys: BytesCol,
+    values: Column,
+    entries: i32,
+}
+
+impl MapCol {
+    /// A map decoder for this entries field.
+    pub fn new(entries: &FieldRef) -> Self {
+        let value = match entries.data_type() {
+            DataType::Struct(f) if f.len() == 2 => Column::new(&f[1]),
+            _ => Column::Null(0),
+        };
+        MapCol { offsets: vec![0], nulls: NullBufferBuilder::new(0), keys: BytesCol::new(BytesKind::Utf8), values: value, entries: 0 }
+    }
+
+    pub(super) fn push_null(&mut self) {
+        self.offsets.push(self.entries);
+        self.nulls.append_null();
+    }
+
+    pub(super) fn push_map(&mut self, cur: &mut Cursor<'_>, n: u32, ctx: &mut RowCtx) -> WireResult<bool> {
+        for _ in 0..n {
+            let key = cur.read_str_bytes()?;
+            match key {
+                Some(k) if !ctx.careful || simdutf8::basic::from_utf8(k).is_ok() => {
+                    self.keys.push_bytes(k);
+                    self.values.push(cur, ctx)?;
+                    self.entries += 1;
+                }
+                Some(_) => {
+                    ctx.spilled = true;
+                    cur.skip_value(ctx.depth_left)?;
+                }
+                None => {
+                    ctx.spilled = true;
+                    cur.skip_value(ctx.depth_left)?;
+                    cur.skip_value(ctx.depth_left)?;
+                }
+            }
+        }
+        self.offsets.push(self.entries);
+        self.nulls.append_non_null();
+        Ok(true)
+    }
+
+    pub(super) fn finish(&mut self, field: &Field) -> Option<ArrayRef> {
+        let DataType::Map(entries, sorted) = field.data_type() else { return None };
+        let DataType::Struct(kv) = entries.data_type() else { return None };
+        let keys = self.keys.finish()?;
+        let values = self.values.finish(&kv[1])?;
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(&mut self.offsets, vec![0])));
+        self.entries = 0;
+        let entries_array = StructArray::try_new(kv.clone(), vec![keys, values], None).ok()?;
+        MapArray::try_new(Arc::clone(entries), offsets, entries_array, self.nulls.finish(), *sorted)
+            .ok()
+            .map(|a| Arc::new(a) as ArrayRef)
+    }
+}

@@ -1,0 +1,166 @@
+//! [`MsgpackReadOptions`]: every knob of reading, inference and decoding, as one builder that
+//! the library API, the DataFusion format and the CLI share.
+
+use crate::decode::ScanReport;
+use crate::error::{Error, Result};
+use crate::infer::lattice::LatticeOptions;
+use crate::infer::{InferOptions, Sample};
+use crate::layout::FrameLimits;
+use crate::source::MmapPolicy;
+use mpq_wire::{DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT};
+
+/// What to do when a record boundary is lost (truncated value, length past the end, 0xc1,
+/// depth or size limit, a value that does not fit the layout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FramingPolicy {
+    /// Stop with an error.
+    Fail,
+    /// Keep every record before the problem, report the dropped byte range, go on with the
+    /// next file (the default for queries).
+    #[default]
+    Truncate,
+}
+
+impl std::str::FromStr for FramingPolicy {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "fail" => Ok(FramingPolicy::Fail),
+            "truncate" => Ok(FramingPolicy::Truncate),
+            o => Err(Error::Options(format!("framing policy must be fail or truncate, not {o:?}"))),
+        }
+    }
+}
+
+/// Default largest record (64 MiB).
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 << 20;
+/// Default records per batch when DataFusion does not say.
+pub const DEFAULT_BATCH_SIZE: usize = 8192;
+
+/// Options for reading MessagePack. `Default` gives the documented defaults.
+#[derive(Debug, Clone)]
+pub struct MsgpackReadOptions {
+    /// How much of each file inference reads.
+    pub sample: Sample,
+    /// A map with more distinct keys than this is a dictionary (`Map`), not a struct.
+    pub max_struct_fields: usize,
+    /// Deepest nesting allowed.
+    pub max_depth: usize,
+    /// Largest record in bytes.
+    pub max_record_bytes: usize,
+    /// Records per batch (DataFusion's `batch_size` when registered through it).
+    pub batch_size: usize,
+    /// Add the `_record` column.
+    pub with_record: bool,
+    /// What a framing error does.
+    pub framing: FramingPolicy,
+    /// When to memory-map.
+    pub mmap: MmapPolicy,
+    /// Only files ending with this are read from directories and globs ("" reads all).
+    pub file_extension: String,
+    /// Counters the scans of tables registered with these options add to.
+    pub report: ScanReport,
+}
+
+impl Default for MsgpackReadOptions {
+    fn default() -> Self {
+        MsgpackReadOptions {
+            sample: Sample::default(),
+            max_struct_fields: LatticeOptions::default().max_struct_fields,
+            max_depth: DEFAULT_MAX_DEPTH,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            batch_size: DEFAULT_BATCH_SIZE,
+            with_record: false,
+            framing: FramingPolicy::default(),
+            mmap: MmapPolicy::default(),
+            file_extension: String::new(),
+            report: ScanReport::new(),
+        }
+    }
+}
+
+impl MsgpackReadOptions {
+    /// Infer from the first `n` records of each file (plus the default probes).
+    pub fn infer_rows(mut self, n: usize) -> Self {
+        self.sample = match self.sample {
+            Sample::Records { probes, probe_records, .. } => Sample::Records { head: n, probes, probe_records },
+            Sample::All => Sample::Records { head: n, probes: 8, probe_records: 100 },
+        };
+        self
+    }
+    /// Infer from every record.
+    pub fn infer_all(mut self) -> Self {
+        self.sample = Sample::All;
+        self
+    }
+    /// Sets the dictionary threshold.
+    pub fn max_struct_fields(mut self, n: usize) -> Self {
+        self.max_struct_fields = n;
+        self
+    }
+    /// Sets the nesting limit (at most 1024).
+    pub fn max_depth(mut self, n: usize) -> Self {
+        self.max_depth = n;
+        self
+    }
+    /// Sets the record size limit.
+    pub fn max_record_bytes(mut self, n: usize) -> Self {
+        self.max_record_bytes = n;
+        self
+    }
+    /// Sets the batch size.
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.batch_size = n.max(1);
+        self
+    }
+    /// Adds the `_record` column.
+    pub fn with_record(mut self, yes: bool) -> Self {
+        self.with_record = yes;
+        self
+    }
+    /// Sets the framing policy.
+    pub fn framing(mut self, p: FramingPolicy) -> Self {
+        self.framing = p;
+        self
+    }
+    /// Sets the memory-map policy.
+    pub fn mmap(mut self, p: MmapPolicy) -> Self {
+        self.mmap = p;
+        self
+    }
+    /// Only read files with this ending from directories and globs.
+    pub fn file_extension(mut self, ext: impl Into<String>) -> Self {
+        self.file_extension = ext.into();
+        self
+    }
+    /// Uses this report handle.
+    pub fn report(mut self, r: ScanReport) -> Self {
+        self.report = r;
+        self
+    }
+
+    /// Checks the options.
+    pub fn validate(&self) -> Result<()> {
+        if self.max_depth == 0 || self.max_depth > MAX_DEPTH_LIMIT {
+            return Err(Error::Options(format!("max depth must be 1..={MAX_DEPTH_LIMIT}, not {}", self.max_depth)));
+        }
+        if self.max_struct_fields == 0 {
+            return Err(Error::Options("max struct fields must be at least 1".into()));
+        }
+        Ok(())
+    }
+
+    /// Framing limits.
+    pub fn limits(&self) -> FrameLimits {
+        FrameLimits { max_depth: self.max_depth.min(MAX_DEPTH_LIMIT), max_record_bytes: self.max_record_bytes }
+    }
+
+    /// Inference options.
+    pub fn infer_options(&self) -> InferOptions {
+        InferOptions {
+            sample: self.sample,
+            lattice: LatticeOptions { max_struct_fields: self.max_struct_fields },
+            limits: self.limits(),
+        }
+    }
+}

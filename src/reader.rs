@@ -1,0 +1,312 @@
+//! The plain Rust API below DataFusion: infer a schema from bytes, and decode bytes (a slice,
+//! or any [`Read`]) into an iterator of [`RecordBatch`]es. Batches are produced lazily, one per
+//! `next()`, so taking a few rows reads a few records.
+//!
+//! ```
+//! use mpq::reader::{decode_slice, infer_schema};
+//! use mpq::MsgpackReadOptions;
+//!
+//! let bytes = std::fs::read("testdata/events.msgpack").unwrap();
+//! let opts = MsgpackReadOptions::default();
+//! let schema = infer_schema(&bytes, &opts).unwrap();
+//! let rows: usize = decode_slice(&bytes, schema, None, &opts).unwrap().map(|b| b.unwrap().num_rows()).sum();
+//! assert_eq!(rows, 6);
+//! ```
+
+use crate::decode::RecordDecoder;
+use crate::error::{Error, Result};
+use crate::infer::{TableInference, infer_slice};
+use crate::layout::{FrameLimits, Framer, Layout, Record, detect};
+use crate::options::{FramingPolicy, MsgpackReadOptions};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use std::io::Read;
+use std::sync::Arc;
+
+/// A batch stops growing once its records span this many bytes, so no column's offsets can
+/// overflow (`i32`) and batch memory stays bounded whatever the record sizes.
+pub const MAX_BATCH_BYTES: usize = 256 << 20;
+
+/// Infers what `bytes` hold, with per-field statistics (see [`TableInference`]).
+pub fn infer(bytes: &[u8], opts: &MsgpackReadOptions) -> Result<TableInference> {
+    opts.validate()?;
+    let fi = infer_slice(bytes, "<memory>", &opts.infer_options());
+    Ok(TableInference::merge(vec![("<memory>".to_string(), Arc::new(fi))]))
+}
+
+/// Infers the Arrow schema of `bytes`.
+pub fn infer_schema(bytes: &[u8], opts: &MsgpackReadOptions) -> Result<SchemaRef> {
+    Ok(Arc::new(infer(bytes, opts)?.schema(opts.with_record)))
+}
+
+/// Decodes `bytes` into batches of `schema` (projected to `projection`, indices into it).
+pub fn decode_slice<B: AsRef<[u8]>>(bytes: B, schema: SchemaRef, projection: Option<&[usize]>, opts: &MsgpackReadOptions) -> Result<SliceBatches<B>> {
+    SliceBatches::new(bytes, "<memory>", &schema, projection, opts, None)
+}
+
+/// Lazily decodes a whole in-memory input into batches.
+pub struct SliceBatches<B> {
+    buf: B,
+    pos: usize,
+    layout: Layout,
+    decoder: RecordDecoder,
+    records: Vec<Record>,
+    next_record: u64,
+    batch_size: usize,
+    limits: FrameLimits,
+    policy: FramingPolicy,
+    path: String,
+    done: bool,
+    opts_report: crate::decode::ScanReport,
+    remaining_limit: Option<usize>,
+}
+
+impl<B: AsRef<[u8]>> SliceBatches<B> {
+    /// Decodes `buf` (named `path` in messages) into batches; with `limit`, stops after that
+    /// many rows.
+    pub fn new(
+        buf: B,
+        path: &str,
+        schema: &SchemaRef,
+        projection: Option<&[usize]>,
+        opts: &MsgpackReadOptions,
+        limit: Option<usize>,
+    ) -> Result<Self> {
+        opts.validate()?;
+        let layout = detect(buf.as_ref(), opts.max_depth).layout;
+        let mut decoder = RecordDecoder::new(schema, projection, opts.max_depth, opts.report.clone())?;
+        decoder.set_path(path);
+        Ok(SliceBatches {
+            buf,
+            pos: 0,
+            layout,
+            decoder,
+            records: Vec::new(),
+            next_record: 0,
+            batch_size: opts.batch_size.max(1),
+            limits: opts.limits(),
+            policy: opts.framing,
+            path: path.to_string(),
+            done: false,
+            opts_report: opts.report.clone(),
+            remaining_limit: limit,
+        })
+    }
+
+    /// The detected layout.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The output schema.
+    pub fn schema(&self) -> SchemaRef {
+        self.decoder.schema()
+    }
+
+    fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
+        if self.done {
+            return Ok(None);
+        }
+        let buf = self.buf.as_ref();
+        let want = self.remaining_limit.map_or(self.batch_size, |l| l.min(self.batch_size));
+        self.records.clear();
+        let mut framer = Framer::new(buf, self.pos, self.layout, self.limits, self.next_record);
+        let first = self.next_record;
+        let mut error = None;
+        while self.records.len() < want {
+            match framer.next() {
+                None => break,
+                Some(Ok(r)) => {
+                    self.records.push(r);
+                    if r.end - self.records[0].start >= MAX_BATCH_BYTES {
+                        break;
+                    }
+                }
+                Some(Err(e)) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        self.pos = framer.pos();
+        self.next_record = framer.records;
+        if let Some(e) = error {
+            self.done = true;
+            let dropped = (e.record_offset, buf.len());
+            let err = e.into_error(&self.path, buf);
+            match self.policy {
+                FramingPolicy::Fail => return Err(err),
+                FramingPolicy::Truncate => self.opts_report.add_framing(format!(
+                    "{err}; kept {} records before it, dropped bytes {}..{} ({} bytes)",
+                    self.next_record,
+                    dropped.0,
+                    dropped.1,
+                    dropped.1 - dropped.0
+                )),
+            }
+        }
+        if self.pos >= buf.len() {
+            self.done = true;
+        }
+        if let Some(l) = self.remaining_limit.as_mut() {
+            *l -= self.records.len();
+            if *l == 0 {
+                self.done = true;
+            }
+        }
+        if self.records.is_empty() {
+            return Ok(None);
+        }
+        self.decoder.decode(buf, self.layout, &self.records, first).map(Some)
+    }
+}
+
+impl<B: AsRef<[u8]>> Iterator for SliceBatches<B> {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.next_batch() {
+            Ok(Some(b)) => Some(Ok(b)),
+            Ok(None) => None,
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Bytes read from a [`Read`] at a time.
+const READ_CHUNK: usize = 1 << 20;
+
+/// Decodes a byte stream (socket, pipe, decompressor) into batches of `schema`, holding at most
+/// one batch of records plus one partial record in memory.
+pub fn decode_reader<R: Read>(reader: R, schema: SchemaRef, projection: Option<&[usize]>, opts: &MsgpackReadOptions) -> Result<ReaderBatches<R>> {
+    opts.validate()?;
+    let decoder = RecordDecoder::new(&schema, projection, opts.max_depth, opts.report.clone())?;
+    Ok(ReaderBatches {
+        reader,
+        buf: Vec::new(),
+        base: 0,
+        eof: false,
+        layout: None,
+        decoder,
+        next_record: 0,
+        opts: opts.clone(),
+        done: false,
+    })
+}
+
+/// Lazily decodes a [`Read`] into batches; see [`decode_reader`].
+pub struct ReaderBatches<R> {
+    reader: R,
+    buf: Vec<u8>,
+    base: u64,
+    eof: bool,
+    layout: Option<Layout>,
+    decoder: RecordDecoder,
+    next_record: u64,
+    opts: MsgpackReadOptions,
+    done: bool,
+}
+
+impl<R: Read> ReaderBatches<R> {
+    fn fill(&mut self) -> Result<()> {
+        let old = self.buf.len();
+        self.buf.resize(old + READ_CHUNK, 0);
+        let n = loop {
+            match self.reader.read(&mut self.buf[old..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::Io { path: "<stream>".into(), source: e }),
+            }
+        };
+        self.buf.truncate(old + n);
+        self.eof |= n == 0;
+        Ok(())
+    }
+
+    fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
+        loop {
+            if self.done {
+                return Ok(None);
+            }
+            if self.layout.is_none() {
+                while !self.eof && self.buf.len() < 64 * 1024 {
+                    self.fill()?;
+                }
+                self.layout = Some(detect(&self.buf, self.opts.max_depth).layout);
+            }
+            let layout = self.layout.unwrap_or(Layout::Records);
+            let limits = self.opts.limits();
+            let mut framer = Framer::new(&self.buf, 0, layout, limits, self.next_record);
+            let mut records = Vec::new();
+            let mut error = None;
+            while records.len() < self.opts.batch_size {
+                match framer.next() {
+                    None => break,
+                    Some(Ok(r)) => records.push(r),
+                    Some(Err(e)) => {
+                        error = Some(e);
+                        break;
+                    }
+                }
+            }
+            let consumed = framer.pos();
+            let incomplete = error.as_ref().is_some_and(|e| e.truncated);
+            if records.is_empty() {
+                match error {
+                    Some(_) if incomplete && !self.eof => {
+                        if self.buf.len() > limits.max_record_bytes + READ_CHUNK {
+                            return Err(Error::Options(format!(
+                                "<stream>: record {} at byte {}: expected a record of at most {} bytes, found more",
+                                self.next_record, self.base, limits.max_record_bytes
+                            )));
+                        }
+                        self.fill()?;
+                        continue;
+                    }
+                    Some(mut e) => {
+                        self.done = true;
+                        e.offset += self.base as usize;
+                        e.record_offset += self.base as usize;
+                        let err = e.into_error("<stream>", &[]);
+                        return match self.opts.framing {
+                            FramingPolicy::Fail => Err(err),
+                            FramingPolicy::Truncate => {
+                                self.opts.report.add_framing(format!("{err}; dropped the rest of the stream"));
+                                Ok(None)
+                            }
+                        };
+                    }
+                    None if self.eof => return Ok(None),
+                    None => {
+                        self.fill()?;
+                        continue;
+                    }
+                }
+            }
+            let first = self.next_record;
+            self.next_record += records.len() as u64;
+            let batch = self.decoder.decode(&self.buf, layout, &records, first)?;
+            self.buf.drain(..consumed);
+            self.base += consumed as u64;
+            return Ok(Some(batch));
+        }
+    }
+}
+
+impl<R: Read> Iterator for ReaderBatches<R> {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.next_batch() {
+            Ok(Some(b)) => Some(Ok(b)),
+            Ok(None) => None,
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}

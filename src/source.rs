@@ -1,0 +1,67 @@
+//! Where bytes come from: local files, memory-mapped when that is safe and read otherwise.
+
+use crate::error::{Error, Result};
+use bytes::Bytes;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+/// When to memory-map local files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MmapPolicy {
+    /// Map, except files that look like they are still being written: Fluentd staged buffer
+    /// chunks (`buffer.b*`) and files modified in the last [`RECENT`].
+    #[default]
+    Auto,
+    /// Always map.
+    Always,
+    /// Never map: read files into memory.
+    Never,
+}
+
+/// Files modified more recently than this are read rather than mapped under `auto`.
+pub const RECENT: Duration = Duration::from_secs(10);
+
+impl std::str::FromStr for MmapPolicy {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(MmapPolicy::Auto),
+            "always" => Ok(MmapPolicy::Always),
+            "never" => Ok(MmapPolicy::Never),
+            other => Err(Error::Options(format!("--mmap takes auto, always or never, not {other:?}"))),
+        }
+    }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io { path: path.display().to_string(), source }
+}
+
+/// True when `auto` should map this file.
+fn should_map(path: &Path, meta: &std::fs::Metadata) -> bool {
+    let staged = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("buffer.b"));
+    let recent = meta
+        .modified()
+        .ok()
+        .and_then(|m| SystemTime::now().duration_since(m).ok())
+        .is_none_or(|age| age < RECENT);
+    !staged && !recent
+}
+
+/// The bytes of a local file: mapped (zero copy) or read, as the policy says.
+pub fn file_bytes(path: &Path, policy: MmapPolicy) -> Result<Bytes> {
+    let file = std::fs::File::open(path).map_err(io_err(path))?;
+    let meta = file.metadata().map_err(io_err(path))?;
+    let map = match policy {
+        MmapPolicy::Always => true,
+        MmapPolicy::Never => false,
+        MmapPolicy::Auto => should_map(path, &meta),
+    };
+    if map {
+        crate::sys::map_file(&file, meta.len()).map_err(io_err(path))
+    } else {
+        let mut buf = Vec::with_capacity(meta.len().min(1 << 30) as usize);
+        std::io::Read::read_to_end(&mut &file, &mut buf).map_err(io_err(path))?;
+        Ok(Bytes::from(buf))
+    }
+}

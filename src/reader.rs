@@ -31,7 +31,10 @@ pub const MAX_BATCH_BYTES: usize = 256 << 20;
 pub fn infer(bytes: &[u8], opts: &MsgpackReadOptions) -> Result<TableInference> {
     opts.validate()?;
     let fi = infer_slice(bytes, "<memory>", &opts.infer_options());
-    Ok(TableInference::merge(vec![("<memory>".to_string(), Arc::new(fi))]))
+    Ok(TableInference::merge(vec![(
+        "<memory>".to_string(),
+        Arc::new(fi),
+    )]))
 }
 
 /// Infers the Arrow schema of `bytes`.
@@ -40,7 +43,12 @@ pub fn infer_schema(bytes: &[u8], opts: &MsgpackReadOptions) -> Result<SchemaRef
 }
 
 /// Decodes `bytes` into batches of `schema` (projected to `projection`, indices into it).
-pub fn decode_slice<B: AsRef<[u8]>>(bytes: B, schema: SchemaRef, projection: Option<&[usize]>, opts: &MsgpackReadOptions) -> Result<SliceBatches<B>> {
+pub fn decode_slice<B: AsRef<[u8]>>(
+    bytes: B,
+    schema: SchemaRef,
+    projection: Option<&[usize]>,
+    opts: &MsgpackReadOptions,
+) -> Result<SliceBatches<B>> {
     SliceBatches::new(bytes, "<memory>", &schema, projection, opts, None)
 }
 
@@ -74,7 +82,8 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
     ) -> Result<Self> {
         opts.validate()?;
         let layout = detect(buf.as_ref(), opts.max_depth).layout;
-        let mut decoder = RecordDecoder::new(schema, projection, opts.max_depth, opts.report.clone())?;
+        let mut decoder =
+            RecordDecoder::new(schema, projection, opts.max_depth, opts.report.clone())?;
         decoder.set_path(path);
         Ok(SliceBatches {
             buf,
@@ -108,7 +117,9 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
             return Ok(None);
         }
         let buf = self.buf.as_ref();
-        let want = self.remaining_limit.map_or(self.batch_size, |l| l.min(self.batch_size));
+        let want = self
+            .remaining_limit
+            .map_or(self.batch_size, |l| l.min(self.batch_size));
         self.records.clear();
         let mut framer = Framer::new(buf, self.pos, self.layout, self.limits, self.next_record);
         let first = self.next_record;
@@ -157,7 +168,9 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
         if self.records.is_empty() {
             return Ok(None);
         }
-        self.decoder.decode(buf, self.layout, &self.records, first).map(Some)
+        self.decoder
+            .decode(buf, self.layout, &self.records, first)
+            .map(Some)
     }
 }
 
@@ -181,7 +194,12 @@ const READ_CHUNK: usize = 1 << 20;
 
 /// Decodes a byte stream (socket, pipe, decompressor) into batches of `schema`, holding at most
 /// one batch of records plus one partial record in memory.
-pub fn decode_reader<R: Read>(reader: R, schema: SchemaRef, projection: Option<&[usize]>, opts: &MsgpackReadOptions) -> Result<ReaderBatches<R>> {
+pub fn decode_reader<R: Read>(
+    reader: R,
+    schema: SchemaRef,
+    projection: Option<&[usize]>,
+    opts: &MsgpackReadOptions,
+) -> Result<ReaderBatches<R>> {
     opts.validate()?;
     let decoder = RecordDecoder::new(&schema, projection, opts.max_depth, opts.report.clone())?;
     Ok(ReaderBatches {
@@ -218,7 +236,12 @@ impl<R: Read> ReaderBatches<R> {
             match self.reader.read(&mut self.buf[old..]) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::Io { path: "<stream>".into(), source: e }),
+                Err(e) => {
+                    return Err(Error::Io {
+                        path: "<stream>".into(),
+                        source: e,
+                    });
+                }
             }
         };
         self.buf.truncate(old + n);
@@ -274,7 +297,9 @@ impl<R: Read> ReaderBatches<R> {
                         return match self.opts.framing {
                             FramingPolicy::Fail => Err(err),
                             FramingPolicy::Truncate => {
-                                self.opts.report.add_framing(format!("{err}; dropped the rest of the stream"));
+                                self.opts
+                                    .report
+                                    .add_framing(format!("{err}; dropped the rest of the stream"));
                                 Ok(None)
                             }
                         };

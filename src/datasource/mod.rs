@@ -4,7 +4,9 @@
 mod format;
 mod source;
 
-pub use format::{MSGPACK_EXTENSION, MsgpackFormat, MsgpackFormatFactory, apply_options, read_object};
+pub use format::{
+    MSGPACK_EXTENSION, MsgpackFormat, MsgpackFormatFactory, apply_options, read_object,
+};
 pub use source::{MsgpackOpener, MsgpackSource};
 
 use crate::infer::TableInference;
@@ -12,7 +14,9 @@ use crate::options::MsgpackReadOptions;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::DataFilePaths;
 use datafusion::prelude::{DataFrame, SessionContext};
@@ -24,38 +28,69 @@ use std::sync::Arc;
 pub trait SessionContextExt {
     /// Registers `paths` (files, directories or globs; one or many) as table `name`. The
     /// schema is inferred from every file.
-    async fn register_msgpack<P: DataFilePaths + Send>(&self, name: &str, paths: P, options: MsgpackReadOptions) -> Result<()>;
+    async fn register_msgpack<P: DataFilePaths + Send>(
+        &self,
+        name: &str,
+        paths: P,
+        options: MsgpackReadOptions,
+    ) -> Result<()>;
 
     /// A [`DataFrame`] over `paths`.
-    async fn read_msgpack<P: DataFilePaths + Send>(&self, paths: P, options: MsgpackReadOptions) -> Result<DataFrame>;
+    async fn read_msgpack<P: DataFilePaths + Send>(
+        &self,
+        paths: P,
+        options: MsgpackReadOptions,
+    ) -> Result<DataFrame>;
 
     /// Infers what `paths` hold without registering anything (for `mpq schema`).
-    async fn infer_msgpack<P: DataFilePaths + Send>(&self, paths: P, options: MsgpackReadOptions) -> Result<TableInference>;
+    async fn infer_msgpack<P: DataFilePaths + Send>(
+        &self,
+        paths: P,
+        options: MsgpackReadOptions,
+    ) -> Result<TableInference>;
 
     /// Registers the `msgpack` file format (for `CREATE EXTERNAL TABLE ... STORED AS MSGPACK`
     /// and `SELECT * FROM 'path/*.msgpack'`).
     fn register_msgpack_format(&self, options: MsgpackReadOptions) -> Result<()>;
 }
 
-async fn build_table(ctx: &SessionContext, urls: Vec<ListingTableUrl>, options: MsgpackReadOptions) -> Result<(ListingTable, TableInference)> {
+async fn build_table(
+    ctx: &SessionContext,
+    urls: Vec<ListingTableUrl>,
+    options: MsgpackReadOptions,
+) -> Result<(ListingTable, TableInference)> {
     options.validate()?;
     let format = Arc::new(MsgpackFormat::new(options.clone()));
     let state = ctx.state();
     let inference = infer_urls(&state, &format, &urls, &options.file_extension).await?;
     let schema: SchemaRef = Arc::new(inference.schema(options.with_record));
     let listing = ListingOptions::new(format).with_file_extension(options.file_extension.clone());
-    let config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(listing).with_schema(schema);
+    let config = ListingTableConfig::new_with_multi_paths(urls)
+        .with_listing_options(listing)
+        .with_schema(schema);
     Ok((ListingTable::try_new(config)?, inference))
 }
 
 /// Lists every file of every URL and infers over all of them.
-async fn infer_urls(state: &dyn Session, format: &MsgpackFormat, urls: &[ListingTableUrl], ext: &str) -> Result<TableInference> {
+async fn infer_urls(
+    state: &dyn Session,
+    format: &MsgpackFormat,
+    urls: &[ListingTableUrl],
+    ext: &str,
+) -> Result<TableInference> {
     let mut files = Vec::new();
     for url in urls {
         let store = state.runtime_env().object_store(url)?;
-        let mut objects: Vec<_> = url.list_all_files(state, store.as_ref(), ext).await?.try_collect().await?;
+        let mut objects: Vec<_> = url
+            .list_all_files(state, store.as_ref(), ext)
+            .await?
+            .try_collect()
+            .await?;
         if objects.is_empty() {
-            return Err(DataFusionError::Plan(format!("no files found at {}", url.as_str())));
+            return Err(DataFusionError::Plan(format!(
+                "no files found at {}",
+                url.as_str()
+            )));
         }
         objects.sort_by(|a, b| a.location.cmp(&b.location));
         files.extend(format.infer_table(&store, &objects).await?.files);
@@ -65,24 +100,45 @@ async fn infer_urls(state: &dyn Session, format: &MsgpackFormat, urls: &[Listing
 
 #[async_trait]
 impl SessionContextExt for SessionContext {
-    async fn register_msgpack<P: DataFilePaths + Send>(&self, name: &str, paths: P, options: MsgpackReadOptions) -> Result<()> {
+    async fn register_msgpack<P: DataFilePaths + Send>(
+        &self,
+        name: &str,
+        paths: P,
+        options: MsgpackReadOptions,
+    ) -> Result<()> {
         let (table, _) = build_table(self, paths.to_urls()?, options).await?;
         self.register_table(name, Arc::new(table))?;
         Ok(())
     }
 
-    async fn read_msgpack<P: DataFilePaths + Send>(&self, paths: P, options: MsgpackReadOptions) -> Result<DataFrame> {
+    async fn read_msgpack<P: DataFilePaths + Send>(
+        &self,
+        paths: P,
+        options: MsgpackReadOptions,
+    ) -> Result<DataFrame> {
         let (table, _) = build_table(self, paths.to_urls()?, options).await?;
         self.read_table(Arc::new(table))
     }
 
-    async fn infer_msgpack<P: DataFilePaths + Send>(&self, paths: P, options: MsgpackReadOptions) -> Result<TableInference> {
+    async fn infer_msgpack<P: DataFilePaths + Send>(
+        &self,
+        paths: P,
+        options: MsgpackReadOptions,
+    ) -> Result<TableInference> {
         options.validate()?;
         let format = MsgpackFormat::new(options.clone());
-        infer_urls(&self.state(), &format, &paths.to_urls()?, &options.file_extension).await
+        infer_urls(
+            &self.state(),
+            &format,
+            &paths.to_urls()?,
+            &options.file_extension,
+        )
+        .await
     }
 
     fn register_msgpack_format(&self, options: MsgpackReadOptions) -> Result<()> {
-        self.state_ref().write().register_file_format(Arc::new(MsgpackFormatFactory::new(options)), true)
+        self.state_ref()
+            .write()
+            .register_file_format(Arc::new(MsgpackFormatFactory::new(options)), true)
     }
 }

@@ -7,13 +7,15 @@ use crate::reader::SliceBatches;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::Result;
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::datasource::physical_plan::{FileOpenFuture, FileOpener, FileScanConfig, FileSource};
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::physical_plan::{
+    FileOpenFuture, FileOpener, FileScanConfig, FileSource,
+};
 use datafusion::datasource::projection::{ProjectionOpener, SplitProjection};
 use datafusion::datasource::table_schema::TableSchema;
-use datafusion::datasource::listing::PartitionedFile;
-use datafusion::physical_plan::projection::ProjectionExprs;
 use datafusion::physical_plan::PhysicalExpr;
 use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
+use datafusion::physical_plan::projection::ProjectionExprs;
 use futures::StreamExt;
 use object_store::ObjectStore;
 use std::sync::Arc;
@@ -42,18 +44,29 @@ impl MsgpackSource {
 }
 
 impl FileSource for MsgpackSource {
-    fn create_file_opener(&self, object_store: Arc<dyn ObjectStore>, base_config: &FileScanConfig, _partition: usize) -> Result<Arc<dyn FileOpener>> {
+    fn create_file_opener(
+        &self,
+        object_store: Arc<dyn ObjectStore>,
+        base_config: &FileScanConfig,
+        _partition: usize,
+    ) -> Result<Arc<dyn FileOpener>> {
         let file_schema = Arc::clone(self.table_schema.file_schema());
         let opener = Arc::new(MsgpackOpener {
             store: object_store,
             file_schema: Arc::clone(&file_schema),
             projection: self.projection.file_indices.clone(),
             options: Arc::new(
-                (*self.options).clone().batch_size(self.batch_size.unwrap_or(self.options.batch_size)),
+                (*self.options)
+                    .clone()
+                    .batch_size(self.batch_size.unwrap_or(self.options.batch_size)),
             ),
             limit: base_config.limit,
         }) as Arc<dyn FileOpener>;
-        Ok(ProjectionOpener::try_new(self.projection.clone(), opener, &file_schema)?)
+        Ok(ProjectionOpener::try_new(
+            self.projection.clone(),
+            opener,
+            &file_schema,
+        )?)
     }
 
     fn table_schema(&self) -> &TableSchema {
@@ -66,7 +79,10 @@ impl FileSource for MsgpackSource {
         Arc::new(s)
     }
 
-    fn try_pushdown_projection(&self, projection: &ProjectionExprs) -> Result<Option<Arc<dyn FileSource>>> {
+    fn try_pushdown_projection(
+        &self,
+        projection: &ProjectionExprs,
+    ) -> Result<Option<Arc<dyn FileSource>>> {
         let mut s = self.clone();
         let merged = self.projection.source.try_merge(projection)?;
         s.projection = SplitProjection::new(self.table_schema.file_schema(), &merged);
@@ -91,7 +107,10 @@ impl FileSource for MsgpackSource {
         false
     }
 
-    fn apply_expressions(&self, f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>) -> Result<TreeNodeRecursion> {
+    fn apply_expressions(
+        &self,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
         datafusion::physical_plan::apply_expression_roots(self.projection.source.iter(), f)
     }
 }
@@ -116,7 +135,8 @@ impl FileOpener for MsgpackOpener {
             let meta = file.object_meta;
             let bytes = read_object(&store, &meta, &options).await?;
             let path = display_path(meta.location.as_ref());
-            let batches = SliceBatches::new(bytes, &path, &schema, Some(&projection), &options, limit)?;
+            let batches =
+                SliceBatches::new(bytes, &path, &schema, Some(&projection), &options, limit)?;
             Ok(futures::stream::iter(batches.map(|b| b.map_err(Into::into))).boxed())
         }))
     }

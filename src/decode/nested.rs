@@ -2,8 +2,8 @@
 //! (`Map<Utf8, _>`), plus the key index the record decoder shares.
 
 use super::column::{BytesCol, BytesKind, Column, RowCtx};
-use datafusion::arrow::array::{ArrayRef, ListArray, MapArray, StructArray};
 use datafusion::arrow::array::NullBufferBuilder;
+use datafusion::arrow::array::{ArrayRef, ListArray, MapArray, StructArray};
 use datafusion::arrow::buffer::{OffsetBuffer, ScalarBuffer};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use mpq_wire::{Cursor, WireResult};
@@ -22,7 +22,11 @@ impl KeyIndex {
     /// An index over these names; slot `i` is `names[i]`.
     pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
         let names: Vec<Box<[u8]>> = names.into_iter().map(|n| n.as_bytes().into()).collect();
-        let map = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
+        let map = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
         KeyIndex { names, map }
     }
 
@@ -58,7 +62,12 @@ pub struct ListCol {
 impl ListCol {
     /// A list decoder with this element field.
     pub fn new(elem: &Field) -> Self {
-        ListCol { offsets: vec![0], nulls: NullBufferBuilder::new(0), child: Column::new(elem), child_len: 0 }
+        ListCol {
+            offsets: vec![0],
+            nulls: NullBufferBuilder::new(0),
+            child: Column::new(elem),
+            child_len: 0,
+        }
     }
 
     pub(super) fn push_null(&mut self) {
@@ -66,7 +75,12 @@ impl ListCol {
         self.nulls.append_null();
     }
 
-    pub(super) fn push_array(&mut self, cur: &mut Cursor<'_>, n: u32, ctx: &mut RowCtx) -> WireResult<bool> {
+    pub(super) fn push_array(
+        &mut self,
+        cur: &mut Cursor<'_>,
+        n: u32,
+        ctx: &mut RowCtx,
+    ) -> WireResult<bool> {
         for _ in 0..n {
             self.child.push(cur, ctx)?;
         }
@@ -77,11 +91,18 @@ impl ListCol {
     }
 
     pub(super) fn finish(&mut self, field: &Field) -> Option<ArrayRef> {
-        let DataType::List(elem) = field.data_type() else { return None };
+        let DataType::List(elem) = field.data_type() else {
+            return None;
+        };
         let values = self.child.finish(elem)?;
-        let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(&mut self.offsets, vec![0])));
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(
+            &mut self.offsets,
+            vec![0],
+        )));
         self.child_len = 0;
-        ListArray::try_new(Arc::clone(elem), offsets, values, self.nulls.finish()).ok().map(|a| Arc::new(a) as ArrayRef)
+        ListArray::try_new(Arc::clone(elem), offsets, values, self.nulls.finish())
+            .ok()
+            .map(|a| Arc::new(a) as ArrayRef)
     }
 }
 
@@ -129,7 +150,12 @@ impl StructCol {
         self.nulls.append_null();
     }
 
-    pub(super) fn push_map(&mut self, cur: &mut Cursor<'_>, n: u32, ctx: &mut RowCtx) -> WireResult<bool> {
+    pub(super) fn push_map(
+        &mut self,
+        cur: &mut Cursor<'_>,
+        n: u32,
+        ctx: &mut RowCtx,
+    ) -> WireResult<bool> {
         self.push_pairs(cur, n, ctx, None)?;
         self.nulls.append_non_null();
         Ok(true)
@@ -138,7 +164,13 @@ impl StructCol {
     /// Decodes the pairs of a map whose header (`n` pairs) was just read. With `extra`, a pair
     /// whose key is unknown or whose value does not fit is recorded there; without, the row is
     /// marked spilled.
-    pub fn push_pairs(&mut self, cur: &mut Cursor<'_>, n: u32, ctx: &mut RowCtx, extra: Option<&mut ExtraPairs>) -> WireResult<()> {
+    pub fn push_pairs(
+        &mut self,
+        cur: &mut Cursor<'_>,
+        n: u32,
+        ctx: &mut RowCtx,
+        extra: Option<&mut ExtraPairs>,
+    ) -> WireResult<()> {
         if ctx.careful {
             self.push_pairs_careful(cur, n, ctx, extra)
         } else {
@@ -149,7 +181,12 @@ impl StructCol {
     /// Looks up the key at the cursor: `Ok(Some(slot))`, or `Ok(None)` for an unknown or
     /// non-string key (consumed either way).
     #[inline]
-    fn key_slot(&self, cur: &mut Cursor<'_>, hint: usize, ctx: &RowCtx) -> WireResult<Option<usize>> {
+    fn key_slot(
+        &self,
+        cur: &mut Cursor<'_>,
+        hint: usize,
+        ctx: &RowCtx,
+    ) -> WireResult<Option<usize>> {
         match cur.read_str_bytes()? {
             Some(k) => Ok(self.keys.find(k, hint)),
             None => {
@@ -161,7 +198,13 @@ impl StructCol {
 
     /// One pass: each value is decoded where it stands. A duplicate key asks for a careful
     /// pass over the batch.
-    fn push_pairs_fast(&mut self, cur: &mut Cursor<'_>, n: u32, ctx: &mut RowCtx, mut extra: Option<&mut ExtraPairs>) -> WireResult<()> {
+    fn push_pairs_fast(
+        &mut self,
+        cur: &mut Cursor<'_>,
+        n: u32,
+        ctx: &mut RowCtx,
+        mut extra: Option<&mut ExtraPairs>,
+    ) -> WireResult<()> {
         self.row = self.row.wrapping_add(1);
         let mut hint = 0;
         for _ in 0..n {
@@ -199,7 +242,13 @@ impl StructCol {
 
     /// Two passes: find where each key's last value stands (duplicate keys: the last wins,
     /// as in Python's and Ruby's decoders), then decode in field order.
-    fn push_pairs_careful(&mut self, cur: &mut Cursor<'_>, n: u32, ctx: &mut RowCtx, mut extra: Option<&mut ExtraPairs>) -> WireResult<()> {
+    fn push_pairs_careful(
+        &mut self,
+        cur: &mut Cursor<'_>,
+        n: u32,
+        ctx: &mut RowCtx,
+        mut extra: Option<&mut ExtraPairs>,
+    ) -> WireResult<()> {
         let mut at = vec![(usize::MAX, 0usize); self.children.len()];
         for _ in 0..n {
             let pair_start = cur.pos();
@@ -231,17 +280,28 @@ impl StructCol {
     }
 
     pub(super) fn finish(&mut self, field: &Field) -> Option<ArrayRef> {
-        let DataType::Struct(fields) = field.data_type() else { return None };
+        let DataType::Struct(fields) = field.data_type() else {
+            return None;
+        };
         let arrays = self.finish_children(fields.iter().map(|f| f.as_ref()))?;
-        StructArray::try_new(fields.clone(), arrays, self.nulls.finish()).ok().map(|a| Arc::new(a) as ArrayRef)
+        StructArray::try_new(fields.clone(), arrays, self.nulls.finish())
+            .ok()
+            .map(|a| Arc::new(a) as ArrayRef)
     }
 
     /// Builds the children's arrays (one per field, in child order) and resets.
-    pub fn finish_children<'f>(&mut self, fields: impl Iterator<Item = &'f Field>) -> Option<Vec<ArrayRef>> {
+    pub fn finish_children<'f>(
+        &mut self,
+        fields: impl Iterator<Item = &'f Field>,
+    ) -> Option<Vec<ArrayRef>> {
         self.row = 0;
         self.stamps.iter_mut().for_each(|s| *s = 0);
         self.nulls = NullBufferBuilder::new(0);
-        self.children.iter_mut().zip(fields).map(|(c, f)| c.finish(f)).collect()
+        self.children
+            .iter_mut()
+            .zip(fields)
+            .map(|(c, f)| c.finish(f))
+            .collect()
     }
 }
 
@@ -284,7 +344,13 @@ impl MapCol {
             DataType::Struct(f) if f.len() == 2 => Column::new(&f[1]),
             _ => Column::Null(0),
         };
-        MapCol { offsets: vec![0], nulls: NullBufferBuilder::new(0), keys: BytesCol::new(BytesKind::Utf8), values: value, entries: 0 }
+        MapCol {
+            offsets: vec![0],
+            nulls: NullBufferBuilder::new(0),
+            keys: BytesCol::new(BytesKind::Utf8),
+            values: value,
+            entries: 0,
+        }
     }
 
     pub(super) fn push_null(&mut self) {
@@ -292,7 +358,12 @@ impl MapCol {
         self.nulls.append_null();
     }
 
-    pub(super) fn push_map(&mut self, cur: &mut Cursor<'_>, n: u32, ctx: &mut RowCtx) -> WireResult<bool> {
+    pub(super) fn push_map(
+        &mut self,
+        cur: &mut Cursor<'_>,
+        n: u32,
+        ctx: &mut RowCtx,
+    ) -> WireResult<bool> {
         for _ in 0..n {
             let key = cur.read_str_bytes()?;
             match key {
@@ -318,15 +389,28 @@ impl MapCol {
     }
 
     pub(super) fn finish(&mut self, field: &Field) -> Option<ArrayRef> {
-        let DataType::Map(entries, sorted) = field.data_type() else { return None };
-        let DataType::Struct(kv) = entries.data_type() else { return None };
+        let DataType::Map(entries, sorted) = field.data_type() else {
+            return None;
+        };
+        let DataType::Struct(kv) = entries.data_type() else {
+            return None;
+        };
         let keys = self.keys.finish()?;
         let values = self.values.finish(&kv[1])?;
-        let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(&mut self.offsets, vec![0])));
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(
+            &mut self.offsets,
+            vec![0],
+        )));
         self.entries = 0;
         let entries_array = StructArray::try_new(kv.clone(), vec![keys, values], None).ok()?;
-        MapArray::try_new(Arc::clone(entries), offsets, entries_array, self.nulls.finish(), *sorted)
-            .ok()
-            .map(|a| Arc::new(a) as ArrayRef)
+        MapArray::try_new(
+            Arc::clone(entries),
+            offsets,
+            entries_array,
+            self.nulls.finish(),
+            *sorted,
+        )
+        .ok()
+        .map(|a| Arc::new(a) as ArrayRef)
     }
 }

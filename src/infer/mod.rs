@@ -51,7 +51,11 @@ pub enum Sample {
 impl Default for Sample {
     /// The documented default: 1000 leading records and 8 probes of 100 records per file.
     fn default() -> Self {
-        Sample::Records { head: 1000, probes: 8, probe_records: 100 }
+        Sample::Records {
+            head: 1000,
+            probes: 8,
+            probe_records: 100,
+        }
     }
 }
 
@@ -112,7 +116,12 @@ pub fn infer_slice(buf: &[u8], path: &str, opts: &InferOptions) -> FileInference
         fi.complete = fi.problem.is_none();
         return fi;
     }
-    if let Sample::Records { probes, probe_records, .. } = opts.sample {
+    if let Sample::Records {
+        probes,
+        probe_records,
+        ..
+    } = opts.sample
+    {
         if layout == Layout::Values {
             return fi;
         }
@@ -121,6 +130,10 @@ pub fn infer_slice(buf: &[u8], path: &str, opts: &InferOptions) -> FileInference
             let at = end + span * k / probes.max(1);
             if let Some(start) = find_boundary(buf, at, layout, opts.limits) {
                 let mut f = Framer::new(buf, start, layout, opts.limits, 0);
+                // A verified guess can still start at a nested map that ends its parent
+                // record (the only way a misaligned run of maps can look right), so the
+                // first record of a probe is not observed.
+                let _ = f.next();
                 observe_run(&mut fi, &mut f, buf, probe_records, opts, path);
                 fi.problem = None; // a probe's errors are reported by the scan, not here
             }
@@ -130,7 +143,14 @@ pub fn infer_slice(buf: &[u8], path: &str, opts: &InferOptions) -> FileInference
 }
 
 /// Observes up to `n` records from the framer; returns the offset reached.
-fn observe_run(fi: &mut FileInference, framer: &mut Framer<'_>, buf: &[u8], n: usize, opts: &InferOptions, path: &str) -> usize {
+fn observe_run(
+    fi: &mut FileInference,
+    framer: &mut Framer<'_>,
+    buf: &[u8],
+    n: usize,
+    opts: &InferOptions,
+    path: &str,
+) -> usize {
     let depth = opts.limits.max_depth;
     for _ in 0..n {
         match framer.next() {
@@ -142,7 +162,9 @@ fn observe_run(fi: &mut FileInference, framer: &mut Framer<'_>, buf: &[u8], n: u
             Some(Ok(rec)) => {
                 fi.records += 1;
                 if let Some(t) = rec.time {
-                    let _ = fi.time.observe(&mut Cursor::at(buf, t), depth, &opts.lattice);
+                    let _ = fi
+                        .time
+                        .observe(&mut Cursor::at(buf, t), depth, &opts.lattice);
                 }
                 let mut cur = Cursor::at(buf, rec.body);
                 let is_map = matches!(cur.peek(), Some(0x80..=0x8f | 0xde | 0xdf));
@@ -170,7 +192,12 @@ const PROBE_CONFIRM: usize = 8;
 /// Finds a record boundary at or after `from`: a position where [`PROBE_CONFIRM`] records in a
 /// row (or all up to the end) frame cleanly and have the layout's shape. MessagePack has no
 /// sync markers, so this is a verified guess; it only steers inference, never decoding.
-pub fn find_boundary(buf: &[u8], from: usize, layout: Layout, limits: FrameLimits) -> Option<usize> {
+pub fn find_boundary(
+    buf: &[u8],
+    from: usize,
+    layout: Layout,
+    limits: FrameLimits,
+) -> Option<usize> {
     let to = (from + PROBE_WINDOW).min(buf.len());
     (from..to).find(|&p| {
         let first = buf[p];
@@ -189,7 +216,8 @@ fn confirms(buf: &[u8], p: usize, layout: Layout, limits: FrameLimits) -> bool {
     for rec in framer.by_ref().take(PROBE_CONFIRM) {
         let Ok(rec) = rec else { return false };
         let mut cur = Cursor::at(buf, rec.body);
-        let shaped = matches!(cur.read_head(), Ok(Head::Map(k)) if k > 0) && matches!(cur.read_str_bytes(), Ok(Some(_)));
+        let shaped = matches!(cur.read_head(), Ok(Head::Map(k)) if k > 0)
+            && matches!(cur.read_str_bytes(), Ok(Some(_)));
         if !shaped {
             return false;
         }
@@ -221,7 +249,10 @@ impl TableInference {
         for (_, f) in &files {
             t.root.merge(&f.root);
             match f.detection.layout {
-                Layout::Values => t.values.get_or_insert_with(Default::default).merge(&f.values),
+                Layout::Values => t
+                    .values
+                    .get_or_insert_with(Default::default)
+                    .merge(&f.values),
                 Layout::Events => t.time.get_or_insert_with(Default::default).merge(&f.time),
                 Layout::Records => {}
             }
@@ -257,7 +288,11 @@ impl TableInference {
     pub fn schema(&self, with_record: bool) -> Schema {
         let mut fields = Vec::new();
         if self.time.is_some() {
-            let f = Field::new(TIME_COLUMN, DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())), true);
+            let f = Field::new(
+                TIME_COLUMN,
+                DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
+                true,
+            );
             fields.push(with_role(f, "event_time"));
         }
         if self.root.dict.is_some() {
@@ -291,8 +326,19 @@ const CACHE_ENTRIES: usize = 4096;
 
 /// Infers one file's bytes through the cache keyed by (path, size, mtime, options); `mtime`
 /// is nanoseconds since the epoch.
-pub fn infer_cached(path: &str, size: u64, mtime: i128, opts: &InferOptions, bytes: impl FnOnce() -> crate::Result<bytes::Bytes>) -> crate::Result<Arc<FileInference>> {
-    let key = (path.to_string(), size, mtime, format!("{:?}|{:?}|{:?}", opts.sample, opts.lattice, opts.limits));
+pub fn infer_cached(
+    path: &str,
+    size: u64,
+    mtime: i128,
+    opts: &InferOptions,
+    bytes: impl FnOnce() -> crate::Result<bytes::Bytes>,
+) -> crate::Result<Arc<FileInference>> {
+    let key = (
+        path.to_string(),
+        size,
+        mtime,
+        format!("{:?}|{:?}|{:?}", opts.sample, opts.lattice, opts.limits),
+    );
     if let Some(hit) = cache().lock().ok().and_then(|c| c.get(&key).cloned()) {
         return Ok(hit);
     }

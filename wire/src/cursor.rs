@@ -97,9 +97,14 @@ impl fmt::Display for WireError {
                 f,
                 "expected a container that fits in the {available} remaining bytes, found a header claiming {count} elements"
             ),
-            WireErrorKind::Reserved => write!(f, "expected a MessagePack value, found reserved byte 0xc1"),
+            WireErrorKind::Reserved => {
+                write!(f, "expected a MessagePack value, found reserved byte 0xc1")
+            }
             WireErrorKind::TooDeep { limit } => {
-                write!(f, "expected nesting of at most {limit} levels, found deeper nesting")
+                write!(
+                    f,
+                    "expected nesting of at most {limit} levels, found deeper nesting"
+                )
             }
         }
     }
@@ -125,7 +130,10 @@ impl<'a> Cursor<'a> {
 
     /// A cursor at `pos` in `buf` (clamped to the end).
     pub fn at(buf: &'a [u8], pos: usize) -> Self {
-        Cursor { buf, pos: pos.min(buf.len()) }
+        Cursor {
+            buf,
+            pos: pos.min(buf.len()),
+        }
     }
 
     /// The current offset.
@@ -161,7 +169,10 @@ impl<'a> Cursor<'a> {
     fn truncated(&self, needed: usize) -> WireError {
         WireError {
             offset: self.pos,
-            kind: WireErrorKind::Truncated { needed: needed as u64, available: self.remaining() as u64 },
+            kind: WireErrorKind::Truncated {
+                needed: needed as u64,
+                available: self.remaining() as u64,
+            },
         }
     }
 
@@ -208,7 +219,10 @@ impl<'a> Cursor<'a> {
         if len as usize > self.remaining() {
             return Err(WireError {
                 offset: head_start,
-                kind: WireErrorKind::Truncated { needed: len as u64, available: self.remaining() as u64 },
+                kind: WireErrorKind::Truncated {
+                    needed: len as u64,
+                    available: self.remaining() as u64,
+                },
             });
         }
         Ok(len)
@@ -220,7 +234,10 @@ impl<'a> Cursor<'a> {
         if count as u64 * min_bytes > self.remaining() as u64 {
             return Err(WireError {
                 offset: head_start,
-                kind: WireErrorKind::CountTooLarge { count: count as u64, available: self.remaining() as u64 },
+                kind: WireErrorKind::CountTooLarge {
+                    count: count as u64,
+                    available: self.remaining() as u64,
+                },
             });
         }
         Ok(count)
@@ -240,7 +257,10 @@ impl<'a> Cursor<'a> {
             0xc0 => Head::Nil,
             0xc1 => {
                 self.pos = start;
-                return Err(WireError { offset: start, kind: WireErrorKind::Reserved });
+                return Err(WireError {
+                    offset: start,
+                    kind: WireErrorKind::Reserved,
+                });
             }
             0xc2 => Head::Bool(false),
             0xc3 => Head::Bool(true),
@@ -269,7 +289,11 @@ impl<'a> Cursor<'a> {
             0xce => Head::Int(self.u32()? as i64),
             0xcf => {
                 let v = self.u64()?;
-                if v > i64::MAX as u64 { Head::UInt(v) } else { Head::Int(v as i64) }
+                if v > i64::MAX as u64 {
+                    Head::UInt(v)
+                } else {
+                    Head::Int(v as i64)
+                }
             }
             0xd0 => Head::Int(self.u8()? as i8 as i64),
             0xd1 => Head::Int(self.u16()? as i16 as i64),
@@ -376,7 +400,10 @@ impl<'a> Cursor<'a> {
     #[inline]
     fn descend(&self, depth_left: usize) -> WireResult<usize> {
         if depth_left == 0 {
-            return Err(WireError { offset: self.pos, kind: WireErrorKind::TooDeep { limit: 0 } });
+            return Err(WireError {
+                offset: self.pos,
+                kind: WireErrorKind::TooDeep { limit: 0 },
+            });
         }
         Ok(depth_left - 1)
     }

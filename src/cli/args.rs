@@ -1,0 +1,151 @@
+//! Command-line arguments (clap derive).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// SQL over MessagePack record files, as they are: no schema, no cleansing first.
+///
+/// Exit codes: 0 success, 2 error (bad arguments, unreadable input, SQL errors, framing
+/// errors under `--framing fail`). A closed output pipe (`mpq ... | head`) is not an error.
+#[derive(Debug, Parser)]
+#[command(name = "mpq", version, about, long_about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run SQL over MessagePack files.
+    ///
+    /// The files form one table called `t`, also reachable under the single file's stem or
+    /// the files' shared directory name when that is a plain identifier (`logs/*.msgpack`
+    /// gives `logs`). Several statements separated by `;` run in order.
+    #[command(after_help = "Examples:
+  mpq query \"SELECT service, count(*) FROM t GROUP BY 1\" logs/*.msgpack
+  mpq query \"SELECT * FROM logs LIMIT 5\" 'logs/*.msgpack' --format ndjson
+  mpq query \"SELECT a.id, b.name FROM a JOIN b USING (id)\" --table a=a.msgpack --table b=b/
+  mpq query \"SELECT count(*) FROM 'testdata/logs.msgpack'\"
+  mpq query \"SELECT \\\"user\\\".geo.country, count(*) FROM t GROUP BY 1\" testdata/logs.msgpack")]
+    Query(QueryArgs),
+    /// Show the inferred schema, with the MessagePack types seen per field and why a field
+    /// became variant or went to `_extra`.
+    #[command(after_help = "Examples:
+  mpq schema logs/*.msgpack
+  mpq schema testdata/events.msgpack --format json
+  mpq schema big.msgpack --infer-rows all")]
+    Schema(SchemaArgs),
+    /// Write deterministic messy test data (MessagePack, and optionally its NDJSON twin).
+    #[command(after_help = "Examples:
+  mpq generate --records 5000 --out messy.msgpack --ndjson messy.ndjson
+  mpq generate --records 1000000 --out big.msgpack --seed 7")]
+    Generate(GenerateArgs),
+}
+
+/// Output formats of `mpq query`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// An aligned text table.
+    Table,
+    /// Comma-separated values with a header.
+    Csv,
+    /// Tab-separated values with a header.
+    Tsv,
+    /// One JSON array of objects.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+}
+
+/// Options that shape reading, shared by `query` and `schema`.
+#[derive(Debug, Clone, Args)]
+pub struct ReadArgs {
+    /// Records per file schema inference reads: a number (plus 8 probes of 100 records spread
+    /// through each file), or `all`.
+    #[arg(long, default_value = "1000")]
+    pub infer_rows: String,
+    /// Add the `_record` column: each whole record as a variant.
+    #[arg(long)]
+    pub with_record: bool,
+    /// On a lost record boundary: `truncate` keeps the records before it and reports the
+    /// dropped bytes, `fail` stops.
+    #[arg(long, default_value = "truncate")]
+    pub framing: String,
+    /// Memory-map files: `auto` (not files still being written), `always`, `never`.
+    #[arg(long, default_value = "auto")]
+    pub mmap: String,
+    /// Maps with more distinct keys than this become Map columns instead of structs.
+    #[arg(long, default_value_t = 256)]
+    pub max_struct_fields: usize,
+    /// Only read files with this extension from directories (e.g. `.msgpack`); default all.
+    #[arg(long, default_value = "")]
+    pub ext: String,
+}
+
+/// `mpq query`.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// SQL; several statements may be separated by `;`.
+    pub sql: String,
+    /// Input files, directories or globs (quoted globs are expanded by mpq).
+    pub files: Vec<String>,
+    /// More tables for joins: NAME=PATH (file, directory or glob); repeatable.
+    #[arg(long = "table", value_name = "NAME=PATH")]
+    pub tables: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
+    /// Rows the table view shows at most (0: all); a note says how many were not shown.
+    #[arg(long, default_value_t = 100)]
+    pub max_rows: usize,
+    /// Reading options.
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// Output formats of `mpq schema`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaFormat {
+    /// A readable tree.
+    Text,
+    /// JSON for machines.
+    Json,
+}
+
+/// `mpq schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Input files, directories or globs.
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: SchemaFormat,
+    /// Skip the full scan that counts what goes to `_extra` (report the sample only).
+    #[arg(long)]
+    pub sample_only: bool,
+    /// Reading options.
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// `mpq generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of records.
+    #[arg(long, default_value_t = 5000)]
+    pub records: usize,
+    /// MessagePack output file.
+    #[arg(long)]
+    pub out: String,
+    /// Also write the same records as NDJSON here.
+    #[arg(long)]
+    pub ndjson: Option<String>,
+    /// Write a Fluentd event stream (`[EventTime, record]`) instead of plain maps.
+    #[arg(long)]
+    pub events: bool,
+    /// Random seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}

@@ -1,0 +1,249 @@
+//! The command-line interface: resolves arguments into a validated configuration, calls the
+//! library, and is the only place that prints. `main` only maps the result to an exit code.
+
+pub mod args;
+pub mod print;
+pub mod schema_view;
+
+use crate::datasource::SessionContextExt;
+use crate::decode::ReportData;
+use crate::options::MsgpackReadOptions;
+use anyhow::{Context, Result, bail};
+use args::{Cli, Command, GenerateArgs, QueryArgs, ReadArgs, SchemaArgs};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::sql::parser::DFParser;
+use std::io::Write;
+use std::path::Path;
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Query(a) => query(a).await,
+        Command::Schema(a) => schema(a).await,
+        Command::Generate(a) => generate(a),
+    }
+}
+
+/// Read options from the shared flags.
+pub fn read_options(a: &ReadArgs) -> Result<MsgpackReadOptions> {
+    let mut o = MsgpackReadOptions::default()
+        .with_record(a.with_record)
+        .framing(a.framing.parse()?)
+        .mmap(a.mmap.parse()?)
+        .max_struct_fields(a.max_struct_fields)
+        .file_extension(a.ext.clone());
+    o = if a.infer_rows == "all" {
+        o.infer_all()
+    } else {
+        o.infer_rows(a.infer_rows.parse().with_context(|| {
+            format!("--infer-rows takes a number or all, not {:?}", a.infer_rows)
+        })?)
+    };
+    o.validate()?;
+    Ok(o)
+}
+
+/// A session with the msgpack format and the UDFs, keeping identifier case.
+pub fn session(opts: &MsgpackReadOptions) -> Result<SessionContext> {
+    let config =
+        SessionConfig::new().set_bool("datafusion.sql_parser.enable_ident_normalization", false);
+    let ctx = SessionContext::new_with_config(config).enable_url_table();
+    ctx.register_msgpack_format(opts.clone())?;
+    mpq_udfs::register_all(&ctx)?;
+    Ok(ctx)
+}
+
+/// Expands one input argument: globs (also quoted ones) to the files they match; directories
+/// to `dir/` (listed recursively by the table); anything else as it is.
+pub fn expand_input(arg: &str) -> Result<Vec<String>> {
+    if arg.contains("://") {
+        return Ok(vec![arg.to_string()]);
+    }
+    if arg.contains(['*', '?', '[']) {
+        let mut out = Vec::new();
+        for p in glob::glob(arg).with_context(|| format!("bad glob {arg:?}"))? {
+            let p = p?;
+            if p.is_file() {
+                out.push(p.display().to_string());
+            }
+        }
+        if out.is_empty() {
+            bail!("{arg}: no files match");
+        }
+        return Ok(out);
+    }
+    let p = Path::new(arg);
+    if !p.exists() {
+        bail!("{arg}: no such file or directory");
+    }
+    if p.is_dir() && !arg.ends_with('/') {
+        return Ok(vec![format!("{arg}/")]);
+    }
+    Ok(vec![arg.to_string()])
+}
+
+fn expand_all(args: &[String]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for a in args {
+        out.extend(expand_input(a)?);
+    }
+    Ok(out)
+}
+
+/// A plain SQL identifier: letters, digits and `_`, not starting with a digit.
+fn plain_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The extra name of the `t` table: the single file's stem, or the shared directory's name.
+pub fn table_alias(args: &[String], files: &[String]) -> Option<String> {
+    let name = if files.len() == 1 && !files[0].ends_with('/') {
+        Path::new(&files[0])
+            .file_stem()?
+            .to_str()?
+            .split('.')
+            .next()?
+            .to_string()
+    } else {
+        let dirs: Vec<_> = files
+            .iter()
+            .map(|f| {
+                let p = Path::new(f.trim_end_matches('/'));
+                if f.ends_with('/') {
+                    p.to_path_buf()
+                } else {
+                    p.parent().map(Path::to_path_buf).unwrap_or_default()
+                }
+            })
+            .collect();
+        let first = dirs.first()?;
+        if dirs.iter().any(|d| d != first) {
+            return None;
+        }
+        let abs = std::path::absolute(first).ok()?;
+        abs.file_name()?.to_str()?.to_string()
+    };
+    let _ = args;
+    (plain_identifier(&name) && name != "t").then_some(name)
+}
+
+async fn query(a: QueryArgs) -> Result<()> {
+    let opts = read_options(&a.read)?;
+    let ctx = session(&opts)?;
+    if !a.files.is_empty() {
+        let files = expand_all(&a.files)?;
+        ctx.register_msgpack("t", files.clone(), opts.clone())
+            .await?;
+        if let Some(alias) = table_alias(&a.files, &files) {
+            let t = ctx.table_provider("t").await?;
+            ctx.register_table(alias.as_str(), t)?;
+        }
+    }
+    for spec in &a.tables {
+        let (name, path) = spec
+            .split_once('=')
+            .with_context(|| format!("--table takes NAME=PATH, not {spec:?}"))?;
+        ctx.register_msgpack(name, expand_all(&[path.to_string()])?, opts.clone())
+            .await?;
+    }
+    let statements = DFParser::parse_sql(&a.sql)?;
+    let stdout = std::io::stdout();
+    for stmt in statements {
+        let plan = ctx.state().statement_to_plan(stmt).await?;
+        let df = ctx.execute_logical_plan(plan).await?;
+        let schema = df.schema().as_arrow().clone();
+        let batches = df.collect().await?;
+        let mut out = stdout.lock();
+        print::print_batches(&mut out, &batches, &schema, a.format, a.max_rows)?;
+        out.flush()?;
+    }
+    summary(&opts.report.snapshot());
+    Ok(())
+}
+
+/// The one-line summary on stderr when anything was skipped, truncated or sent to `_extra`,
+/// followed by the problems themselves.
+fn summary(r: &ReportData) {
+    let mut parts = Vec::new();
+    if r.extra_pairs() > 0 {
+        parts.push(format!(
+            "{} key/value pairs not foreseen by the schema kept in _extra",
+            r.extra_pairs()
+        ));
+    }
+    if r.duplicate_keys > 0 {
+        parts.push(format!(
+            "{} duplicate keys (last one kept)",
+            r.duplicate_keys
+        ));
+    }
+    if r.record_errors > 0 {
+        parts.push(format!(
+            "{} record errors (values set to NULL)",
+            r.record_errors
+        ));
+    }
+    if !r.framing.is_empty() {
+        parts.push(format!(
+            "{} files truncated at a framing error",
+            r.framing.len()
+        ));
+    }
+    if parts.is_empty() {
+        return;
+    }
+    eprintln!("mpq: {} records read; {}", r.records, parts.join("; "));
+    for m in r.framing.iter().chain(&r.messages) {
+        eprintln!("mpq: {m}");
+    }
+}
+
+async fn schema(a: SchemaArgs) -> Result<()> {
+    let opts = read_options(&a.read)?;
+    let ctx = session(&opts)?;
+    let files = expand_all(&a.files)?;
+    let inference = ctx.infer_msgpack(files.clone(), opts.clone()).await?;
+    let scan = if a.sample_only {
+        None
+    } else {
+        let table_schema = inference.schema(opts.with_record);
+        ctx.register_msgpack("t", files, opts.clone()).await?;
+        ctx.sql("SELECT * FROM t").await?.collect().await?;
+        Some((opts.report.snapshot(), table_schema))
+    };
+    let view = schema_view::SchemaView::new(&inference, &opts, scan.as_ref());
+    let mut out = std::io::stdout().lock();
+    match a.format {
+        args::SchemaFormat::Text => write!(out, "{}", view.text())?,
+        args::SchemaFormat::Json => {
+            writeln!(out, "{}", serde_json::to_string_pretty(&view.json())?)?
+        }
+    }
+    Ok(())
+}
+
+fn generate(a: GenerateArgs) -> Result<()> {
+    let spec = crate::generate::Spec {
+        records: a.records,
+        seed: a.seed,
+        events: a.events,
+    };
+    let mp = std::fs::File::create(&a.out).with_context(|| format!("cannot create {}", a.out))?;
+    let mut mp = std::io::BufWriter::new(mp);
+    let mut nd = match &a.ndjson {
+        Some(p) => Some(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {p}"))?,
+        )),
+        None => None,
+    };
+    crate::generate::write(&spec, &mut mp, nd.as_mut().map(|w| w as &mut dyn Write))?;
+    mp.flush()?;
+    if let Some(w) = nd.as_mut() {
+        w.flush()?;
+    }
+    Ok(())
+}

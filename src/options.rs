@@ -102,6 +102,23 @@ impl MsgpackReadOptions {
         };
         self
     }
+    /// Sets how many probes (of 100 records) inference reads per file besides the first
+    /// records; no effect when inferring from every record.
+    pub fn infer_probes(mut self, probes: usize) -> Self {
+        if let Sample::Records {
+            head,
+            probe_records,
+            ..
+        } = self.sample
+        {
+            self.sample = Sample::Records {
+                head,
+                probes,
+                probe_records,
+            };
+        }
+        self
+    }
     /// Infer from every record.
     pub fn infer_all(mut self) -> Self {
         self.sample = Sample::All;

@@ -65,6 +65,10 @@ pub struct ReadArgs {
     /// through each file), or `all`.
     #[arg(long, default_value = "1000")]
     pub infer_rows: String,
+    /// Probes of 100 records spread through each file that inference reads besides the first
+    /// records (ignored with `--infer-rows all`).
+    #[arg(long, default_value_t = 8)]
+    pub infer_probes: usize,
     /// Add the `_record` column: each whole record as a variant.
     #[arg(long)]
     pub with_record: bool,

@@ -39,6 +39,7 @@ pub fn read_options(a: &ReadArgs) -> Result<MsgpackReadOptions> {
             format!("--infer-rows takes a number or all, not {:?}", a.infer_rows)
         })?)
     };
+    o = o.infer_probes(a.infer_probes);
     o.validate()?;
     Ok(o)
 }

@@ -41,7 +41,7 @@ fn displayable(batch: &RecordBatch, nested: bool) -> anyhow::Result<RecordBatch>
             f.data_type(),
             DataType::Struct(_) | DataType::List(_) | DataType::LargeList(_) | DataType::Map(..)
         );
-        if is_variant(f) || (nested && is_nested) {
+        if contains_variant(f) || (nested && is_nested) {
             let text: StringArray = (0..col.len())
                 .map(|i| {
                     if col.is_null(i) {
@@ -63,6 +63,16 @@ fn displayable(batch: &RecordBatch, nested: bool) -> anyhow::Result<RecordBatch>
         Arc::new(Schema::new(fields)),
         columns,
     )?)
+}
+
+/// True if the field or anything nested in it is a variant.
+fn contains_variant(f: &Field) -> bool {
+    is_variant(f)
+        || match f.data_type() {
+            DataType::List(e) | DataType::LargeList(e) | DataType::Map(e, _) => contains_variant(e),
+            DataType::Struct(fs) => fs.iter().any(|c| contains_variant(c)),
+            _ => false,
+        }
 }
 
 fn print_table(

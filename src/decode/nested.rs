@@ -283,8 +283,9 @@ impl StructCol {
         let DataType::Struct(fields) = field.data_type() else {
             return None;
         };
+        let nulls = self.nulls.finish();
         let arrays = self.finish_children(fields.iter().map(|f| f.as_ref()))?;
-        StructArray::try_new(fields.clone(), arrays, self.nulls.finish())
+        StructArray::try_new(fields.clone(), arrays, nulls)
             .ok()
             .map(|a| Arc::new(a) as ArrayRef)
     }

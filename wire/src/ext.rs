@@ -102,18 +102,19 @@ pub fn seconds_nanos_to_nanos(seconds: i64, nanos: u32) -> Result<i64, TimeError
         .ok_or(TimeError::OutOfRange { seconds })
 }
 
-/// Epoch seconds as a float (Fluentd's float time) to nanoseconds, rounded to the microsecond
-/// a double can carry at today's epochs; `None` when not finite or out of range.
+/// Epoch seconds as a float (Fluentd's float time) to nanoseconds: whole seconds exactly, the
+/// fraction rounded to the nanosecond; `None` when not finite or out of range.
 pub fn float_seconds_to_nanos(v: f64) -> Option<i64> {
     if !v.is_finite() {
         return None;
     }
-    let n = (v * 1e9).round();
-    if n >= -9.223_372_036_854_776e18 && n < 9.223_372_036_854_776e18 {
-        Some(n as i64)
-    } else {
-        None
+    // Whole seconds and the fraction apart, so 1700000002.25 gives exactly .250000000.
+    let secs = v.floor();
+    if !(-9.3e9..9.3e9).contains(&secs) {
+        return None;
     }
+    let nanos = ((v - secs) * 1e9).round().min(999_999_999.0);
+    seconds_nanos_to_nanos(secs as i64, nanos as u32).ok()
 }
 
 /// Renders nanoseconds since the epoch as RFC 3339 in UTC, with the fraction trimmed to 0, 3,
@@ -217,6 +218,17 @@ mod tests {
                 len: 12
             })
         ));
+    }
+
+    #[test]
+    fn float_seconds() {
+        assert_eq!(
+            float_seconds_to_nanos(1_700_000_002.25),
+            Some(1_700_000_002_250_000_000)
+        );
+        assert_eq!(float_seconds_to_nanos(-0.5), Some(-500_000_000));
+        assert_eq!(float_seconds_to_nanos(f64::NAN), None);
+        assert_eq!(float_seconds_to_nanos(1e300), None);
     }
 
     #[test]

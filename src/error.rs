@@ -10,9 +10,7 @@ use datafusion::error::DataFusionError;
 pub enum Error {
     /// The record boundary was lost: truncated value, length past the end, 0xc1, depth limit,
     /// or a top-level value that does not fit the layout.
-    #[error(
-        "{path}: record {record} at byte {record_offset}: framing error at byte {offset}: {message} [{hex}]"
-    )]
+    #[error("{path}: record {record} at byte {record_offset}: framing error at byte {offset}: {message} [{hex}]")]
     Framing {
         /// The file (or `<memory>`).
         path: String,

@@ -41,12 +41,8 @@ impl Rng {
     }
 }
 
-const SERVICES: &[&str] = &[
-    "api", "web", "auth", "billing", "search", "mail", "queue", "cache",
-];
-const LEVELS: &[&str] = &[
-    "info", "info", "info", "info", "info", "info", "warn", "warn", "error", "debug",
-];
+const SERVICES: &[&str] = &["api", "web", "auth", "billing", "search", "mail", "queue", "cache"];
+const LEVELS: &[&str] = &["info", "info", "info", "info", "info", "info", "warn", "warn", "error", "debug"];
 const STATUS: &[i64] = &[200, 200, 200, 201, 204, 301, 400, 404, 500, 503];
 const COUNTRIES: &[&str] = &["DE", "US", "JP", "BR", "IN", "FR", "NG", "Ünïcode"];
 const TAGS: &[&str] = &["a", "b", "canary", "beta", "eu", "us", "retry", "slow"];
@@ -138,11 +134,7 @@ fn to_json(v: &V) -> Value {
         V::Ts(s, n, _) => json!(rfc3339(s * 1_000_000_000 + *n as i64)),
         V::EventTime(s, n) => json!(rfc3339(*s as i64 * 1_000_000_000 + *n as i64)),
         V::Arr(xs) => Value::Array(xs.iter().map(to_json).collect()),
-        V::Map(kv) => Value::Object(
-            kv.iter()
-                .map(|(k, x)| (k.clone(), to_json(x)))
-                .collect::<Map<_, _>>(),
-        ),
+        V::Map(kv) => Value::Object(kv.iter().map(|(k, x)| (k.clone(), to_json(x))).collect::<Map<_, _>>()),
     }
 }
 
@@ -156,10 +148,7 @@ fn record(r: &mut Rng, i: usize, n: usize) -> (V, (u32, u32)) {
     put("ts", V::Ts(secs, ts_nanos, width));
     put("service", V::Str(r.pick(SERVICES).to_string()));
     put("level", V::Str(r.pick(LEVELS).to_string()));
-    put(
-        "status",
-        V::Int(STATUS[r.below(STATUS.len() as u64) as usize]),
-    );
+    put("status", V::Int(STATUS[r.below(STATUS.len() as u64) as usize]));
     let lat = match r.below(10) {
         0..=6 => V::F64((r.below(500_000) as f64) / 1000.0),
         7 | 8 => V::Int(r.below(900) as i64),
@@ -186,72 +175,26 @@ fn record(r: &mut Rng, i: usize, n: usize) -> (V, (u32, u32)) {
     }
     if r.chance(90) {
         let k = r.below(5);
-        put(
-            "tags",
-            V::Arr((0..k).map(|_| V::Str(r.pick(TAGS).to_string())).collect()),
-        );
+        put("tags", V::Arr((0..k).map(|_| V::Str(r.pick(TAGS).to_string())).collect()));
     }
-    put(
-        "code",
-        if r.chance(90) {
-            V::Int(r.below(50) as i64)
-        } else {
-            V::Str(format!("E{}", r.below(100)))
-        },
-    );
-    put(
-        "big",
-        if r.chance(5) {
-            V::UInt(u64::MAX - r.below(1000))
-        } else {
-            V::UInt(r.below(1 << 40))
-        },
-    );
-    put(
-        "delta",
-        if r.chance(2) {
-            V::UInt((1u64 << 63) + r.below(1000))
-        } else {
-            V::Int(r.below(2001) as i64 - 1000)
-        },
-    );
+    put("code", if r.chance(90) { V::Int(r.below(50) as i64) } else { V::Str(format!("E{}", r.below(100))) });
+    put("big", if r.chance(5) { V::UInt(u64::MAX - r.below(1000)) } else { V::UInt(r.below(1 << 40)) });
+    put("delta", if r.chance(2) { V::UInt((1u64 << 63) + r.below(1000)) } else { V::Int(r.below(2001) as i64 - 1000) });
     put("ratio", V::F32(r.below(1024) as f32 / 1024.0));
-    put(
-        "flag",
-        if r.chance(80) {
-            V::Bool(r.chance(50))
-        } else {
-            V::Nil
-        },
-    );
+    put("flag", if r.chance(80) { V::Bool(r.chance(50)) } else { V::Nil });
     if r.chance(30) {
         let len = r.below(9) as usize;
-        put(
-            "payload",
-            V::Bin((0..len).map(|_| r.below(256) as u8).collect()),
-        );
+        put("payload", V::Bin((0..len).map(|_| r.below(256) as u8).collect()));
     }
     if r.chance(50) {
         put("seen_at", V::EventTime(secs as u32 - 5, nanos));
     }
-    let attrs = (0..1 + r.below(3))
-        .map(|_| (format!("k{}", r.below(2000)), V::Int(r.below(100) as i64)))
-        .collect();
+    let attrs = (0..1 + r.below(3)).map(|_| (format!("k{}", r.below(2000)), V::Int(r.below(100) as i64))).collect();
     put("attrs", V::Map(attrs));
     if r.chance(40) {
         put(
             "ids",
-            V::Arr(
-                (0..r.below(4))
-                    .map(|_| {
-                        if r.chance(10) {
-                            V::Nil
-                        } else {
-                            V::Int(r.below(1000) as i64)
-                        }
-                    })
-                    .collect(),
-            ),
+            V::Arr((0..r.below(4)).map(|_| if r.chance(10) { V::Nil } else { V::Int(r.below(1000) as i64) }).collect()),
         );
     }
     if r.below(500) == 0 {
@@ -268,11 +211,7 @@ fn record(r: &mut Rng, i: usize, n: usize) -> (V, (u32, u32)) {
 }
 
 /// Writes `spec.records` records as MessagePack to `mp` and, if given, as NDJSON to `ndjson`.
-pub fn write(
-    spec: &Spec,
-    mp: &mut dyn Write,
-    mut ndjson: Option<&mut dyn Write>,
-) -> io::Result<()> {
+pub fn write(spec: &Spec, mp: &mut dyn Write, mut ndjson: Option<&mut dyn Write>) -> io::Result<()> {
     let mut r = Rng(spec.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let mut buf = Vec::with_capacity(1024);
     for i in 0..spec.records {
@@ -288,10 +227,7 @@ pub fn write(
             let mut j = to_json(&rec);
             if spec.events {
                 if let Value::Object(m) = &mut j {
-                    m.insert(
-                        "time".into(),
-                        json!(rfc3339(s as i64 * 1_000_000_000 + n as i64)),
-                    );
+                    m.insert("time".into(), json!(rfc3339(s as i64 * 1_000_000_000 + n as i64)));
                 }
             }
             serde_json::to_writer(&mut *w, &j)?;

@@ -66,27 +66,15 @@ pub fn detect(buf: &[u8], max_depth: usize) -> Detection {
         seen += 1;
     }
     let (layout, evidence) = if seen == 0 {
-        (
-            Layout::Records,
-            "no complete record to look at; assumed a plain stream of maps".to_string(),
-        )
+        (Layout::Records, "no complete record to look at; assumed a plain stream of maps".to_string())
     } else if events > 0 && events >= maps && events * 2 > seen {
-        (
-            Layout::Events,
-            format!("{events} of the first {seen} records are [time, map] arrays"),
-        )
+        (Layout::Events, format!("{events} of the first {seen} records are [time, map] arrays"))
     } else if maps * 2 > seen || (maps > 0 && events == 0 && maps == seen) {
-        (
-            Layout::Records,
-            format!("{maps} of the first {seen} records are maps"),
-        )
+        (Layout::Records, format!("{maps} of the first {seen} records are maps"))
     } else {
         (
             Layout::Values,
-            format!(
-                "{} of the first {seen} records are neither maps nor [time, map] arrays",
-                seen - maps - events
-            ),
+            format!("{} of the first {seen} records are neither maps nor [time, map] arrays", seen - maps - events),
         )
     };
     Detection { layout, evidence }
@@ -104,16 +92,10 @@ fn classify(cur: &mut Cursor<'_>) -> Option<Shape> {
         Head::Array(2) => {
             let t = cur.read_head().ok()?;
             cur.skip_rest(t, 0).ok()?;
-            let is_time = matches!(
-                t,
-                Head::Int(_) | Head::UInt(_) | Head::F32(_) | Head::F64(_) | Head::Ext(0 | -1, _)
-            );
+            let is_time =
+                matches!(t, Head::Int(_) | Head::UInt(_) | Head::F32(_) | Head::F64(_) | Head::Ext(0 | -1, _));
             let body = cur.read_head().ok()?;
-            Some(if is_time && matches!(body, Head::Map(_)) {
-                Shape::Event
-            } else {
-                Shape::Other
-            })
+            Some(if is_time && matches!(body, Head::Map(_)) { Shape::Event } else { Shape::Other })
         }
         _ => Some(Shape::Other),
     }
@@ -184,21 +166,8 @@ pub struct Framer<'a> {
 
 impl<'a> Framer<'a> {
     /// A framer over `buf` starting at offset `pos`, numbering records from `first_record`.
-    pub fn new(
-        buf: &'a [u8],
-        pos: usize,
-        layout: Layout,
-        limits: FrameLimits,
-        first_record: u64,
-    ) -> Self {
-        Framer {
-            buf,
-            pos,
-            layout,
-            limits,
-            records: first_record,
-            failed: false,
-        }
+    pub fn new(buf: &'a [u8], pos: usize, layout: Layout, limits: FrameLimits, first_record: u64) -> Self {
+        Framer { buf, pos, layout, limits, records: first_record, failed: false }
     }
 
     /// The offset of the next record.
@@ -207,26 +176,14 @@ impl<'a> Framer<'a> {
     }
 
     fn wire_error(&self, start: usize, e: WireError) -> FrameError {
-        let truncated = matches!(
-            e.kind,
-            WireErrorKind::Truncated { .. } | WireErrorKind::CountTooLarge { .. }
-        );
+        let truncated = matches!(e.kind, WireErrorKind::Truncated { .. } | WireErrorKind::CountTooLarge { .. });
         let message = match e.kind {
             WireErrorKind::TooDeep { .. } => {
-                format!(
-                    "expected nesting of at most {} levels, found deeper nesting",
-                    self.limits.max_depth
-                )
+                format!("expected nesting of at most {} levels, found deeper nesting", self.limits.max_depth)
             }
             _ => e.to_string(),
         };
-        FrameError {
-            record: self.records,
-            record_offset: start,
-            offset: e.offset,
-            message,
-            truncated,
-        }
+        FrameError { record: self.records, record_offset: start, offset: e.offset, message, truncated }
     }
 
     fn frame_one(&self, start: usize) -> Result<Record, FrameError> {
@@ -234,14 +191,8 @@ impl<'a> Framer<'a> {
         let depth = self.limits.max_depth;
         let rec = match self.layout {
             Layout::Records | Layout::Values => {
-                cur.skip_value(depth)
-                    .map_err(|e| self.wire_error(start, e))?;
-                Record {
-                    start,
-                    end: cur.pos(),
-                    body: start,
-                    time: None,
-                }
+                cur.skip_value(depth).map_err(|e| self.wire_error(start, e))?;
+                Record { start, end: cur.pos(), body: start, time: None }
             }
             Layout::Events => {
                 let head = cur.read_head().map_err(|e| self.wire_error(start, e))?;
@@ -250,25 +201,15 @@ impl<'a> Framer<'a> {
                         record: self.records,
                         record_offset: start,
                         offset: start,
-                        message: format!(
-                            "expected a [time, record] array (events layout), found {}",
-                            describe(head)
-                        ),
+                        message: format!("expected a [time, record] array (events layout), found {}", describe(head)),
                         truncated: false,
                     });
                 }
                 let time = cur.pos();
-                cur.skip_value(depth)
-                    .map_err(|e| self.wire_error(start, e))?;
+                cur.skip_value(depth).map_err(|e| self.wire_error(start, e))?;
                 let body = cur.pos();
-                cur.skip_value(depth.saturating_sub(1))
-                    .map_err(|e| self.wire_error(start, e))?;
-                Record {
-                    start,
-                    end: cur.pos(),
-                    body,
-                    time: Some(time),
-                }
+                cur.skip_value(depth.saturating_sub(1)).map_err(|e| self.wire_error(start, e))?;
+                Record { start, end: cur.pos(), body, time: Some(time) }
             }
         };
         if rec.end - rec.start > self.limits.max_record_bytes {
@@ -325,48 +266,24 @@ impl Iterator for Framer<'_> {
 mod tests {
     use super::*;
 
-    const LIMITS: FrameLimits = FrameLimits {
-        max_depth: 128,
-        max_record_bytes: 1 << 20,
-    };
+    const LIMITS: FrameLimits = FrameLimits { max_depth: 128, max_record_bytes: 1 << 20 };
 
     #[test]
     fn detects_records_events_values() {
-        assert_eq!(
-            detect(&[0x81, 0xa1, b'a', 0x01, 0x80], 128).layout,
-            Layout::Records
-        );
-        let ev = [
-            0x92, 0xd7, 0x00, 0, 0, 0, 1, 0, 0, 0, 0, 0x81, 0xa1, b'a', 0x01,
-        ];
+        assert_eq!(detect(&[0x81, 0xa1, b'a', 0x01, 0x80], 128).layout, Layout::Records);
+        let ev = [0x92, 0xd7, 0x00, 0, 0, 0, 1, 0, 0, 0, 0, 0x81, 0xa1, b'a', 0x01];
         let d = detect(&ev, 128);
         assert_eq!(d.layout, Layout::Events);
-        assert_eq!(
-            d.evidence,
-            "1 of the first 1 records are [time, map] arrays"
-        );
-        assert_eq!(
-            detect(&[0x01, 0x02, 0xa1, b'x'], 128).layout,
-            Layout::Values
-        );
+        assert_eq!(d.evidence, "1 of the first 1 records are [time, map] arrays");
+        assert_eq!(detect(&[0x01, 0x02, 0xa1, b'x'], 128).layout, Layout::Values);
         assert_eq!(detect(&[], 128).layout, Layout::Records);
     }
 
     #[test]
     fn frames_events() {
         let ev = [0x92, 0x01, 0x80, 0x92, 0x02, 0x80];
-        let recs: Vec<_> = Framer::new(&ev, 0, Layout::Events, LIMITS, 0)
-            .collect::<Result<_, _>>()
-            .expect("ok");
-        assert_eq!(
-            recs[1],
-            Record {
-                start: 3,
-                end: 6,
-                body: 5,
-                time: Some(4)
-            }
-        );
+        let recs: Vec<_> = Framer::new(&ev, 0, Layout::Events, LIMITS, 0).collect::<Result<_, _>>().expect("ok");
+        assert_eq!(recs[1], Record { start: 3, end: 6, body: 5, time: Some(4) });
     }
 
     #[test]
@@ -376,10 +293,7 @@ mod tests {
         assert!(f.next().expect("one").is_ok());
         let e = f.next().expect("two").expect_err("truncated");
         assert_eq!((e.record, e.record_offset, e.offset), (1, 4, 7));
-        assert_eq!(
-            e.message,
-            "expected 1 more bytes, found only 0 before the end of input"
-        );
+        assert_eq!(e.message, "expected 1 more bytes, found only 0 before the end of input");
         assert!(f.next().is_none());
         let err = e.into_error("x.msgpack", &buf);
         assert_eq!(
@@ -392,13 +306,7 @@ mod tests {
     fn depth_limit() {
         let mut buf = vec![0x91u8; 200];
         buf.push(0xc0);
-        let e = Framer::new(&buf, 0, Layout::Records, LIMITS, 0)
-            .next()
-            .expect("one")
-            .expect_err("deep");
-        assert_eq!(
-            e.message,
-            "expected nesting of at most 128 levels, found deeper nesting"
-        );
+        let e = Framer::new(&buf, 0, Layout::Records, LIMITS, 0).next().expect("one").expect_err("deep");
+        assert_eq!(e.message, "expected nesting of at most 128 levels, found deeper nesting");
     }
 }

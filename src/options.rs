@@ -27,9 +27,7 @@ impl std::str::FromStr for FramingPolicy {
         match s {
             "fail" => Ok(FramingPolicy::Fail),
             "truncate" => Ok(FramingPolicy::Truncate),
-            o => Err(Error::Options(format!(
-                "framing policy must be fail or truncate, not {o:?}"
-            ))),
+            o => Err(Error::Options(format!("framing policy must be fail or truncate, not {o:?}"))),
         }
     }
 }
@@ -85,37 +83,16 @@ impl MsgpackReadOptions {
     /// Infer from the first `n` records of each file (plus the default probes).
     pub fn infer_rows(mut self, n: usize) -> Self {
         self.sample = match self.sample {
-            Sample::Records {
-                probes,
-                probe_records,
-                ..
-            } => Sample::Records {
-                head: n,
-                probes,
-                probe_records,
-            },
-            Sample::All => Sample::Records {
-                head: n,
-                probes: 8,
-                probe_records: 100,
-            },
+            Sample::Records { probes, probe_records, .. } => Sample::Records { head: n, probes, probe_records },
+            Sample::All => Sample::Records { head: n, probes: 8, probe_records: 100 },
         };
         self
     }
     /// Sets how many probes (of 100 records) inference reads per file besides the first
     /// records; no effect when inferring from every record.
     pub fn infer_probes(mut self, probes: usize) -> Self {
-        if let Sample::Records {
-            head,
-            probe_records,
-            ..
-        } = self.sample
-        {
-            self.sample = Sample::Records {
-                head,
-                probes,
-                probe_records,
-            };
+        if let Sample::Records { head, probe_records, .. } = self.sample {
+            self.sample = Sample::Records { head, probes, probe_records };
         }
         self
     }
@@ -173,34 +150,24 @@ impl MsgpackReadOptions {
     /// Checks the options.
     pub fn validate(&self) -> Result<()> {
         if self.max_depth == 0 || self.max_depth > MAX_DEPTH_LIMIT {
-            return Err(Error::Options(format!(
-                "max depth must be 1..={MAX_DEPTH_LIMIT}, not {}",
-                self.max_depth
-            )));
+            return Err(Error::Options(format!("max depth must be 1..={MAX_DEPTH_LIMIT}, not {}", self.max_depth)));
         }
         if self.max_struct_fields == 0 {
-            return Err(Error::Options(
-                "max struct fields must be at least 1".into(),
-            ));
+            return Err(Error::Options("max struct fields must be at least 1".into()));
         }
         Ok(())
     }
 
     /// Framing limits.
     pub fn limits(&self) -> FrameLimits {
-        FrameLimits {
-            max_depth: self.max_depth.min(MAX_DEPTH_LIMIT),
-            max_record_bytes: self.max_record_bytes,
-        }
+        FrameLimits { max_depth: self.max_depth.min(MAX_DEPTH_LIMIT), max_record_bytes: self.max_record_bytes }
     }
 
     /// Inference options.
     pub fn infer_options(&self) -> InferOptions {
         InferOptions {
             sample: self.sample,
-            lattice: LatticeOptions {
-                max_struct_fields: self.max_struct_fields,
-            },
+            lattice: LatticeOptions { max_struct_fields: self.max_struct_fields },
             limits: self.limits(),
         }
     }

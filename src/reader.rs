@@ -31,10 +31,7 @@ pub const MAX_BATCH_BYTES: usize = 256 << 20;
 pub fn infer(bytes: &[u8], opts: &MsgpackReadOptions) -> Result<TableInference> {
     opts.validate()?;
     let fi = infer_slice(bytes, "<memory>", &opts.infer_options());
-    Ok(TableInference::merge(vec![(
-        "<memory>".to_string(),
-        Arc::new(fi),
-    )]))
+    Ok(TableInference::merge(vec![("<memory>".to_string(), Arc::new(fi))]))
 }
 
 /// Infers the Arrow schema of `bytes`.
@@ -82,8 +79,7 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
     ) -> Result<Self> {
         opts.validate()?;
         let layout = detect(buf.as_ref(), opts.max_depth).layout;
-        let mut decoder =
-            RecordDecoder::new(schema, projection, opts.max_depth, opts.report.clone())?;
+        let mut decoder = RecordDecoder::new(schema, projection, opts.max_depth, opts.report.clone())?;
         decoder.set_path(path);
         Ok(SliceBatches {
             buf,
@@ -117,9 +113,7 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
             return Ok(None);
         }
         let buf = self.buf.as_ref();
-        let want = self
-            .remaining_limit
-            .map_or(self.batch_size, |l| l.min(self.batch_size));
+        let want = self.remaining_limit.map_or(self.batch_size, |l| l.min(self.batch_size));
         self.records.clear();
         let mut framer = Framer::new(buf, self.pos, self.layout, self.limits, self.next_record);
         let first = self.next_record;
@@ -168,9 +162,7 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
         if self.records.is_empty() {
             return Ok(None);
         }
-        self.decoder
-            .decode(buf, self.layout, &self.records, first)
-            .map(Some)
+        self.decoder.decode(buf, self.layout, &self.records, first).map(Some)
     }
 }
 
@@ -237,10 +229,7 @@ impl<R: Read> ReaderBatches<R> {
                 Ok(n) => break n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    return Err(Error::Io {
-                        path: "<stream>".into(),
-                        source: e,
-                    });
+                    return Err(Error::Io { path: "<stream>".into(), source: e });
                 }
             }
         };
@@ -297,9 +286,7 @@ impl<R: Read> ReaderBatches<R> {
                         return match self.opts.framing {
                             FramingPolicy::Fail => Err(err),
                             FramingPolicy::Truncate => {
-                                self.opts
-                                    .report
-                                    .add_framing(format!("{err}; dropped the rest of the stream"));
+                                self.opts.report.add_framing(format!("{err}; dropped the rest of the stream"));
                                 Ok(None)
                             }
                         };

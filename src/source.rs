@@ -28,31 +28,20 @@ impl std::str::FromStr for MmapPolicy {
             "auto" => Ok(MmapPolicy::Auto),
             "always" => Ok(MmapPolicy::Always),
             "never" => Ok(MmapPolicy::Never),
-            other => Err(Error::Options(format!(
-                "--mmap takes auto, always or never, not {other:?}"
-            ))),
+            other => Err(Error::Options(format!("--mmap takes auto, always or never, not {other:?}"))),
         }
     }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    }
+    move |source| Error::Io { path: path.display().to_string(), source }
 }
 
 /// True when `auto` should map this file.
 fn should_map(path: &Path, meta: &std::fs::Metadata) -> bool {
-    let staged = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.starts_with("buffer.b"));
-    let recent = meta
-        .modified()
-        .ok()
-        .and_then(|m| SystemTime::now().duration_since(m).ok())
-        .is_none_or(|age| age < RECENT);
+    let staged = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("buffer.b"));
+    let recent =
+        meta.modified().ok().and_then(|m| SystemTime::now().duration_since(m).ok()).is_none_or(|age| age < RECENT);
     !staged && !recent
 }
 

@@ -26,25 +26,16 @@ pub fn map_file(file: &File, len: u64) -> std::io::Result<Bytes> {
 /// Builds a `StringArray` from offsets and bytes, validating the bytes in bulk with simdutf8
 /// and checking that every offset falls on a character boundary. Returns `None` when the bytes
 /// are not valid UTF-8 at those boundaries.
-pub fn utf8_array(
-    offsets: Vec<i32>,
-    data: Vec<u8>,
-    nulls: Option<NullBuffer>,
-) -> Option<StringArray> {
+pub fn utf8_array(offsets: Vec<i32>, data: Vec<u8>, nulls: Option<NullBuffer>) -> Option<StringArray> {
     if simdutf8::basic::from_utf8(&data).is_err() {
         return None;
     }
     // A valid buffer can still be cut inside a character: no value may start on a
     // continuation byte (0b10xx_xxxx).
-    if offsets
-        .iter()
-        .any(|&o| data.get(o as usize).is_some_and(|b| (b & 0xc0) == 0x80))
-    {
+    if offsets.iter().any(|&o| data.get(o as usize).is_some_and(|b| (b & 0xc0) == 0x80)) {
         return None;
     }
-    if offsets.windows(2).any(|w| w[0] > w[1])
-        || offsets.last().is_some_and(|&l| l as usize != data.len())
-    {
+    if offsets.windows(2).any(|w| w[0] > w[1]) || offsets.last().is_some_and(|&l| l as usize != data.len()) {
         return None;
     }
     let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));

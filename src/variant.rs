@@ -16,10 +16,8 @@ pub fn variant_type() -> DataType {
 
 /// A nullable variant field.
 pub fn variant_field(name: &str) -> Field {
-    Field::new(name, variant_type(), true).with_metadata(HashMap::from([(
-        EXTENSION_KEY.to_string(),
-        VARIANT_EXTENSION.to_string(),
-    )]))
+    Field::new(name, variant_type(), true)
+        .with_metadata(HashMap::from([(EXTENSION_KEY.to_string(), VARIANT_EXTENSION.to_string())]))
 }
 
 /// True if the field is a variant column.

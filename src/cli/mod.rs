@@ -35,9 +35,11 @@ pub fn read_options(a: &ReadArgs) -> Result<MsgpackReadOptions> {
     o = if a.infer_rows == "all" {
         o.infer_all()
     } else {
-        o.infer_rows(a.infer_rows.parse().with_context(|| {
-            format!("--infer-rows takes a number or all, not {:?}", a.infer_rows)
-        })?)
+        o.infer_rows(
+            a.infer_rows
+                .parse()
+                .with_context(|| format!("--infer-rows takes a number or all, not {:?}", a.infer_rows))?,
+        )
     };
     o = o.infer_probes(a.infer_probes);
     o.validate()?;
@@ -46,8 +48,7 @@ pub fn read_options(a: &ReadArgs) -> Result<MsgpackReadOptions> {
 
 /// A session with the msgpack format and the UDFs, keeping identifier case.
 pub fn session(opts: &MsgpackReadOptions) -> Result<SessionContext> {
-    let config =
-        SessionConfig::new().set_bool("datafusion.sql_parser.enable_ident_normalization", false);
+    let config = SessionConfig::new().set_bool("datafusion.sql_parser.enable_ident_normalization", false);
     let ctx = SessionContext::new_with_config(config).enable_url_table();
     ctx.register_msgpack_format(opts.clone())?;
     mpq_udfs::register_all(&ctx)?;
@@ -94,31 +95,20 @@ fn expand_all(args: &[String]) -> Result<Vec<String>> {
 /// A plain SQL identifier: letters, digits and `_`, not starting with a digit.
 fn plain_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// The extra name of the `t` table: the single file's stem, or the shared directory's name.
 pub fn table_alias(args: &[String], files: &[String]) -> Option<String> {
     let name = if files.len() == 1 && !files[0].ends_with('/') {
-        Path::new(&files[0])
-            .file_stem()?
-            .to_str()?
-            .split('.')
-            .next()?
-            .to_string()
+        Path::new(&files[0]).file_stem()?.to_str()?.split('.').next()?.to_string()
     } else {
         let dirs: Vec<_> = files
             .iter()
             .map(|f| {
                 let p = Path::new(f.trim_end_matches('/'));
-                if f.ends_with('/') {
-                    p.to_path_buf()
-                } else {
-                    p.parent().map(Path::to_path_buf).unwrap_or_default()
-                }
+                if f.ends_with('/') { p.to_path_buf() } else { p.parent().map(Path::to_path_buf).unwrap_or_default() }
             })
             .collect();
         let first = dirs.first()?;
@@ -137,19 +127,15 @@ async fn query(a: QueryArgs) -> Result<()> {
     let ctx = session(&opts)?;
     if !a.files.is_empty() {
         let files = expand_all(&a.files)?;
-        ctx.register_msgpack("t", files.clone(), opts.clone())
-            .await?;
+        ctx.register_msgpack("t", files.clone(), opts.clone()).await?;
         if let Some(alias) = table_alias(&a.files, &files) {
             let t = ctx.table_provider("t").await?;
             ctx.register_table(alias.as_str(), t)?;
         }
     }
     for spec in &a.tables {
-        let (name, path) = spec
-            .split_once('=')
-            .with_context(|| format!("--table takes NAME=PATH, not {spec:?}"))?;
-        ctx.register_msgpack(name, expand_all(&[path.to_string()])?, opts.clone())
-            .await?;
+        let (name, path) = spec.split_once('=').with_context(|| format!("--table takes NAME=PATH, not {spec:?}"))?;
+        ctx.register_msgpack(name, expand_all(&[path.to_string()])?, opts.clone()).await?;
     }
     let statements = DFParser::parse_sql(&a.sql)?;
     let stdout = std::io::stdout();
@@ -171,28 +157,16 @@ async fn query(a: QueryArgs) -> Result<()> {
 fn summary(r: &ReportData) {
     let mut parts = Vec::new();
     if r.extra_pairs() > 0 {
-        parts.push(format!(
-            "{} key/value pairs not foreseen by the schema kept in _extra",
-            r.extra_pairs()
-        ));
+        parts.push(format!("{} key/value pairs not foreseen by the schema kept in _extra", r.extra_pairs()));
     }
     if r.duplicate_keys > 0 {
-        parts.push(format!(
-            "{} duplicate keys (last one kept)",
-            r.duplicate_keys
-        ));
+        parts.push(format!("{} duplicate keys (last one kept)", r.duplicate_keys));
     }
     if r.record_errors > 0 {
-        parts.push(format!(
-            "{} record errors (values set to NULL)",
-            r.record_errors
-        ));
+        parts.push(format!("{} record errors (values set to NULL)", r.record_errors));
     }
     if !r.framing.is_empty() {
-        parts.push(format!(
-            "{} files truncated at a framing error",
-            r.framing.len()
-        ));
+        parts.push(format!("{} files truncated at a framing error", r.framing.len()));
     }
     if parts.is_empty() {
         return;
@@ -220,25 +194,19 @@ async fn schema(a: SchemaArgs) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match a.format {
         args::SchemaFormat::Text => write!(out, "{}", view.text())?,
-        args::SchemaFormat::Json => {
-            writeln!(out, "{}", serde_json::to_string_pretty(&view.json())?)?
-        }
+        args::SchemaFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&view.json())?)?,
     }
     Ok(())
 }
 
 fn generate(a: GenerateArgs) -> Result<()> {
-    let spec = crate::generate::Spec {
-        records: a.records,
-        seed: a.seed,
-        events: a.events,
-    };
+    let spec = crate::generate::Spec { records: a.records, seed: a.seed, events: a.events };
     let mp = std::fs::File::create(&a.out).with_context(|| format!("cannot create {}", a.out))?;
     let mut mp = std::io::BufWriter::new(mp);
     let mut nd = match &a.ndjson {
-        Some(p) => Some(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("cannot create {p}"))?,
-        )),
+        Some(p) => {
+            Some(std::io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("cannot create {p}"))?))
+        }
         None => None,
     };
     crate::generate::write(&spec, &mut mp, nd.as_mut().map(|w| w as &mut dyn Write))?;

@@ -5,9 +5,9 @@ use super::args::OutputFormat;
 use crate::variant::is_variant;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Field, Float32Type, Float64Type, Int8Type, Int16Type,
-    Int32Type, Int64Type, Schema, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
-    TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    DataType, Date32Type, Decimal128Type, Field, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
+    Schema, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
+    UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use mpq_wire::json::{base64_into, write_json, write_json_str};
@@ -59,10 +59,7 @@ fn displayable(batch: &RecordBatch, nested: bool) -> anyhow::Result<RecordBatch>
             columns.push(Arc::clone(col));
         }
     }
-    Ok(RecordBatch::try_new(
-        Arc::new(Schema::new(fields)),
-        columns,
-    )?)
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
 }
 
 /// True if the field or anything nested in it is a variant.
@@ -75,18 +72,9 @@ fn contains_variant(f: &Field) -> bool {
         }
 }
 
-fn print_table(
-    out: &mut dyn Write,
-    batches: &[RecordBatch],
-    schema: &Schema,
-    max_rows: usize,
-) -> anyhow::Result<()> {
+fn print_table(out: &mut dyn Write, batches: &[RecordBatch], schema: &Schema, max_rows: usize) -> anyhow::Result<()> {
     let total: usize = batches.iter().map(|b| b.num_rows()).sum();
-    let limit = if max_rows == 0 {
-        total
-    } else {
-        max_rows.min(total)
-    };
+    let limit = if max_rows == 0 { total } else { max_rows.min(total) };
     let mut shown = Vec::new();
     let mut left = limit;
     for b in batches {
@@ -102,30 +90,16 @@ fn print_table(
         shown.push(displayable(&empty, false)?);
     }
     let options = FormatOptions::default().with_null("NULL");
-    let table =
-        datafusion::arrow::util::pretty::pretty_format_batches_with_options(&shown, &options)?;
+    let table = datafusion::arrow::util::pretty::pretty_format_batches_with_options(&shown, &options)?;
     writeln!(out, "{table}")?;
     if limit < total {
-        writeln!(
-            out,
-            "{} of {total} rows shown; {} more not shown (--max-rows 0 shows all)",
-            limit,
-            total - limit
-        )?;
+        writeln!(out, "{} of {total} rows shown; {} more not shown (--max-rows 0 shows all)", limit, total - limit)?;
     }
     Ok(())
 }
 
-fn print_delimited(
-    out: &mut dyn Write,
-    batches: &[RecordBatch],
-    schema: &Schema,
-    delimiter: u8,
-) -> anyhow::Result<()> {
-    let mut w = datafusion::arrow::csv::WriterBuilder::new()
-        .with_header(true)
-        .with_delimiter(delimiter)
-        .build(out);
+fn print_delimited(out: &mut dyn Write, batches: &[RecordBatch], schema: &Schema, delimiter: u8) -> anyhow::Result<()> {
+    let mut w = datafusion::arrow::csv::WriterBuilder::new().with_header(true).with_delimiter(delimiter).build(out);
     if batches.is_empty() {
         let empty = displayable(&RecordBatch::new_empty(Arc::new(schema.clone())), true)?;
         w.write(&empty)?;
@@ -136,12 +110,7 @@ fn print_delimited(
     Ok(())
 }
 
-fn print_json(
-    out: &mut dyn Write,
-    batches: &[RecordBatch],
-    schema: &Schema,
-    array: bool,
-) -> anyhow::Result<()> {
+fn print_json(out: &mut dyn Write, batches: &[RecordBatch], schema: &Schema, array: bool) -> anyhow::Result<()> {
     let fields = schema.fields();
     let mut first = true;
     if array {
@@ -197,11 +166,7 @@ pub fn json_cell(f: &Field, col: &ArrayRef, row: usize, out: &mut String) {
         }};
     }
     match col.data_type() {
-        DataType::Boolean => out.push_str(if col.as_boolean().value(row) {
-            "true"
-        } else {
-            "false"
-        }),
+        DataType::Boolean => out.push_str(if col.as_boolean().value(row) { "true" } else { "false" }),
         DataType::Int8 => num!(Int8Type),
         DataType::Int16 => num!(Int16Type),
         DataType::Int32 => num!(Int32Type),
@@ -223,21 +188,12 @@ pub fn json_cell(f: &Field, col: &ArrayRef, row: usize, out: &mut String) {
         }
         DataType::Timestamp(unit, _) => {
             let ns = match unit {
-                TimeUnit::Second => col
-                    .as_primitive::<TimestampSecondType>()
-                    .value(row)
-                    .checked_mul(1_000_000_000),
-                TimeUnit::Millisecond => col
-                    .as_primitive::<TimestampMillisecondType>()
-                    .value(row)
-                    .checked_mul(1_000_000),
-                TimeUnit::Microsecond => col
-                    .as_primitive::<TimestampMicrosecondType>()
-                    .value(row)
-                    .checked_mul(1_000),
-                TimeUnit::Nanosecond => {
-                    Some(col.as_primitive::<TimestampNanosecondType>().value(row))
+                TimeUnit::Second => col.as_primitive::<TimestampSecondType>().value(row).checked_mul(1_000_000_000),
+                TimeUnit::Millisecond => {
+                    col.as_primitive::<TimestampMillisecondType>().value(row).checked_mul(1_000_000)
                 }
+                TimeUnit::Microsecond => col.as_primitive::<TimestampMicrosecondType>().value(row).checked_mul(1_000),
+                TimeUnit::Nanosecond => Some(col.as_primitive::<TimestampNanosecondType>().value(row)),
             };
             match ns {
                 Some(ns) => write_json_str(out, &mpq_wire::ext::rfc3339(ns)),
@@ -320,8 +276,6 @@ fn float(out: &mut String, v: f64) {
 /// Anything else: Arrow's display text as a JSON string.
 fn display(out: &mut String, col: &ArrayRef, row: usize) {
     let options = FormatOptions::default();
-    let text = ArrayFormatter::try_new(col.as_ref(), &options)
-        .map(|f| f.value(row).to_string())
-        .unwrap_or_default();
+    let text = ArrayFormatter::try_new(col.as_ref(), &options).map(|f| f.value(row).to_string()).unwrap_or_default();
     write_json_str(out, &text);
 }

@@ -4,9 +4,7 @@
 
 use crate::decode::ReportData;
 use crate::infer::lattice::Node;
-use crate::infer::{
-    EXTRA_COLUMN, RECORD_COLUMN, Sample, TIME_COLUMN, TableInference, VALUE_COLUMN,
-};
+use crate::infer::{EXTRA_COLUMN, RECORD_COLUMN, Sample, TIME_COLUMN, TableInference, VALUE_COLUMN};
 use crate::options::MsgpackReadOptions;
 use crate::variant::is_variant;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
@@ -63,11 +61,7 @@ fn column(name: &str, node: &Node, parent_maps: Option<u64>) -> Column {
             ));
             children.push(column("value", d, None));
         } else if matches!(field.data_type(), DataType::Struct(_)) {
-            children = node
-                .fields
-                .iter()
-                .map(|(k, n)| column(k, n, Some(node.counts.map)))
-                .collect();
+            children = node.fields.iter().map(|(k, n)| column(k, n, Some(node.counts.map))).collect();
         } else if let (DataType::List(_), Some(e)) = (field.data_type(), &node.elem) {
             children.push(column("item", e, None));
         }
@@ -84,17 +78,13 @@ fn column(name: &str, node: &Node, parent_maps: Option<u64>) -> Column {
 
 impl SchemaView {
     /// Builds the view from inference and, when a full scan ran, its report and schema.
-    pub fn new(
-        t: &TableInference,
-        opts: &MsgpackReadOptions,
-        scan: Option<&(ReportData, Schema)>,
-    ) -> Self {
+    pub fn new(t: &TableInference, opts: &MsgpackReadOptions, scan: Option<&(ReportData, Schema)>) -> Self {
         let files = t
             .files
             .iter()
             .map(|(p, f)| {
                 json!({
-                    "path": p,
+                    "path": relative(p),
                     "layout": f.detection.layout.name(),
                     "evidence": f.detection.evidence,
                     "records_sampled": f.records,
@@ -106,14 +96,8 @@ impl SchemaView {
             .collect();
         let sample = match opts.sample {
             Sample::All => "every record".to_string(),
-            Sample::Records {
-                head,
-                probes,
-                probe_records,
-            } => {
-                format!(
-                    "first {head} records + {probes} probes of {probe_records} records per file"
-                )
+            Sample::Records { head, probes, probe_records } => {
+                format!("first {head} records + {probes} probes of {probe_records} records per file")
             }
         };
         let schema = t.schema(opts.with_record);
@@ -131,10 +115,7 @@ impl SchemaView {
                 }),
                 (Some("value"), _) => t.values.as_ref().map(|n| {
                     let mut c = column(VALUE_COLUMN, n, None);
-                    c.note = Some(format!(
-                        "each top-level value (not maps); {}",
-                        c.note.unwrap_or_default()
-                    ));
+                    c.note = Some(format!("each top-level value (not maps); {}", c.note.unwrap_or_default()));
                     c
                 }),
                 (Some("extra"), _) => Some(Column {
@@ -142,9 +123,7 @@ impl SchemaView {
                     ty: "variant".into(),
                     seen: vec![],
                     missing: None,
-                    note: Some(
-                        "a map of the key/value pairs that did not fit the columns above".into(),
-                    ),
+                    note: Some("a map of the key/value pairs that did not fit the columns above".into()),
                     children: vec![],
                 }),
                 (Some("record"), _) => Some(Column {
@@ -162,12 +141,7 @@ impl SchemaView {
                     }),
                     children: vec![],
                 }),
-                _ => t
-                    .root
-                    .fields
-                    .iter()
-                    .find(|(k, _)| k == name)
-                    .map(|(k, n)| column(k, n, Some(maps))),
+                _ => t.root.fields.iter().find(|(k, _)| k == name).map(|(k, n)| column(k, n, Some(maps))),
             };
             columns.extend(col);
         }
@@ -175,20 +149,14 @@ impl SchemaView {
         let mut keys = Vec::new();
         for (k, n) in &t.shadowed {
             let why = format!("name reserved for the {k} column; every {k} key is kept in _extra");
-            extra_text.push(format!(
-                "{k}: seen {} times in the sample; {why}",
-                n.present
-            ));
+            extra_text.push(format!("{k}: seen {} times in the sample; {why}", n.present));
             keys.push(json!({"key": k, "sampled": n.present, "reason": why}));
         }
         let extra = scan.map(|(r, scanned)| {
             for (k, n) in &r.extra_keys {
                 let why = match scanned.field_with_name(k) {
                     Ok(f) if t.shadowed.iter().all(|(s, _)| s != k) => {
-                        format!(
-                            "value did not fit the {} column (or a part of it)",
-                            type_name(f)
-                        )
+                        format!("value did not fit the {} column (or a part of it)", type_name(f))
                     }
                     Ok(_) => "name reserved for a column of mpq".to_string(),
                     Err(_) => "key not seen in the sample".to_string(),
@@ -197,10 +165,7 @@ impl SchemaView {
                 keys.push(json!({"key": k, "pairs": n, "reason": why}));
             }
             if r.value_spills > 0 {
-                extra_text.push(format!(
-                    "value: {} top-level values did not fit the value column",
-                    r.value_spills
-                ));
+                extra_text.push(format!("value: {} top-level values did not fit the value column", r.value_spills));
             }
             json!({
                 "records_scanned": r.records,
@@ -211,13 +176,7 @@ impl SchemaView {
                 "framing_problems": r.framing,
             })
         });
-        SchemaView {
-            files,
-            sample,
-            columns,
-            extra,
-            extra_text,
-        }
+        SchemaView { files, sample, columns, extra, extra_text }
     }
 
     /// The readable tree.
@@ -232,11 +191,7 @@ impl SchemaView {
                 f["layout"].as_str().unwrap_or_default(),
                 f["evidence"].as_str().unwrap_or_default(),
                 f["records_sampled"],
-                if f["whole_file_sampled"] == true {
-                    " (whole file)"
-                } else {
-                    ""
-                }
+                if f["whole_file_sampled"] == true { " (whole file)" } else { "" }
             );
             if let Some(p) = f["problem"].as_str() {
                 let _ = writeln!(s, "  problem: {p}");
@@ -248,17 +203,9 @@ impl SchemaView {
         }
         match &self.extra {
             Some(e) => {
-                let _ = writeln!(
-                    s,
-                    "_extra: {} pairs in a full scan of {} records",
-                    e["pairs"], e["records_scanned"]
-                );
+                let _ = writeln!(s, "_extra: {} pairs in a full scan of {} records", e["pairs"], e["records_scanned"]);
                 if e["duplicate_keys"].as_u64().unwrap_or(0) > 0 {
-                    let _ = writeln!(
-                        s,
-                        "  {} duplicate keys (the last one is kept)",
-                        e["duplicate_keys"]
-                    );
+                    let _ = writeln!(s, "  {} duplicate keys (the last one is kept)", e["duplicate_keys"]);
                 }
                 if e["record_errors"].as_u64().unwrap_or(0) > 0 {
                     let _ = writeln!(s, "  {} record errors", e["record_errors"]);
@@ -285,11 +232,14 @@ impl SchemaView {
     }
 }
 
+/// A path below the working directory, relative to it (as the user typed it).
+fn relative(p: &str) -> String {
+    let cwd = std::env::current_dir().map(|d| format!("{}/", d.display())).unwrap_or_default();
+    p.strip_prefix(&cwd).unwrap_or(p).to_string()
+}
+
 fn seen_text(seen: &[(&str, u64)]) -> String {
-    seen.iter()
-        .map(|(k, n)| format!("{k} {n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    seen.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ")
 }
 
 fn write_column(s: &mut String, c: &Column, depth: usize) {
@@ -315,11 +265,7 @@ fn write_column(s: &mut String, c: &Column, depth: usize) {
 }
 
 fn column_json(c: &Column) -> Value {
-    let seen: serde_json::Map<String, Value> = c
-        .seen
-        .iter()
-        .map(|(k, n)| (k.to_string(), json!(n)))
-        .collect();
+    let seen: serde_json::Map<String, Value> = c.seen.iter().map(|(k, n)| (k.to_string(), json!(n))).collect();
     json!({
         "name": c.name,
         "type": c.ty,

@@ -40,16 +40,11 @@ impl MsgpackFormatFactory {
 }
 
 fn parse_num(k: &str, v: &str) -> Result<usize> {
-    v.parse().map_err(|_| {
-        DataFusionError::Configuration(format!("msgpack option {k} takes a number, not {v:?}"))
-    })
+    v.parse().map_err(|_| DataFusionError::Configuration(format!("msgpack option {k} takes a number, not {v:?}")))
 }
 
 /// Applies `OPTIONS(...)` key/value pairs to read options.
-pub fn apply_options(
-    mut o: MsgpackReadOptions,
-    kv: &HashMap<String, String>,
-) -> Result<MsgpackReadOptions> {
+pub fn apply_options(mut o: MsgpackReadOptions, kv: &HashMap<String, String>) -> Result<MsgpackReadOptions> {
     for (k, v) in kv {
         let key = k.strip_prefix("format.").unwrap_or(k);
         o = match key {
@@ -59,14 +54,11 @@ pub fn apply_options(
             "max_depth" => o.max_depth(parse_num(key, v)?),
             "max_record_bytes" => o.max_record_bytes(parse_num(key, v)?),
             "with_record" => o.with_record(v == "true"),
-            "framing" => o.framing(
-                v.parse::<FramingPolicy>()
-                    .map_err(|e| DataFusionError::Configuration(e.to_string()))?,
-            ),
+            "framing" => {
+                o.framing(v.parse::<FramingPolicy>().map_err(|e| DataFusionError::Configuration(e.to_string()))?)
+            }
             other => {
-                return Err(DataFusionError::Configuration(format!(
-                    "unknown msgpack option {other:?}"
-                )));
+                return Err(DataFusionError::Configuration(format!("unknown msgpack option {other:?}")));
             }
         };
     }
@@ -75,11 +67,7 @@ pub fn apply_options(
 }
 
 impl FileFormatFactory for MsgpackFormatFactory {
-    fn create(
-        &self,
-        _state: &dyn Session,
-        format_options: &HashMap<String, String>,
-    ) -> Result<Arc<dyn FileFormat>> {
+    fn create(&self, _state: &dyn Session, format_options: &HashMap<String, String>) -> Result<Arc<dyn FileFormat>> {
         let options = apply_options(self.options.clone(), format_options)?;
         Ok(Arc::new(MsgpackFormat::new(options)))
     }
@@ -104,9 +92,7 @@ pub struct MsgpackFormat {
 impl MsgpackFormat {
     /// A format with these options.
     pub fn new(options: MsgpackReadOptions) -> Self {
-        MsgpackFormat {
-            options: Arc::new(options),
-        }
+        MsgpackFormat { options: Arc::new(options) }
     }
 
     /// The options.
@@ -116,11 +102,7 @@ impl MsgpackFormat {
 
     /// Infers what every object holds (per file, through the cache) and merges them all,
     /// unlike DataFusion's listing inference, which looks at the first path only.
-    pub async fn infer_table(
-        &self,
-        store: &Arc<dyn ObjectStore>,
-        objects: &[ObjectMeta],
-    ) -> Result<TableInference> {
+    pub async fn infer_table(&self, store: &Arc<dyn ObjectStore>, objects: &[ObjectMeta]) -> Result<TableInference> {
         let opts = self.options.infer_options();
         let mut files = Vec::with_capacity(objects.len());
         for meta in objects {
@@ -136,11 +118,7 @@ impl MsgpackFormat {
 
 /// Object-store paths have no leading slash; local files read better with one.
 pub(crate) fn display_path(p: &str) -> String {
-    if std::path::Path::new(&format!("/{p}")).exists() {
-        format!("/{p}")
-    } else {
-        p.to_string()
-    }
+    if std::path::Path::new(&format!("/{p}")).exists() { format!("/{p}") } else { p.to_string() }
 }
 
 /// The bytes of an object: memory-mapped for local files (per the mmap policy), fetched
@@ -191,11 +169,7 @@ impl FileFormat for MsgpackFormat {
         Ok(Statistics::new_unknown(&table_schema))
     }
 
-    async fn create_physical_plan(
-        &self,
-        _state: &dyn Session,
-        conf: FileScanConfig,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
+    async fn create_physical_plan(&self, _state: &dyn Session, conf: FileScanConfig) -> Result<Arc<dyn ExecutionPlan>> {
         Ok(DataSourceExec::from_data_source(conf))
     }
 

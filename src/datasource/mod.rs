@@ -4,9 +4,7 @@
 mod format;
 mod source;
 
-pub use format::{
-    MSGPACK_EXTENSION, MsgpackFormat, MsgpackFormatFactory, apply_options, read_object,
-};
+pub use format::{MSGPACK_EXTENSION, MsgpackFormat, MsgpackFormatFactory, apply_options, read_object};
 pub use source::{MsgpackOpener, MsgpackSource};
 
 use crate::infer::TableInference;
@@ -14,9 +12,8 @@ use crate::options::MsgpackReadOptions;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session;
-use datafusion::datasource::listing::{
-    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
-};
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::listing_table_factory::ListingTableFactory;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::DataFilePaths;
 use datafusion::prelude::{DataFrame, SessionContext};
@@ -36,11 +33,7 @@ pub trait SessionContextExt {
     ) -> Result<()>;
 
     /// A [`DataFrame`] over `paths`.
-    async fn read_msgpack<P: DataFilePaths + Send>(
-        &self,
-        paths: P,
-        options: MsgpackReadOptions,
-    ) -> Result<DataFrame>;
+    async fn read_msgpack<P: DataFilePaths + Send>(&self, paths: P, options: MsgpackReadOptions) -> Result<DataFrame>;
 
     /// Infers what `paths` hold without registering anything (for `mpq schema`).
     async fn infer_msgpack<P: DataFilePaths + Send>(
@@ -65,9 +58,7 @@ async fn build_table(
     let inference = infer_urls(&state, &format, &urls, &options.file_extension).await?;
     let schema: SchemaRef = Arc::new(inference.schema(options.with_record));
     let listing = ListingOptions::new(format).with_file_extension(options.file_extension.clone());
-    let config = ListingTableConfig::new_with_multi_paths(urls)
-        .with_listing_options(listing)
-        .with_schema(schema);
+    let config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(listing).with_schema(schema);
     Ok((ListingTable::try_new(config)?, inference))
 }
 
@@ -81,16 +72,9 @@ async fn infer_urls(
     let mut files = Vec::new();
     for url in urls {
         let store = state.runtime_env().object_store(url)?;
-        let mut objects: Vec<_> = url
-            .list_all_files(state, store.as_ref(), ext)
-            .await?
-            .try_collect()
-            .await?;
+        let mut objects: Vec<_> = url.list_all_files(state, store.as_ref(), ext).await?.try_collect().await?;
         if objects.is_empty() {
-            return Err(DataFusionError::Plan(format!(
-                "no files found at {}",
-                url.as_str()
-            )));
+            return Err(DataFusionError::Plan(format!("no files found at {}", url.as_str())));
         }
         objects.sort_by(|a, b| a.location.cmp(&b.location));
         files.extend(format.infer_table(&store, &objects).await?.files);
@@ -111,11 +95,7 @@ impl SessionContextExt for SessionContext {
         Ok(())
     }
 
-    async fn read_msgpack<P: DataFilePaths + Send>(
-        &self,
-        paths: P,
-        options: MsgpackReadOptions,
-    ) -> Result<DataFrame> {
+    async fn read_msgpack<P: DataFilePaths + Send>(&self, paths: P, options: MsgpackReadOptions) -> Result<DataFrame> {
         let (table, _) = build_table(self, paths.to_urls()?, options).await?;
         self.read_table(Arc::new(table))
     }
@@ -127,18 +107,16 @@ impl SessionContextExt for SessionContext {
     ) -> Result<TableInference> {
         options.validate()?;
         let format = MsgpackFormat::new(options.clone());
-        infer_urls(
-            &self.state(),
-            &format,
-            &paths.to_urls()?,
-            &options.file_extension,
-        )
-        .await
+        infer_urls(&self.state(), &format, &paths.to_urls()?, &options.file_extension).await
     }
 
     fn register_msgpack_format(&self, options: MsgpackReadOptions) -> Result<()> {
-        self.state_ref()
-            .write()
-            .register_file_format(Arc::new(MsgpackFormatFactory::new(options)), true)
+        let state = self.state_ref();
+        let mut state = state.write();
+        state.register_file_format(Arc::new(MsgpackFormatFactory::new(options)), true)?;
+        // `CREATE EXTERNAL TABLE ... STORED AS MSGPACK` looks up a table factory by the
+        // upper-cased type; DataFusion's listing factory then finds our format by extension.
+        state.table_factories_mut().insert("MSGPACK".to_string(), Arc::new(ListingTableFactory::new()));
+        Ok(())
     }
 }

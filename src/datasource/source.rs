@@ -8,9 +8,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::Result;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::listing::PartitionedFile;
-use datafusion::datasource::physical_plan::{
-    FileOpenFuture, FileOpener, FileScanConfig, FileSource,
-};
+use datafusion::datasource::physical_plan::{FileOpenFuture, FileOpener, FileScanConfig, FileSource};
 use datafusion::datasource::projection::{ProjectionOpener, SplitProjection};
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::physical_plan::PhysicalExpr;
@@ -55,18 +53,10 @@ impl FileSource for MsgpackSource {
             store: object_store,
             file_schema: Arc::clone(&file_schema),
             projection: self.projection.file_indices.clone(),
-            options: Arc::new(
-                (*self.options)
-                    .clone()
-                    .batch_size(self.batch_size.unwrap_or(self.options.batch_size)),
-            ),
+            options: Arc::new((*self.options).clone().batch_size(self.batch_size.unwrap_or(self.options.batch_size))),
             limit: base_config.limit,
         }) as Arc<dyn FileOpener>;
-        Ok(ProjectionOpener::try_new(
-            self.projection.clone(),
-            opener,
-            &file_schema,
-        )?)
+        Ok(ProjectionOpener::try_new(self.projection.clone(), opener, &file_schema)?)
     }
 
     fn table_schema(&self) -> &TableSchema {
@@ -79,10 +69,7 @@ impl FileSource for MsgpackSource {
         Arc::new(s)
     }
 
-    fn try_pushdown_projection(
-        &self,
-        projection: &ProjectionExprs,
-    ) -> Result<Option<Arc<dyn FileSource>>> {
+    fn try_pushdown_projection(&self, projection: &ProjectionExprs) -> Result<Option<Arc<dyn FileSource>>> {
         let mut s = self.clone();
         let merged = self.projection.source.try_merge(projection)?;
         s.projection = SplitProjection::new(self.table_schema.file_schema(), &merged);
@@ -135,8 +122,7 @@ impl FileOpener for MsgpackOpener {
             let meta = file.object_meta;
             let bytes = read_object(&store, &meta, &options).await?;
             let path = display_path(meta.location.as_ref());
-            let batches =
-                SliceBatches::new(bytes, &path, &schema, Some(&projection), &options, limit)?;
+            let batches = SliceBatches::new(bytes, &path, &schema, Some(&projection), &options, limit)?;
             Ok(futures::stream::iter(batches.map(|b| b.map_err(Into::into))).boxed())
         }))
     }

@@ -138,9 +138,7 @@ impl Column {
             Column::Float(c) => match head {
                 Head::F64(v) => c.push(Some(v)),
                 Head::F32(v) => c.push(Some(v as f64)),
-                Head::Int(v) if (-(1i64 << 53)..=(1i64 << 53)).contains(&v) => {
-                    c.push(Some(v as f64))
-                }
+                Head::Int(v) if (-(1i64 << 53)..=(1i64 << 53)).contains(&v) => c.push(Some(v as f64)),
                 _ => false,
             },
             Column::Time(c) => match head {
@@ -182,11 +180,9 @@ impl Column {
             Column::Bool(c) => c.finish(),
             Column::Int(c) => Arc::new(Int64Array::new(c.values(), c.nulls())),
             Column::UInt(c) => Arc::new(UInt64Array::new(c.values(), c.nulls())),
-            Column::Decimal(c) => Arc::new(
-                Decimal128Array::new(c.values(), c.nulls())
-                    .with_precision_and_scale(20, 0)
-                    .ok()?,
-            ),
+            Column::Decimal(c) => {
+                Arc::new(Decimal128Array::new(c.values(), c.nulls()).with_precision_and_scale(20, 0).ok()?)
+            }
             Column::Float(c) => Arc::new(Float64Array::new(c.values(), c.nulls())),
             Column::Time(c) => {
                 let tz = match field.data_type() {
@@ -212,10 +208,7 @@ pub struct Prim<T> {
 
 impl<T> Default for Prim<T> {
     fn default() -> Self {
-        Prim {
-            values: Vec::new(),
-            nulls: NullBufferBuilder::new(0),
-        }
+        Prim { values: Vec::new(), nulls: NullBufferBuilder::new(0) }
     }
 }
 
@@ -257,10 +250,7 @@ pub struct BoolCol {
 
 impl Default for BoolCol {
     fn default() -> Self {
-        BoolCol {
-            values: BooleanBufferBuilder::new(0),
-            nulls: NullBufferBuilder::new(0),
-        }
+        BoolCol { values: BooleanBufferBuilder::new(0), nulls: NullBufferBuilder::new(0) }
     }
 }
 
@@ -301,12 +291,7 @@ pub struct BytesCol {
 impl BytesCol {
     /// An empty column of this kind.
     pub fn new(kind: BytesKind) -> Self {
-        BytesCol {
-            kind,
-            offsets: vec![0],
-            data: Vec::new(),
-            nulls: NullBufferBuilder::new(0),
-        }
+        BytesCol { kind, offsets: vec![0], data: Vec::new(), nulls: NullBufferBuilder::new(0) }
     }
 
     /// Appends NULL.
@@ -336,13 +321,7 @@ impl BytesCol {
     }
 
     #[inline]
-    fn push_value(
-        &mut self,
-        cur: &mut Cursor<'_>,
-        head: Head,
-        start: usize,
-        ctx: &RowCtx,
-    ) -> WireResult<bool> {
+    fn push_value(&mut self, cur: &mut Cursor<'_>, head: Head, start: usize, ctx: &RowCtx) -> WireResult<bool> {
         match (self.kind, head) {
             (BytesKind::Variant, _) => {
                 *cur = Cursor::at(cur.buf(), start);

@@ -12,9 +12,7 @@ use crate::error::{Error, Result, hex_excerpt};
 use crate::infer::ROLE_KEY;
 use crate::layout::{FrameError, Layout, Record, describe};
 use column::{BytesCol, BytesKind, Column, Prim, RowCtx};
-use datafusion::arrow::array::{
-    ArrayRef, RecordBatch, RecordBatchOptions, TimestampNanosecondArray,
-};
+use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, TimestampNanosecondArray};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use mpq_wire::ext::{ext_to_nanos, float_seconds_to_nanos, seconds_nanos_to_nanos};
 use mpq_wire::{Cursor, Head, WireResult};
@@ -77,12 +75,8 @@ impl RecordDecoder {
         let all: Vec<usize> = (0..file_schema.fields().len()).collect();
         let schema = Arc::new(file_schema.project(projection.unwrap_or(&all))?);
         // Every record key of the table is known, projected or not.
-        let names: Vec<&str> = file_schema
-            .fields()
-            .iter()
-            .filter(|f| role(f) == Role::Field)
-            .map(|f| f.name().as_str())
-            .collect();
+        let names: Vec<&str> =
+            file_schema.fields().iter().filter(|f| role(f) == Role::Field).map(|f| f.name().as_str()).collect();
         let mut slots = vec![None; names.len()];
         let mut children = Vec::new();
         let mut roles = Vec::new();
@@ -91,10 +85,7 @@ impl RecordDecoder {
             let r = role(f);
             match r {
                 Role::Field => {
-                    let k = names
-                        .iter()
-                        .position(|n| n == f.name())
-                        .unwrap_or(usize::MAX);
+                    let k = names.iter().position(|n| n == f.name()).unwrap_or(usize::MAX);
                     if let Some(s) = slots.get_mut(k) {
                         *s = Some(children.len());
                     }
@@ -105,14 +96,7 @@ impl RecordDecoder {
             }
             roles.push(r);
         }
-        let has = [
-            Role::Field,
-            Role::Time,
-            Role::Value,
-            Role::Extra,
-            Role::Record,
-        ]
-        .map(|r| roles.contains(&r));
+        let has = [Role::Field, Role::Time, Role::Value, Role::Extra, Role::Record].map(|r| roles.contains(&r));
         Ok(RecordDecoder {
             schema,
             wants_pairs: has[0] || has[3],
@@ -141,23 +125,13 @@ impl RecordDecoder {
 
     /// Decodes `records` (framed from `buf` with `layout`; the first is record number
     /// `first_record`) into one batch.
-    pub fn decode(
-        &mut self,
-        buf: &[u8],
-        layout: Layout,
-        records: &[Record],
-        first_record: u64,
-    ) -> Result<RecordBatch> {
+    pub fn decode(&mut self, buf: &[u8], layout: Layout, records: &[Record], first_record: u64) -> Result<RecordBatch> {
         if let Some(batch) = self.decode_pass(buf, layout, records, first_record, false)? {
             return Ok(batch);
         }
-        self.decode_pass(buf, layout, records, first_record, true)?
-            .ok_or_else(|| {
-                Error::Options(format!(
-                    "{}: internal error: a careful pass could not build the batch",
-                    self.path
-                ))
-            })
+        self.decode_pass(buf, layout, records, first_record, true)?.ok_or_else(|| {
+            Error::Options(format!("{}: internal error: a careful pass could not build the batch", self.path))
+        })
     }
 
     fn decode_pass(
@@ -168,27 +142,22 @@ impl RecordDecoder {
         first_record: u64,
         careful: bool,
     ) -> Result<Option<RecordBatch>> {
-        let mut ctx = RowCtx {
-            careful,
-            depth_left: self.max_depth,
-            ..Default::default()
-        };
+        let mut ctx = RowCtx { careful, depth_left: self.max_depth, ..Default::default() };
         let mut pairs = ExtraPairs::new();
         let mut stats = BatchStats::default();
         for (i, rec) in records.iter().enumerate() {
             let number = first_record + i as u64;
             pairs.clear();
-            self.decode_row(buf, layout, rec, number, &mut ctx, &mut pairs, &mut stats)
-                .map_err(|e| {
-                    FrameError {
-                        record: number,
-                        record_offset: rec.start,
-                        offset: e.offset,
-                        message: e.to_string(),
-                        truncated: false,
-                    }
-                    .into_error(&self.path, buf)
-                })?;
+            self.decode_row(buf, layout, rec, number, &mut ctx, &mut pairs, &mut stats).map_err(|e| {
+                FrameError {
+                    record: number,
+                    record_offset: rec.start,
+                    offset: e.offset,
+                    message: e.to_string(),
+                    truncated: false,
+                }
+                .into_error(&self.path, buf)
+            })?;
             if ctx.needs_careful {
                 self.finish(0);
                 return Ok(None);
@@ -310,22 +279,12 @@ impl RecordDecoder {
     /// failed.
     fn finish(&mut self, rows: usize) -> Option<Result<RecordBatch>> {
         let fields = self.schema.fields().clone();
-        let record_fields = self
-            .roles
-            .iter()
-            .zip(fields.iter())
-            .filter(|(r, _)| **r == Role::Field)
-            .map(|(_, f)| f.as_ref());
+        let record_fields =
+            self.roles.iter().zip(fields.iter()).filter(|(r, _)| **r == Role::Field).map(|(_, f)| f.as_ref());
         let children = self.record.finish_children(record_fields);
-        let time: ArrayRef = Arc::new(
-            TimestampNanosecondArray::new(self.time.values(), self.time.nulls())
-                .with_timezone("UTC"),
-        );
-        let value_field = self
-            .roles
-            .iter()
-            .position(|r| *r == Role::Value)
-            .map(|i| Arc::clone(&fields[i]));
+        let time: ArrayRef =
+            Arc::new(TimestampNanosecondArray::new(self.time.values(), self.time.nulls()).with_timezone("UTC"));
+        let value_field = self.roles.iter().position(|r| *r == Role::Value).map(|i| Arc::clone(&fields[i]));
         let value = value_field.map(|f| self.value.finish(&f));
         let extra = self.extra.finish();
         let whole = self.whole.finish();
@@ -341,10 +300,7 @@ impl RecordDecoder {
             });
         }
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
-        Some(
-            RecordBatch::try_new_with_options(self.schema(), columns, &options)
-                .map_err(Error::from),
-        )
+        Some(RecordBatch::try_new_with_options(self.schema(), columns, &options).map_err(Error::from))
     }
 }
 
@@ -373,13 +329,12 @@ fn event_time(buf: &[u8], pos: usize) -> std::result::Result<i64, String> {
             ext_to_nanos(t, data).map_err(|e| format!("bad event time: {e}"))
         }
         Head::Int(s) => seconds_nanos_to_nanos(s, 0).map_err(|e| format!("bad event time: {e}")),
-        Head::F64(v) => float_seconds_to_nanos(v)
-            .ok_or_else(|| format!("bad event time: float {v} out of range")),
-        Head::F32(v) => float_seconds_to_nanos(v as f64)
-            .ok_or_else(|| format!("bad event time: float {v} out of range")),
-        other => Err(format!(
-            "expected an event time (EventTime, timestamp, integer or float), found {}",
-            describe(other)
-        )),
+        Head::F64(v) => float_seconds_to_nanos(v).ok_or_else(|| format!("bad event time: float {v} out of range")),
+        Head::F32(v) => {
+            float_seconds_to_nanos(v as f64).ok_or_else(|| format!("bad event time: float {v} out of range"))
+        }
+        other => {
+            Err(format!("expected an event time (EventTime, timestamp, integer or float), found {}", describe(other)))
+        }
     }
 }

@@ -22,11 +22,7 @@ impl KeyIndex {
     /// An index over these names; slot `i` is `names[i]`.
     pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
         let names: Vec<Box<[u8]>> = names.into_iter().map(|n| n.as_bytes().into()).collect();
-        let map = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.clone(), i))
-            .collect();
+        let map = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
         KeyIndex { names, map }
     }
 
@@ -62,12 +58,7 @@ pub struct ListCol {
 impl ListCol {
     /// A list decoder with this element field.
     pub fn new(elem: &Field) -> Self {
-        ListCol {
-            offsets: vec![0],
-            nulls: NullBufferBuilder::new(0),
-            child: Column::new(elem),
-            child_len: 0,
-        }
+        ListCol { offsets: vec![0], nulls: NullBufferBuilder::new(0), child: Column::new(elem), child_len: 0 }
     }
 
     pub(super) fn push_null(&mut self) {
@@ -75,12 +66,7 @@ impl ListCol {
         self.nulls.append_null();
     }
 
-    pub(super) fn push_array(
-        &mut self,
-        cur: &mut Cursor<'_>,
-        n: u32,
-        ctx: &mut RowCtx,
-    ) -> WireResult<bool> {
+    pub(super) fn push_array(&mut self, cur: &mut Cursor<'_>, n: u32, ctx: &mut RowCtx) -> WireResult<bool> {
         for _ in 0..n {
             self.child.push(cur, ctx)?;
         }
@@ -95,14 +81,9 @@ impl ListCol {
             return None;
         };
         let values = self.child.finish(elem)?;
-        let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(
-            &mut self.offsets,
-            vec![0],
-        )));
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(&mut self.offsets, vec![0])));
         self.child_len = 0;
-        ListArray::try_new(Arc::clone(elem), offsets, values, self.nulls.finish())
-            .ok()
-            .map(|a| Arc::new(a) as ArrayRef)
+        ListArray::try_new(Arc::clone(elem), offsets, values, self.nulls.finish()).ok().map(|a| Arc::new(a) as ArrayRef)
     }
 }
 
@@ -150,12 +131,7 @@ impl StructCol {
         self.nulls.append_null();
     }
 
-    pub(super) fn push_map(
-        &mut self,
-        cur: &mut Cursor<'_>,
-        n: u32,
-        ctx: &mut RowCtx,
-    ) -> WireResult<bool> {
+    pub(super) fn push_map(&mut self, cur: &mut Cursor<'_>, n: u32, ctx: &mut RowCtx) -> WireResult<bool> {
         self.push_pairs(cur, n, ctx, None)?;
         self.nulls.append_non_null();
         Ok(true)
@@ -171,22 +147,13 @@ impl StructCol {
         ctx: &mut RowCtx,
         extra: Option<&mut ExtraPairs>,
     ) -> WireResult<()> {
-        if ctx.careful {
-            self.push_pairs_careful(cur, n, ctx, extra)
-        } else {
-            self.push_pairs_fast(cur, n, ctx, extra)
-        }
+        if ctx.careful { self.push_pairs_careful(cur, n, ctx, extra) } else { self.push_pairs_fast(cur, n, ctx, extra) }
     }
 
     /// Looks up the key at the cursor: `Ok(Some(slot))`, or `Ok(None)` for an unknown or
     /// non-string key (consumed either way).
     #[inline]
-    fn key_slot(
-        &self,
-        cur: &mut Cursor<'_>,
-        hint: usize,
-        ctx: &RowCtx,
-    ) -> WireResult<Option<usize>> {
+    fn key_slot(&self, cur: &mut Cursor<'_>, hint: usize, ctx: &RowCtx) -> WireResult<Option<usize>> {
         match cur.read_str_bytes()? {
             Some(k) => Ok(self.keys.find(k, hint)),
             None => {
@@ -250,6 +217,7 @@ impl StructCol {
         mut extra: Option<&mut ExtraPairs>,
     ) -> WireResult<()> {
         let mut at = vec![(usize::MAX, 0usize); self.children.len()];
+        let first_extra = extra.as_ref().map_or(0, |e| e.len());
         for _ in 0..n {
             let pair_start = cur.pos();
             let slot = self.key_slot(cur, 0, ctx)?;
@@ -276,6 +244,10 @@ impl StructCol {
             c.push(&mut vc, ctx)?;
             spill(ctx, outer, extra.as_deref_mut(), pair_start, vc.pos());
         }
+        // Keep `_extra` pairs in the record's order, as the fast pass does.
+        if let Some(e) = extra {
+            e[first_extra..].sort_unstable();
+        }
         Ok(())
     }
 
@@ -285,24 +257,15 @@ impl StructCol {
         };
         let nulls = self.nulls.finish();
         let arrays = self.finish_children(fields.iter().map(|f| f.as_ref()))?;
-        StructArray::try_new(fields.clone(), arrays, nulls)
-            .ok()
-            .map(|a| Arc::new(a) as ArrayRef)
+        StructArray::try_new(fields.clone(), arrays, nulls).ok().map(|a| Arc::new(a) as ArrayRef)
     }
 
     /// Builds the children's arrays (one per field, in child order) and resets.
-    pub fn finish_children<'f>(
-        &mut self,
-        fields: impl Iterator<Item = &'f Field>,
-    ) -> Option<Vec<ArrayRef>> {
+    pub fn finish_children<'f>(&mut self, fields: impl Iterator<Item = &'f Field>) -> Option<Vec<ArrayRef>> {
         self.row = 0;
         self.stamps.iter_mut().for_each(|s| *s = 0);
         self.nulls = NullBufferBuilder::new(0);
-        self.children
-            .iter_mut()
-            .zip(fields)
-            .map(|(c, f)| c.finish(f))
-            .collect()
+        self.children.iter_mut().zip(fields).map(|(c, f)| c.finish(f)).collect()
     }
 }
 
@@ -359,12 +322,7 @@ impl MapCol {
         self.nulls.append_null();
     }
 
-    pub(super) fn push_map(
-        &mut self,
-        cur: &mut Cursor<'_>,
-        n: u32,
-        ctx: &mut RowCtx,
-    ) -> WireResult<bool> {
+    pub(super) fn push_map(&mut self, cur: &mut Cursor<'_>, n: u32, ctx: &mut RowCtx) -> WireResult<bool> {
         for _ in 0..n {
             let key = cur.read_str_bytes()?;
             match key {
@@ -398,20 +356,11 @@ impl MapCol {
         };
         let keys = self.keys.finish()?;
         let values = self.values.finish(&kv[1])?;
-        let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(
-            &mut self.offsets,
-            vec![0],
-        )));
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(&mut self.offsets, vec![0])));
         self.entries = 0;
         let entries_array = StructArray::try_new(kv.clone(), vec![keys, values], None).ok()?;
-        MapArray::try_new(
-            Arc::clone(entries),
-            offsets,
-            entries_array,
-            self.nulls.finish(),
-            *sorted,
-        )
-        .ok()
-        .map(|a| Arc::new(a) as ArrayRef)
+        MapArray::try_new(Arc::clone(entries), offsets, entries_array, self.nulls.finish(), *sorted)
+            .ok()
+            .map(|a| Arc::new(a) as ArrayRef)
     }
 }

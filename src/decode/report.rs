@@ -80,9 +80,7 @@ impl ScanReport {
         if let Ok(mut d) = self.0.lock() {
             d.records += rows as u64;
             for (k, n) in &s.extra_keys {
-                *d.extra_keys
-                    .entry(String::from_utf8_lossy(k).into_owned())
-                    .or_default() += n;
+                *d.extra_keys.entry(String::from_utf8_lossy(k).into_owned()).or_default() += n;
             }
             d.value_spills += s.value_spills;
             d.duplicate_keys += s.duplicate_keys;

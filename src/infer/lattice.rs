@@ -102,9 +102,7 @@ pub struct LatticeOptions {
 
 impl Default for LatticeOptions {
     fn default() -> Self {
-        LatticeOptions {
-            max_struct_fields: 256,
-        }
+        LatticeOptions { max_struct_fields: 256 }
     }
 }
 
@@ -136,12 +134,7 @@ const F64_EXACT: i64 = 1 << 53;
 
 impl Node {
     /// Observes the value at the cursor (consuming it), nesting at most `depth_left` levels.
-    pub fn observe(
-        &mut self,
-        cur: &mut Cursor<'_>,
-        depth_left: usize,
-        opts: &LatticeOptions,
-    ) -> WireResult<()> {
+    pub fn observe(&mut self, cur: &mut Cursor<'_>, depth_left: usize, opts: &LatticeOptions) -> WireResult<()> {
         let head = cur.read_head()?;
         let c = &mut self.counts;
         match head {
@@ -195,12 +188,7 @@ impl Node {
         Ok(())
     }
 
-    fn observe_pair(
-        &mut self,
-        cur: &mut Cursor<'_>,
-        d: usize,
-        opts: &LatticeOptions,
-    ) -> WireResult<()> {
+    fn observe_pair(&mut self, cur: &mut Cursor<'_>, d: usize, opts: &LatticeOptions) -> WireResult<()> {
         let key = match cur.read_str_bytes()? {
             Some(k) => simdutf8::basic::from_utf8(k).ok(),
             None => None,
@@ -281,20 +269,14 @@ impl Node {
     pub fn remove_field(&mut self, name: &str) -> Option<Node> {
         let i = self.index.remove(name)?;
         let (_, n) = self.fields.remove(i);
-        self.index = self
-            .fields
-            .iter()
-            .enumerate()
-            .map(|(i, (k, _))| (k.clone(), i))
-            .collect();
+        self.index = self.fields.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect();
         Some(n)
     }
 
     /// The Arrow type this node resolves to, and why it is variant when it is.
     pub fn resolve(&self) -> (DataType, Option<String>) {
         let c = &self.counts;
-        let families: Vec<(&str, u64)> =
-            c.seen().into_iter().filter(|(k, _)| *k != "nil").collect();
+        let families: Vec<(&str, u64)> = c.seen().into_iter().filter(|(k, _)| *k != "nil").collect();
         if families.is_empty() {
             return (DataType::Null, None);
         }
@@ -315,9 +297,7 @@ impl Node {
         }
         if only(&["int", "uint64", "float"]) {
             if self.beyond_f64 && c.int + c.big_uint > 0 {
-                return variant(
-                    "integers beyond 2^53 mixed with floats would lose precision as Float64".into(),
-                );
+                return variant("integers beyond 2^53 mixed with floats would lose precision as Float64".into());
             }
             return (DataType::Float64, None);
         }
@@ -328,10 +308,7 @@ impl Node {
             return (DataType::Binary, None);
         }
         if only(&["timestamp"]) {
-            return (
-                DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
-                None,
-            );
+            return (DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())), None);
         }
         if only(&["array"]) {
             let elem = self.elem.as_deref().cloned().unwrap_or_default();
@@ -340,16 +317,10 @@ impl Node {
         }
         if only(&["map"]) {
             if self.nonstr_keys > 0 {
-                return variant(format!(
-                    "maps with {} keys that are not UTF-8 strings",
-                    self.nonstr_keys
-                ));
+                return variant(format!("maps with {} keys that are not UTF-8 strings", self.nonstr_keys));
             }
             if let Some(dict) = &self.dict {
-                let entries = Fields::from(vec![
-                    Field::new("key", DataType::Utf8, false),
-                    dict.field("value"),
-                ]);
+                let entries = Fields::from(vec![Field::new("key", DataType::Utf8, false), dict.field("value")]);
                 let f = Field::new("entries", DataType::Struct(entries), false);
                 return (DataType::Map(Arc::new(f), false), None);
             }
@@ -380,8 +351,7 @@ mod tests {
     fn infer(values: &[&[u8]]) -> (DataType, Option<String>) {
         let mut n = Node::default();
         for v in values {
-            n.observe(&mut Cursor::new(v), 16, &LatticeOptions::default())
-                .expect("valid");
+            n.observe(&mut Cursor::new(v), 16, &LatticeOptions::default()).expect("valid");
         }
         n.resolve()
     }
@@ -410,33 +380,21 @@ mod tests {
         let (dt, why) = infer(&[&[0x01], &[0xa1, b'a'], &[0x02]]);
         assert_eq!(dt, DataType::Binary);
         assert_eq!(why.as_deref(), Some("conflicting types: int (2), str (1)"));
-        assert_eq!(
-            infer(&[&[0xd4, 5, 0]]).1.as_deref(),
-            Some("ext values that are not timestamps (1)")
-        );
+        assert_eq!(infer(&[&[0xd4, 5, 0]]).1.as_deref(), Some("ext values that are not timestamps (1)"));
     }
 
     #[test]
     fn structs_lists_and_dicts() {
         // {"a": 1, "b": [1.5]} then {"b": [], "c": "x"}
-        let r1 = [
-            0x82, 0xa1, b'a', 0x01, 0xa1, b'b', 0x91, 0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0,
-        ];
+        let r1 = [0x82, 0xa1, b'a', 0x01, 0xa1, b'b', 0x91, 0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0];
         let r2 = [0x82, 0xa1, b'b', 0x90, 0xa1, b'c', 0xa1, b'x'];
         let (dt, _) = infer(&[&r1, &r2]);
-        let DataType::Struct(fields) = dt else {
-            panic!("struct expected")
-        };
+        let DataType::Struct(fields) = dt else { panic!("struct expected") };
         let names: Vec<_> = fields.iter().map(|f| f.name().as_str()).collect();
         assert_eq!(names, ["a", "b", "c"]);
-        assert_eq!(
-            fields[1].data_type(),
-            &DataType::List(Arc::new(Field::new("item", DataType::Float64, true)))
-        );
+        assert_eq!(fields[1].data_type(), &DataType::List(Arc::new(Field::new("item", DataType::Float64, true))));
         let mut n = Node::default();
-        let opts = LatticeOptions {
-            max_struct_fields: 2,
-        };
+        let opts = LatticeOptions { max_struct_fields: 2 };
         let r3 = [0x83, 0xa1, b'x', 0x01, 0xa1, b'y', 0x02, 0xa1, b'z', 0x03];
         n.observe(&mut Cursor::new(&r3), 16, &opts).expect("valid");
         assert!(matches!(n.resolve().0, DataType::Map(_, false)));
@@ -448,14 +406,8 @@ mod tests {
         let mut a = Node::default();
         let mut b = Node::default();
         let opts = LatticeOptions::default();
-        a.observe(&mut Cursor::new(&[0x81, 0xa1, b'z', 0x01]), 8, &opts)
-            .expect("ok");
-        b.observe(
-            &mut Cursor::new(&[0x82, 0xa1, b'a', 0x01, 0xa1, b'z', 0xa1, b'q']),
-            8,
-            &opts,
-        )
-        .expect("ok");
+        a.observe(&mut Cursor::new(&[0x81, 0xa1, b'z', 0x01]), 8, &opts).expect("ok");
+        b.observe(&mut Cursor::new(&[0x82, 0xa1, b'a', 0x01, 0xa1, b'z', 0xa1, b'q']), 8, &opts).expect("ok");
         a.merge(&b);
         let names: Vec<_> = a.fields.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(names, ["z", "a"]);

@@ -51,11 +51,7 @@ pub enum Sample {
 impl Default for Sample {
     /// The documented default: 1000 leading records and 8 probes of 100 records per file.
     fn default() -> Self {
-        Sample::Records {
-            head: 1000,
-            probes: 8,
-            probe_records: 100,
-        }
+        Sample::Records { head: 1000, probes: 8, probe_records: 100 }
     }
 }
 
@@ -116,12 +112,7 @@ pub fn infer_slice(buf: &[u8], path: &str, opts: &InferOptions) -> FileInference
         fi.complete = fi.problem.is_none();
         return fi;
     }
-    if let Sample::Records {
-        probes,
-        probe_records,
-        ..
-    } = opts.sample
-    {
+    if let Sample::Records { probes, probe_records, .. } = opts.sample {
         if layout == Layout::Values {
             return fi;
         }
@@ -162,9 +153,7 @@ fn observe_run(
             Some(Ok(rec)) => {
                 fi.records += 1;
                 if let Some(t) = rec.time {
-                    let _ = fi
-                        .time
-                        .observe(&mut Cursor::at(buf, t), depth, &opts.lattice);
+                    let _ = fi.time.observe(&mut Cursor::at(buf, t), depth, &opts.lattice);
                 }
                 let mut cur = Cursor::at(buf, rec.body);
                 let is_map = matches!(cur.peek(), Some(0x80..=0x8f | 0xde | 0xdf));
@@ -192,12 +181,7 @@ const PROBE_CONFIRM: usize = 8;
 /// Finds a record boundary at or after `from`: a position where [`PROBE_CONFIRM`] records in a
 /// row (or all up to the end) frame cleanly and have the layout's shape. MessagePack has no
 /// sync markers, so this is a verified guess; it only steers inference, never decoding.
-pub fn find_boundary(
-    buf: &[u8],
-    from: usize,
-    layout: Layout,
-    limits: FrameLimits,
-) -> Option<usize> {
+pub fn find_boundary(buf: &[u8], from: usize, layout: Layout, limits: FrameLimits) -> Option<usize> {
     let to = (from + PROBE_WINDOW).min(buf.len());
     (from..to).find(|&p| {
         let first = buf[p];
@@ -216,8 +200,8 @@ fn confirms(buf: &[u8], p: usize, layout: Layout, limits: FrameLimits) -> bool {
     for rec in framer.by_ref().take(PROBE_CONFIRM) {
         let Ok(rec) = rec else { return false };
         let mut cur = Cursor::at(buf, rec.body);
-        let shaped = matches!(cur.read_head(), Ok(Head::Map(k)) if k > 0)
-            && matches!(cur.read_str_bytes(), Ok(Some(_)));
+        let shaped =
+            matches!(cur.read_head(), Ok(Head::Map(k)) if k > 0) && matches!(cur.read_str_bytes(), Ok(Some(_)));
         if !shaped {
             return false;
         }
@@ -249,10 +233,7 @@ impl TableInference {
         for (_, f) in &files {
             t.root.merge(&f.root);
             match f.detection.layout {
-                Layout::Values => t
-                    .values
-                    .get_or_insert_with(Default::default)
-                    .merge(&f.values),
+                Layout::Values => t.values.get_or_insert_with(Default::default).merge(&f.values),
                 Layout::Events => t.time.get_or_insert_with(Default::default).merge(&f.time),
                 Layout::Records => {}
             }
@@ -288,11 +269,7 @@ impl TableInference {
     pub fn schema(&self, with_record: bool) -> Schema {
         let mut fields = Vec::new();
         if self.time.is_some() {
-            let f = Field::new(
-                TIME_COLUMN,
-                DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
-                true,
-            );
+            let f = Field::new(TIME_COLUMN, DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())), true);
             fields.push(with_role(f, "event_time"));
         }
         if self.root.dict.is_some() {
@@ -333,12 +310,7 @@ pub fn infer_cached(
     opts: &InferOptions,
     bytes: impl FnOnce() -> crate::Result<bytes::Bytes>,
 ) -> crate::Result<Arc<FileInference>> {
-    let key = (
-        path.to_string(),
-        size,
-        mtime,
-        format!("{:?}|{:?}|{:?}", opts.sample, opts.lattice, opts.limits),
-    );
+    let key = (path.to_string(), size, mtime, format!("{:?}|{:?}|{:?}", opts.sample, opts.lattice, opts.limits));
     if let Some(hit) = cache().lock().ok().and_then(|c| c.get(&key).cloned()) {
         return Ok(hit);
     }

@@ -18,10 +18,7 @@ use datafusion::prelude::SessionContext;
 
 /// Every function of this crate.
 pub fn all() -> Vec<ScalarUDF> {
-    vec![
-        ScalarUDF::new_from_impl(MpToJson::new()),
-        ScalarUDF::new_from_impl(MpTypeof::new()),
-    ]
+    vec![ScalarUDF::new_from_impl(MpToJson::new()), ScalarUDF::new_from_impl(MpTypeof::new())]
 }
 
 /// Registers every function in `ctx`.

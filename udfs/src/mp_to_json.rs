@@ -3,9 +3,7 @@
 use crate::common::{binary_arg, map_to_string};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::Result;
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
 
 /// `mp_to_json(v)`: renders a MessagePack value as JSON text (bin as base64, timestamps as RFC
 /// 3339, other ext as `{"ext": type, "data": base64}`, non-string keys stringified).
@@ -17,9 +15,7 @@ pub struct MpToJson {
 impl MpToJson {
     /// The function.
     pub fn new() -> Self {
-        MpToJson {
-            signature: Signature::any(1, Volatility::Immutable),
-        }
+        MpToJson { signature: Signature::any(1, Volatility::Immutable) }
     }
 }
 
@@ -41,8 +37,6 @@ impl ScalarUDFImpl for MpToJson {
         Ok(DataType::Utf8)
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        map_to_string(&args.args[0], |b| {
-            mpq_wire::json::to_json(b, mpq_wire::DEFAULT_MAX_DEPTH).ok()
-        })
+        map_to_string(&args.args[0], |b| mpq_wire::json::to_json(b, mpq_wire::DEFAULT_MAX_DEPTH).ok())
     }
 }

@@ -3,9 +3,7 @@
 use crate::common::{binary_arg, map_to_string};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::Result;
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
 use mpq_wire::{Cursor, Head};
 
 /// `mp_typeof(v)`: `nil`, `bool`, `int`, `float`, `str`, `bin`, `array`, `map`, `ext` or
@@ -18,9 +16,7 @@ pub struct MpTypeof {
 impl MpTypeof {
     /// The function.
     pub fn new() -> Self {
-        MpTypeof {
-            signature: Signature::any(1, Volatility::Immutable),
-        }
+        MpTypeof { signature: Signature::any(1, Volatility::Immutable) }
     }
 }
 

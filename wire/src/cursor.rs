@@ -89,10 +89,9 @@ pub struct WireError {
 impl fmt::Display for WireError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            WireErrorKind::Truncated { needed, available } => write!(
-                f,
-                "expected {needed} more bytes, found only {available} before the end of input"
-            ),
+            WireErrorKind::Truncated { needed, available } => {
+                write!(f, "expected {needed} more bytes, found only {available} before the end of input")
+            }
             WireErrorKind::CountTooLarge { count, available } => write!(
                 f,
                 "expected a container that fits in the {available} remaining bytes, found a header claiming {count} elements"
@@ -101,10 +100,7 @@ impl fmt::Display for WireError {
                 write!(f, "expected a MessagePack value, found reserved byte 0xc1")
             }
             WireErrorKind::TooDeep { limit } => {
-                write!(
-                    f,
-                    "expected nesting of at most {limit} levels, found deeper nesting"
-                )
+                write!(f, "expected nesting of at most {limit} levels, found deeper nesting")
             }
         }
     }
@@ -130,10 +126,7 @@ impl<'a> Cursor<'a> {
 
     /// A cursor at `pos` in `buf` (clamped to the end).
     pub fn at(buf: &'a [u8], pos: usize) -> Self {
-        Cursor {
-            buf,
-            pos: pos.min(buf.len()),
-        }
+        Cursor { buf, pos: pos.min(buf.len()) }
     }
 
     /// The current offset.
@@ -169,10 +162,7 @@ impl<'a> Cursor<'a> {
     fn truncated(&self, needed: usize) -> WireError {
         WireError {
             offset: self.pos,
-            kind: WireErrorKind::Truncated {
-                needed: needed as u64,
-                available: self.remaining() as u64,
-            },
+            kind: WireErrorKind::Truncated { needed: needed as u64, available: self.remaining() as u64 },
         }
     }
 
@@ -219,10 +209,7 @@ impl<'a> Cursor<'a> {
         if len as usize > self.remaining() {
             return Err(WireError {
                 offset: head_start,
-                kind: WireErrorKind::Truncated {
-                    needed: len as u64,
-                    available: self.remaining() as u64,
-                },
+                kind: WireErrorKind::Truncated { needed: len as u64, available: self.remaining() as u64 },
             });
         }
         Ok(len)
@@ -234,10 +221,7 @@ impl<'a> Cursor<'a> {
         if count as u64 * min_bytes > self.remaining() as u64 {
             return Err(WireError {
                 offset: head_start,
-                kind: WireErrorKind::CountTooLarge {
-                    count: count as u64,
-                    available: self.remaining() as u64,
-                },
+                kind: WireErrorKind::CountTooLarge { count: count as u64, available: self.remaining() as u64 },
             });
         }
         Ok(count)
@@ -257,10 +241,7 @@ impl<'a> Cursor<'a> {
             0xc0 => Head::Nil,
             0xc1 => {
                 self.pos = start;
-                return Err(WireError {
-                    offset: start,
-                    kind: WireErrorKind::Reserved,
-                });
+                return Err(WireError { offset: start, kind: WireErrorKind::Reserved });
             }
             0xc2 => Head::Bool(false),
             0xc3 => Head::Bool(true),
@@ -289,11 +270,7 @@ impl<'a> Cursor<'a> {
             0xce => Head::Int(self.u32()? as i64),
             0xcf => {
                 let v = self.u64()?;
-                if v > i64::MAX as u64 {
-                    Head::UInt(v)
-                } else {
-                    Head::Int(v as i64)
-                }
+                if v > i64::MAX as u64 { Head::UInt(v) } else { Head::Int(v as i64) }
             }
             0xd0 => Head::Int(self.u8()? as i8 as i64),
             0xd1 => Head::Int(self.u16()? as i16 as i64),
@@ -400,10 +377,7 @@ impl<'a> Cursor<'a> {
     #[inline]
     fn descend(&self, depth_left: usize) -> WireResult<usize> {
         if depth_left == 0 {
-            return Err(WireError {
-                offset: self.pos,
-                kind: WireErrorKind::TooDeep { limit: 0 },
-            });
+            return Err(WireError { offset: self.pos, kind: WireErrorKind::TooDeep { limit: 0 } });
         }
         Ok(depth_left - 1)
     }
@@ -422,3 +396,106 @@ pub const MAX_DEPTH_LIMIT: usize = 1024;
 
 /// The default nesting limit (DESIGN.md).
 pub const DEFAULT_MAX_DEPTH: usize = 128;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(bytes: &[u8]) -> WireResult<Head> {
+        Cursor::new(bytes).read_head()
+    }
+
+    /// Every format family, hand-built, with the header it must read as.
+    #[test]
+    fn every_format_family() {
+        let cases: Vec<(&str, Vec<u8>, Head)> = vec![
+            ("positive fixint", vec![0x7f], Head::Int(127)),
+            ("negative fixint", vec![0xe0], Head::Int(-32)),
+            ("uint8", vec![0xcc, 0xff], Head::Int(255)),
+            ("uint16", vec![0xcd, 0x01, 0x00], Head::Int(256)),
+            ("uint32", vec![0xce, 0xff, 0xff, 0xff, 0xff], Head::Int(u32::MAX as i64)),
+            ("uint64 in i64", vec![0xcf, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], Head::Int(i64::MAX)),
+            ("uint64 above i64", vec![0xcf, 0x80, 0, 0, 0, 0, 0, 0, 0], Head::UInt(1 << 63)),
+            ("int8", vec![0xd0, 0x80], Head::Int(-128)),
+            ("int16", vec![0xd1, 0x80, 0x00], Head::Int(-32768)),
+            ("int32", vec![0xd2, 0x80, 0, 0, 0], Head::Int(i32::MIN as i64)),
+            ("int64", vec![0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0], Head::Int(i64::MIN)),
+            ("float32", vec![0xca, 0x3f, 0xc0, 0, 0], Head::F32(1.5)),
+            ("float64", vec![0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0], Head::F64(1.5)),
+            ("fixstr", vec![0xa2, b'h', b'i'], Head::Str(2)),
+            ("str8", vec![0xd9, 1, b'x'], Head::Str(1)),
+            ("str16", vec![0xda, 0, 1, b'x'], Head::Str(1)),
+            ("str32", vec![0xdb, 0, 0, 0, 1, b'x'], Head::Str(1)),
+            ("bin8", vec![0xc4, 1, 0], Head::Bin(1)),
+            ("bin16", vec![0xc5, 0, 1, 0], Head::Bin(1)),
+            ("bin32", vec![0xc6, 0, 0, 0, 1, 0], Head::Bin(1)),
+            ("fixarray", vec![0x92, 1, 2], Head::Array(2)),
+            ("array16", vec![0xdc, 0, 2, 1, 2], Head::Array(2)),
+            ("array32", vec![0xdd, 0, 0, 0, 2, 1, 2], Head::Array(2)),
+            ("fixmap", vec![0x81, 1, 2], Head::Map(1)),
+            ("map16", vec![0xde, 0, 1, 1, 2], Head::Map(1)),
+            ("map32", vec![0xdf, 0, 0, 0, 1, 1, 2], Head::Map(1)),
+            ("fixext1", vec![0xd4, 5, 0], Head::Ext(5, 1)),
+            ("fixext2", vec![0xd5, 5, 0, 0], Head::Ext(5, 2)),
+            ("fixext4", vec![0xd6, 5, 0, 0, 0, 0], Head::Ext(5, 4)),
+            ("fixext8", vec![0xd7, 5, 0, 0, 0, 0, 0, 0, 0, 0], Head::Ext(5, 8)),
+            ("fixext16", [vec![0xd8, 5], vec![0; 16]].concat(), Head::Ext(5, 16)),
+            ("ext8", vec![0xc7, 1, 0xfe, 0], Head::Ext(-2, 1)),
+            ("ext16", vec![0xc8, 0, 1, 7, 0], Head::Ext(7, 1)),
+            ("ext32", vec![0xc9, 0, 0, 0, 1, 7, 0], Head::Ext(7, 1)),
+            ("timestamp32", vec![0xd6, 0xff, 0, 0, 0, 1], Head::Ext(-1, 4)),
+            ("timestamp64", vec![0xd7, 0xff, 0, 0, 0, 0, 0, 0, 0, 1], Head::Ext(-1, 8)),
+            ("timestamp96", [vec![0xc7, 12, 0xff], vec![0; 12]].concat(), Head::Ext(-1, 12)),
+            ("EventTime", vec![0xd7, 0x00, 0, 0, 0, 1, 0, 0, 0, 2], Head::Ext(0, 8)),
+            ("nil", vec![0xc0], Head::Nil),
+            ("false", vec![0xc2], Head::Bool(false)),
+            ("true", vec![0xc3], Head::Bool(true)),
+        ];
+        for (name, bytes, want) in cases {
+            assert_eq!(head(&bytes), Ok(want), "{name}");
+            let mut c = Cursor::new(&bytes);
+            c.skip_value(4).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(c.pos(), bytes.len(), "{name}: skip consumes exactly the value");
+        }
+    }
+
+    #[test]
+    fn payloads_are_zero_copy_slices() {
+        let bytes = [0xa3, b'a', b'b', b'c', 0xc0];
+        let mut c = Cursor::new(&bytes);
+        let h = c.read_head().expect("head");
+        assert_eq!(c.payload_of(h).expect("payload"), b"abc");
+        assert_eq!(c.read_head(), Ok(Head::Nil));
+    }
+
+    #[test]
+    fn length_headers_are_checked_against_remaining_bytes() {
+        // str32 claiming 4 GiB in a 9-byte input.
+        let e = head(&[0xdb, 0xff, 0xff, 0xff, 0xff, b'a', b'b', b'c', b'd']).expect_err("too long");
+        assert_eq!(e.offset, 0);
+        assert_eq!(e.kind, WireErrorKind::Truncated { needed: u32::MAX as u64, available: 4 });
+        // map32 claiming 2^32-1 pairs.
+        let e = head(&[0xdf, 0xff, 0xff, 0xff, 0xff, 0x01]).expect_err("too many");
+        assert_eq!(e.kind, WireErrorKind::CountTooLarge { count: u32::MAX as u64, available: 1 });
+        // A header cut short.
+        assert!(matches!(head(&[0xcd, 0x01]), Err(WireError { kind: WireErrorKind::Truncated { .. }, .. })));
+        assert!(matches!(head(&[]), Err(WireError { offset: 0, .. })));
+    }
+
+    #[test]
+    fn reserved_byte_and_depth() {
+        assert_eq!(head(&[0xc1]), Err(WireError { offset: 0, kind: WireErrorKind::Reserved }));
+        let deep = [vec![0x91u8; 10], vec![0xc0]].concat();
+        assert!(Cursor::new(&deep).skip_value(10).is_ok());
+        let e = Cursor::new(&deep).skip_value(9).expect_err("too deep");
+        assert!(matches!(e.kind, WireErrorKind::TooDeep { .. }));
+    }
+
+    #[test]
+    fn error_messages_say_expected_and_found() {
+        let e = head(&[0xc1]).expect_err("reserved");
+        assert_eq!(e.to_string(), "expected a MessagePack value, found reserved byte 0xc1");
+        let e = head(&[0xa5, b'a']).expect_err("short");
+        assert_eq!(e.to_string(), "expected 5 more bytes, found only 1 before the end of input");
+    }
+}

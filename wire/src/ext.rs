@@ -51,10 +51,7 @@ impl std::error::Error for TimeError {}
 
 /// True if an ext of this type and length is a time this module decodes.
 pub fn is_time_ext(ext_type: i8, len: usize) -> bool {
-    matches!(
-        (ext_type, len),
-        (TIMESTAMP_EXT, 4 | 8 | 12) | (EVENT_TIME_EXT, 8)
-    )
+    matches!((ext_type, len), (TIMESTAMP_EXT, 4 | 8 | 12) | (EVENT_TIME_EXT, 8))
 }
 
 /// Splits a time ext into (seconds, nanoseconds).
@@ -63,23 +60,16 @@ pub fn ext_seconds_nanos(ext_type: i8, data: &[u8]) -> Result<(i64, u32), TimeEr
     let (secs, nanos) = match (ext_type, data.len()) {
         (TIMESTAMP_EXT, 4) => (be32(data) as i64, 0),
         (TIMESTAMP_EXT, 8) => {
-            let v = u64::from_be_bytes([
-                data[0], data[1], data[2], data[3], data[4], data[5], data[6], data[7],
-            ]);
+            let v = u64::from_be_bytes([data[0], data[1], data[2], data[3], data[4], data[5], data[6], data[7]]);
             ((v & 0x3_ffff_ffff) as i64, (v >> 34) as u32)
         }
         (TIMESTAMP_EXT, 12) => {
-            let s = i64::from_be_bytes([
-                data[4], data[5], data[6], data[7], data[8], data[9], data[10], data[11],
-            ]);
+            let s = i64::from_be_bytes([data[4], data[5], data[6], data[7], data[8], data[9], data[10], data[11]]);
             (s, be32(data))
         }
         (EVENT_TIME_EXT, 8) => (be32(data) as i64, be32(&data[4..])),
         (t, n) => {
-            return Err(TimeError::NotATime {
-                ext_type: t,
-                len: n,
-            });
+            return Err(TimeError::NotATime { ext_type: t, len: n });
         }
     };
     if nanos >= 1_000_000_000 {
@@ -131,12 +121,7 @@ pub fn rfc3339_parts(secs: i64, frac: u32) -> String {
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    let mut s = format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60
-    );
+    let mut s = format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", sod / 3600, sod / 60 % 60, sod % 60);
     if frac != 0 {
         let digits = format!("{frac:09}");
         let keep = if frac % 1_000_000 == 0 {
@@ -201,31 +186,16 @@ mod tests {
     fn bad_nanos_and_range() {
         let mut d = 1_000_000_000u32.to_be_bytes().to_vec();
         d.extend_from_slice(&0i64.to_be_bytes());
-        assert_eq!(
-            ext_to_nanos(-1, &d),
-            Err(TimeError::BadNanos(1_000_000_000))
-        );
+        assert_eq!(ext_to_nanos(-1, &d), Err(TimeError::BadNanos(1_000_000_000)));
         let mut d = 0u32.to_be_bytes().to_vec();
         d.extend_from_slice(&(i64::MAX / 2).to_be_bytes());
-        assert!(matches!(
-            ext_to_nanos(-1, &d),
-            Err(TimeError::OutOfRange { .. })
-        ));
-        assert!(matches!(
-            ext_to_nanos(5, &d),
-            Err(TimeError::NotATime {
-                ext_type: 5,
-                len: 12
-            })
-        ));
+        assert!(matches!(ext_to_nanos(-1, &d), Err(TimeError::OutOfRange { .. })));
+        assert!(matches!(ext_to_nanos(5, &d), Err(TimeError::NotATime { ext_type: 5, len: 12 })));
     }
 
     #[test]
     fn float_seconds() {
-        assert_eq!(
-            float_seconds_to_nanos(1_700_000_002.25),
-            Some(1_700_000_002_250_000_000)
-        );
+        assert_eq!(float_seconds_to_nanos(1_700_000_002.25), Some(1_700_000_002_250_000_000));
         assert_eq!(float_seconds_to_nanos(-0.5), Some(-500_000_000));
         assert_eq!(float_seconds_to_nanos(f64::NAN), None);
         assert_eq!(float_seconds_to_nanos(1e300), None);
@@ -234,14 +204,8 @@ mod tests {
     #[test]
     fn rfc3339_rendering() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(
-            rfc3339(1_700_000_000_250_000_000),
-            "2023-11-14T22:13:20.250Z"
-        );
+        assert_eq!(rfc3339(1_700_000_000_250_000_000), "2023-11-14T22:13:20.250Z");
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999999999Z");
-        assert_eq!(
-            rfc3339_parts(951_782_400, 1_000),
-            "2000-02-29T00:00:00.000001Z"
-        );
+        assert_eq!(rfc3339_parts(951_782_400, 1_000), "2000-02-29T00:00:00.000001Z");
     }
 }

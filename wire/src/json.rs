@@ -81,10 +81,7 @@ pub fn write_json(cur: &mut Cursor<'_>, out: &mut String, depth_left: usize) -> 
 }
 
 fn too_deep(cur: &Cursor<'_>) -> crate::cursor::WireError {
-    crate::cursor::WireError {
-        offset: cur.pos(),
-        kind: crate::cursor::WireErrorKind::TooDeep { limit: 0 },
-    }
+    crate::cursor::WireError { offset: cur.pos(), kind: crate::cursor::WireErrorKind::TooDeep { limit: 0 } }
 }
 
 /// A map key: strings as they are, anything else rendered as JSON and quoted.
@@ -161,11 +158,7 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 /// Appends standard base64 (with padding) of `data` to `out`.
 pub fn base64_into(out: &mut String, data: &[u8]) {
     for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
         let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
         for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
             if i <= chunk.len() {
@@ -196,10 +189,7 @@ mod tests {
         assert_eq!(j(&[0xc0]), "null");
         assert_eq!(j(&[0xc3]), "true");
         assert_eq!(j(&[0xff]), "-1");
-        assert_eq!(
-            j(&[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
-            "18446744073709551615"
-        );
+        assert_eq!(j(&[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), "18446744073709551615");
         assert_eq!(j(&[0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0]), "1.5");
         assert_eq!(j(&[0xca, 0x40, 0x00, 0x00, 0x00]), "2.0");
         assert_eq!(j(&[0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0]), "null");
@@ -217,10 +207,7 @@ mod tests {
     #[test]
     fn containers_and_exts() {
         // {"a": [1, nil], 1: true}
-        assert_eq!(
-            j(&[0x82, 0xa1, b'a', 0x92, 0x01, 0xc0, 0x01, 0xc3]),
-            r#"{"a":[1,null],"1":true}"#
-        );
+        assert_eq!(j(&[0x82, 0xa1, b'a', 0x92, 0x01, 0xc0, 0x01, 0xc3]), r#"{"a":[1,null],"1":true}"#);
         assert_eq!(j(&[0xd6, 0xff, 0, 0, 0, 0]), r#""1970-01-01T00:00:00Z""#);
         assert_eq!(j(&[0xd4, 0x05, 0x07]), r#"{"ext":5,"data":"Bw=="}"#);
     }

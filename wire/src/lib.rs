@@ -7,6 +7,4 @@ pub mod cursor;
 pub mod ext;
 pub mod json;
 
-pub use cursor::{
-    Cursor, DEFAULT_MAX_DEPTH, Head, MAX_DEPTH_LIMIT, WireError, WireErrorKind, WireResult,
-};
+pub use cursor::{Cursor, DEFAULT_MAX_DEPTH, Head, MAX_DEPTH_LIMIT, WireError, WireErrorKind, WireResult};

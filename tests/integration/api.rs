@@ -1,0 +1,154 @@
+//! The plain Rust API: inference, slice and `Read` decoding, `_extra`, framing policies.
+
+use crate::common::{int_records, path, table};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Int64Type};
+use mpq::reader::{decode_reader, decode_slice, infer, infer_schema};
+use mpq::{FramingPolicy, MsgpackReadOptions, ScanReport};
+use std::io::Read;
+use std::sync::Arc;
+
+fn all(opts: &MsgpackReadOptions, bytes: &[u8]) -> Vec<RecordBatch> {
+    let schema = infer_schema(bytes, opts).expect("schema");
+    decode_slice(bytes, schema, None, opts).expect("decoder").collect::<Result<_, _>>().expect("decode")
+}
+
+#[test]
+fn events_schema_and_rows() {
+    let bytes = std::fs::read(path("testdata/events.msgpack")).expect("read");
+    let opts = MsgpackReadOptions::default();
+    let schema = infer_schema(&bytes, &opts).expect("schema");
+    let names: Vec<_> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(names, ["time", "msg", "pid", "extra", "_extra"]);
+    assert_eq!(
+        schema.field(0).data_type(),
+        &DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Nanosecond, Some("UTC".into()))
+    );
+    let DataType::List(item) = schema.field(3).data_type() else { panic!("extra is a list") };
+    assert!(mpq::variant::is_variant(item), "extra is [1, \"two\"]: a list of variants");
+    let batches = all(&opts, &bytes);
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 6);
+}
+
+/// A reader that hands out at most `step` bytes per call.
+struct Trickle<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.step.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn read_decoding_equals_slice_decoding() {
+    let bytes = std::fs::read(path("testdata/logs.msgpack")).expect("read");
+    let opts = MsgpackReadOptions::default().batch_size(100);
+    let schema = infer_schema(&bytes, &opts).expect("schema");
+    let whole = table(
+        &decode_slice(&bytes, Arc::clone(&schema), None, &opts).expect("d").collect::<Result<Vec<_>, _>>().expect("ok"),
+    );
+    for step in [1, 7, 4096] {
+        let r = Trickle { data: &bytes, step };
+        let got: Vec<_> =
+            decode_reader(r, Arc::clone(&schema), None, &opts).expect("d").collect::<Result<_, _>>().expect("ok");
+        assert_eq!(table(&got), whole, "step {step}");
+    }
+}
+
+#[test]
+fn unforeseen_keys_and_values_go_to_extra() {
+    let bytes = std::fs::read(path("testdata/golden/py_conflicts.msgpack")).expect("read");
+    let report = ScanReport::new();
+    let opts = MsgpackReadOptions::default().infer_rows(3).infer_probes(0).report(report.clone());
+    let schema = infer_schema(&bytes, &opts).expect("schema");
+    let names: Vec<_> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(names, ["id", "v", "s", "_extra"]);
+    let batches = all(&opts, &bytes);
+    let extra = batches[0].column(3).as_binary::<i32>();
+    let json = |i: usize| (!extra.is_null(i)).then(|| mpq_wire::json::to_json(extra.value(i), 64).expect("json"));
+    assert_eq!(json(0), None);
+    assert_eq!(json(3).as_deref(), Some(r#"{"v":"ten","late":true}"#));
+    assert_eq!(json(4).as_deref(), Some(r#"{"late":{"deep":[1]}}"#));
+    assert_eq!(json(5).as_deref(), Some(r#"{"s":"//4=","dup":1}"#), "bin in a Utf8 column, unseen key");
+    assert_eq!(json(6).as_deref(), Some(r#"{"1":"int key"}"#));
+    // Duplicate key: the last one wins.
+    assert_eq!(batches[0].column(0).as_primitive::<Int64Type>().value(6), 7);
+    let r = report.snapshot();
+    assert_eq!(r.extra_pairs(), 6);
+    assert_eq!(r.duplicate_keys, 1);
+    assert_eq!(r.extra_keys.get("late"), Some(&2));
+}
+
+#[test]
+fn truncated_tail_keeps_good_records_and_reports() {
+    let mut bytes = int_records("a", &[1, 2, 3]);
+    bytes.extend_from_slice(&[0x81, 0xa1, b'a', 0xcd, 0x01]); // uint16 cut short
+    let report = ScanReport::new();
+    let opts = MsgpackReadOptions::default().report(report.clone());
+    let batches = all(&opts, &bytes);
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 3);
+    assert_eq!(
+        report.snapshot().framing,
+        [
+            "<memory>: record 3 at byte 12: framing error at byte 16: expected 2 more bytes, found only 1 before the end of input [81 a1 61 03 81 a1 61 cd [01]]; kept 3 records before it, dropped bytes 12..17 (5 bytes)"
+        ]
+    );
+    let fail = MsgpackReadOptions::default().framing(FramingPolicy::Fail);
+    let schema = infer_schema(&bytes, &fail).expect("schema");
+    let err = decode_slice(&bytes, schema, None, &fail).expect("d").find_map(Result::err).expect("an error");
+    assert_eq!(
+        err.to_string(),
+        "<memory>: record 3 at byte 12: framing error at byte 16: expected 2 more bytes, found only 1 before the end of input [81 a1 61 03 81 a1 61 cd [01]]"
+    );
+}
+
+#[test]
+fn non_map_record_is_a_record_error_with_nulls() {
+    let mut bytes = int_records("a", &[1; 20]);
+    bytes.push(0x05);
+    bytes.extend(int_records("a", &[2]));
+    let report = ScanReport::new();
+    let opts = MsgpackReadOptions::default().report(report.clone());
+    let batches = all(&opts, &bytes);
+    let col = batches[0].column(0).as_primitive::<Int64Type>();
+    assert!(col.is_null(20));
+    assert_eq!(col.value(21), 2);
+    let r = report.snapshot();
+    assert_eq!(r.record_errors, 1);
+    assert_eq!(
+        r.messages,
+        ["<memory>: record 20 at byte 80: expected a map, found a int [81 a1 61 01 81 a1 61 01 [05] 81 a1 61 02]"]
+    );
+}
+
+#[test]
+fn lattice_types_from_data() {
+    let bytes = std::fs::read(path("testdata/logs.msgpack")).expect("read");
+    let t = infer(&bytes, &MsgpackReadOptions::default()).expect("infer");
+    let schema = t.schema(false);
+    let ty = |n: &str| schema.field_with_name(n).expect(n).data_type().clone();
+    assert_eq!(ty("big"), DataType::UInt64);
+    assert_eq!(ty("delta"), DataType::Decimal128(20, 0));
+    assert_eq!(ty("latency_ms"), DataType::Float64);
+    assert!(matches!(ty("attrs"), DataType::Map(_, false)));
+    assert!(matches!(ty("user"), DataType::Struct(_)));
+    assert!(mpq::variant::is_variant(schema.field_with_name("code").expect("code")));
+}
+
+#[test]
+fn depth_limit_is_a_framing_error_not_a_stack_overflow() {
+    let mut bytes = int_records("a", &[1]);
+    bytes.extend(std::iter::repeat_n(0x91u8, 100_000));
+    bytes.push(0xc0);
+    let report = ScanReport::new();
+    let opts = MsgpackReadOptions::default().report(report.clone());
+    let batches = all(&opts, &bytes);
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 1);
+    assert!(report.snapshot().framing[0].contains("expected nesting of at most 128 levels"));
+}

@@ -1,0 +1,8 @@
+//! The integration test binary: the library API, SQL through DataFusion (with golden
+//! expectations in `testdata/expected/`), the real `mpq` binary, and property tests.
+
+mod api;
+mod cli;
+mod common;
+mod props;
+mod sql;

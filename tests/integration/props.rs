@@ -1,0 +1,70 @@
+//! Property tests: no panic on any bytes, chunked decoding equals whole decoding, projection
+//! equals decode-then-project.
+
+use crate::common::table;
+use datafusion::arrow::array::RecordBatch;
+use mpq::MsgpackReadOptions;
+use mpq::generate::{Spec, to_vecs};
+use mpq::reader::{decode_reader, decode_slice, infer_schema};
+use proptest::prelude::*;
+use std::sync::Arc;
+
+fn decode_all(bytes: &[u8], opts: &MsgpackReadOptions) -> Vec<Result<RecordBatch, String>> {
+    let Ok(schema) = infer_schema(bytes, opts) else { return vec![] };
+    match decode_slice(bytes, schema, None, opts) {
+        Ok(it) => it.map(|r| r.map_err(|e| e.to_string())).collect(),
+        Err(e) => vec![Err(e.to_string())],
+    }
+}
+
+fn sample() -> Vec<u8> {
+    to_vecs(&Spec { records: 60, seed: 5, events: false }).0
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let opts = MsgpackReadOptions::default().with_record(true);
+        let _ = decode_all(&bytes, &opts);
+    }
+
+    #[test]
+    fn never_panics_on_mutated_records(flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8)) {
+        let mut bytes = sample();
+        for (i, b) in flips {
+            let at = i.index(bytes.len());
+            bytes[at] = b;
+        }
+        let opts = MsgpackReadOptions::default().with_record(true).infer_rows(20);
+        let _ = decode_all(&bytes, &opts);
+    }
+
+    #[test]
+    fn chunked_equals_whole(step in 1usize..300, batch in 1usize..50) {
+        let bytes = sample();
+        let opts = MsgpackReadOptions::default().batch_size(batch);
+        let schema = infer_schema(&bytes, &opts).expect("schema");
+        let whole: Vec<_> = decode_slice(&bytes, Arc::clone(&schema), None, &opts).expect("d").collect::<Result<_, _>>().expect("ok");
+        let chunks = bytes.chunks(step).map(|c| c.to_vec()).collect::<Vec<_>>();
+        let reader = std::io::Cursor::new(chunks.concat());
+        let streamed: Vec<_> = decode_reader(reader, schema, None, &opts).expect("d").collect::<Result<_, _>>().expect("ok");
+        prop_assert_eq!(table(&whole), table(&streamed));
+    }
+
+    #[test]
+    fn projection_equals_decode_then_project(mask in proptest::collection::vec(any::<bool>(), 20)) {
+        let bytes = sample();
+        let opts = MsgpackReadOptions::default().with_record(true);
+        let schema = infer_schema(&bytes, &opts).expect("schema");
+        let proj: Vec<usize> = (0..schema.fields().len()).filter(|i| mask.get(*i).copied().unwrap_or(false)).collect();
+        let full: Vec<_> = decode_slice(&bytes, Arc::clone(&schema), None, &opts).expect("d").collect::<Result<_, _>>().expect("ok");
+        let projected: Vec<_> = decode_slice(&bytes, Arc::clone(&schema), Some(&proj), &opts).expect("d").collect::<Result<_, _>>().expect("ok");
+        let then: Vec<_> = full.iter().map(|b| b.project(&proj).expect("project")).collect();
+        prop_assert_eq!(projected.iter().map(|b| b.num_rows()).sum::<usize>(), 60);
+        if !proj.is_empty() {
+            prop_assert_eq!(table(&projected), table(&then));
+        }
+    }
+}

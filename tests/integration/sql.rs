@@ -1,0 +1,109 @@
+//! SQL through DataFusion: `register_msgpack`, `CREATE EXTERNAL TABLE ... STORED AS MSGPACK`,
+//! URL tables, lazy `LIMIT`, with expectations kept as table snapshots in `testdata/expected/`.
+
+use crate::common::{check_golden, path, table};
+use datafusion::prelude::SessionContext;
+use mpq::{MsgpackReadOptions, ScanReport, SessionContextExt};
+
+async fn ctx_with_logs() -> SessionContext {
+    let ctx = SessionContext::new();
+    ctx.register_msgpack("logs", path("testdata/logs.msgpack").as_str(), MsgpackReadOptions::default())
+        .await
+        .expect("register");
+    mpq_udfs::register_all(&ctx).expect("udfs");
+    ctx
+}
+
+async fn run(ctx: &SessionContext, sql: &str) -> String {
+    table(&ctx.sql(sql).await.expect("plan").collect().await.expect("run"))
+}
+
+#[tokio::test]
+async fn snapshots_over_generated_logs() {
+    let ctx = ctx_with_logs().await;
+    let queries = [
+        ("count", "SELECT count(*) AS n FROM logs"),
+        (
+            "group_by",
+            "SELECT service, count(*) AS n, round(avg(latency_ms), 3) AS avg_ms FROM logs GROUP BY service ORDER BY service",
+        ),
+        (
+            "nested",
+            "SELECT \"user\".geo.country AS country, count(*) AS n FROM logs GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 4",
+        ),
+        ("types", "SELECT ts, big, delta, ratio, flag, tags, seen_at, mp_typeof(code) AS code_type FROM logs LIMIT 3"),
+        (
+            "map_column",
+            "SELECT sum(cardinality(attrs)) AS entries, count(attrs['k100']) AS k100, max(attrs['k100']) AS v FROM logs",
+        ),
+        (
+            "variant_json",
+            "SELECT mp_to_json(code) AS code, count(*) AS n FROM logs GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3",
+        ),
+    ];
+    for (name, sql) in queries {
+        check_golden(&format!("sql_{name}.txt"), &run(&ctx, sql).await);
+    }
+}
+
+#[tokio::test]
+async fn create_external_table_stored_as_msgpack() {
+    let ctx = SessionContext::new();
+    ctx.register_msgpack_format(MsgpackReadOptions::default()).expect("format");
+    let dir = path("testdata/golden/");
+    ctx.sql(&format!("CREATE EXTERNAL TABLE g STORED AS MSGPACK LOCATION '{dir}'"))
+        .await
+        .expect("create")
+        .collect()
+        .await
+        .expect("ok");
+    check_golden(
+        "sql_external_table.txt",
+        &run(&ctx, "SELECT count(*) AS n, count(host) AS hosts, count(value) AS values FROM g").await,
+    );
+    let err = ctx
+        .sql(&format!("CREATE EXTERNAL TABLE bad STORED AS MSGPACK LOCATION '{dir}' OPTIONS ('format.nope' 'x')"))
+        .await
+        .expect_err("unknown option");
+    assert!(err.to_string().contains("unknown msgpack option \"nope\""), "{err}");
+}
+
+#[tokio::test]
+async fn url_table_and_read_msgpack() {
+    let ctx = SessionContext::new().enable_url_table();
+    ctx.register_msgpack_format(MsgpackReadOptions::default()).expect("format");
+    let n = run(&ctx, &format!("SELECT count(*) AS n FROM '{}'", path("testdata/logs.msgpack"))).await;
+    assert!(n.contains("| 2000 |"), "{n}");
+    let df =
+        ctx.read_msgpack(path("testdata/events.msgpack").as_str(), MsgpackReadOptions::default()).await.expect("read");
+    assert_eq!(df.count().await.expect("count"), 6);
+}
+
+#[tokio::test]
+async fn limit_reads_a_few_records_not_the_file() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("big.msgpack");
+    let mut f = std::fs::File::create(&file).expect("create");
+    mpq::generate::write(&mpq::generate::Spec { records: 50_000, seed: 1, events: false }, &mut f, None).expect("gen");
+    let report = ScanReport::new();
+    let ctx = SessionContext::new();
+    ctx.register_msgpack("t", file.to_str().expect("utf8"), MsgpackReadOptions::default().report(report.clone()))
+        .await
+        .expect("reg");
+    let out = ctx.sql("SELECT service FROM t LIMIT 10").await.expect("plan").collect().await.expect("run");
+    assert_eq!(out.iter().map(|b| b.num_rows()).sum::<usize>(), 10);
+    assert_eq!(report.snapshot().records, 10, "the opener stops at the limit");
+}
+
+#[tokio::test]
+async fn schema_merges_every_file_not_only_the_first() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("a.msgpack"), crate::common::int_records("a", &[1])).expect("w");
+    std::fs::write(dir.path().join("b.msgpack"), crate::common::int_records("b", &[2])).expect("w");
+    let ctx = SessionContext::new();
+    ctx.register_msgpack("t", format!("{}/", dir.path().display()).as_str(), MsgpackReadOptions::default())
+        .await
+        .expect("reg");
+    let out = run(&ctx, "SELECT a, b FROM t ORDER BY a NULLS LAST").await;
+    check_golden("sql_merge_files.txt", &out);
+}

@@ -80,10 +80,13 @@ impl ListCol {
         let DataType::List(elem) = field.data_type() else {
             return None;
         };
-        let values = self.child.finish(elem)?;
+        // Take every buffer before anything can fail, so a failed fast pass leaves the decoder
+        // empty for the careful pass.
         let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(&mut self.offsets, vec![0])));
+        let nulls = self.nulls.finish();
         self.child_len = 0;
-        ListArray::try_new(Arc::clone(elem), offsets, values, self.nulls.finish()).ok().map(|a| Arc::new(a) as ArrayRef)
+        let values = self.child.finish(elem)?;
+        ListArray::try_new(Arc::clone(elem), offsets, values, nulls).ok().map(|a| Arc::new(a) as ArrayRef)
     }
 }
 
@@ -265,7 +268,9 @@ impl StructCol {
         self.row = 0;
         self.stamps.iter_mut().for_each(|s| *s = 0);
         self.nulls = NullBufferBuilder::new(0);
-        self.children.iter_mut().zip(fields).map(|(c, f)| c.finish(f)).collect()
+        // Finish (and so reset) every child even when one fails.
+        let arrays: Vec<Option<ArrayRef>> = self.children.iter_mut().zip(fields).map(|(c, f)| c.finish(f)).collect();
+        arrays.into_iter().collect()
     }
 }
 
@@ -354,12 +359,13 @@ impl MapCol {
         let DataType::Struct(kv) = entries.data_type() else {
             return None;
         };
-        let keys = self.keys.finish()?;
-        let values = self.values.finish(&kv[1])?;
         let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(&mut self.offsets, vec![0])));
+        let nulls = self.nulls.finish();
         self.entries = 0;
-        let entries_array = StructArray::try_new(kv.clone(), vec![keys, values], None).ok()?;
-        MapArray::try_new(Arc::clone(entries), offsets, entries_array, self.nulls.finish(), *sorted)
+        let keys = self.keys.finish();
+        let values = self.values.finish(&kv[1]);
+        let entries_array = StructArray::try_new(kv.clone(), vec![keys?, values?], None).ok()?;
+        MapArray::try_new(Arc::clone(entries), offsets, entries_array, nulls, *sorted)
             .ok()
             .map(|a| Arc::new(a) as ArrayRef)
     }

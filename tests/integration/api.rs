@@ -152,3 +152,30 @@ fn depth_limit_is_a_framing_error_not_a_stack_overflow() {
     assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 1);
     assert!(report.snapshot().framing[0].contains("expected nesting of at most 128 levels"));
 }
+
+#[test]
+fn invalid_utf8_after_the_sample_goes_to_extra_via_the_careful_pass() {
+    let mut bytes = Vec::new();
+    for i in 0..30u8 {
+        rmp::encode::write_map_len(&mut bytes, 2).expect("vec");
+        rmp::encode::write_str(&mut bytes, "s").expect("vec");
+        if i == 25 {
+            bytes.extend_from_slice(&[0xa2, 0xff, 0xfe]); // a str that is not UTF-8
+        } else {
+            rmp::encode::write_str(&mut bytes, "ok").expect("vec");
+        }
+        rmp::encode::write_str(&mut bytes, "tags").expect("vec");
+        rmp::encode::write_array_len(&mut bytes, 1).expect("vec");
+        rmp::encode::write_str(&mut bytes, "t").expect("vec");
+    }
+    let opts = MsgpackReadOptions::default().infer_rows(10).infer_probes(0);
+    let batches = all(&opts, &bytes);
+    let b = &batches[0];
+    assert_eq!(b.num_rows(), 30);
+    let s = b.column(0).as_string::<i32>();
+    assert!(s.is_null(25));
+    assert_eq!(s.value(24), "ok");
+    assert_eq!(b.column(1).as_list::<i32>().value(29).len(), 1, "the list column was reset between passes");
+    let extra = b.column(2).as_binary::<i32>();
+    assert_eq!(mpq_wire::json::to_json(extra.value(25), 8).expect("json"), r#"{"s":"//4="}"#);
+}

@@ -14,7 +14,8 @@ use std::sync::Arc;
 /// About 500 bytes per generated record.
 fn data() -> Vec<u8> {
     let benching = std::env::args().any(|a| a == "--bench");
-    let mb: usize = std::env::var("MPQ_BENCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(if benching { 100 } else { 1 });
+    let mb: usize =
+        std::env::var("MPQ_BENCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(if benching { 100 } else { 1 });
     to_vecs(&Spec { records: mb * 2000, seed: 11, events: false }).0
 }
 
@@ -69,7 +70,9 @@ fn sql(c: &mut Criterion) {
         ("count", "SELECT count(*) FROM t"),
         ("group_by_avg", "SELECT service, avg(latency_ms) FROM t GROUP BY service"),
     ] {
-        g.bench_function(name, |b| b.iter(|| rt.block_on(async { ctx.sql(q).await.expect("plan").collect().await.expect("run") })));
+        g.bench_function(name, |b| {
+            b.iter(|| rt.block_on(async { ctx.sql(q).await.expect("plan").collect().await.expect("run") }))
+        });
     }
     g.finish();
 }

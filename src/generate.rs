@@ -225,10 +225,8 @@ pub fn write(spec: &Spec, mp: &mut dyn Write, mut ndjson: Option<&mut dyn Write>
         mp.write_all(&buf)?;
         if let Some(w) = ndjson.as_deref_mut() {
             let mut j = to_json(&rec);
-            if spec.events {
-                if let Value::Object(m) = &mut j {
-                    m.insert("time".into(), json!(rfc3339(s as i64 * 1_000_000_000 + n as i64)));
-                }
+            if let (true, Value::Object(m)) = (spec.events, &mut j) {
+                m.insert("time".into(), json!(rfc3339(s as i64 * 1_000_000_000 + n as i64)));
             }
             serde_json::to_writer(&mut *w, &j)?;
             w.write_all(b"\n")?;

@@ -56,7 +56,7 @@ impl FileSource for MsgpackSource {
             options: Arc::new((*self.options).clone().batch_size(self.batch_size.unwrap_or(self.options.batch_size))),
             limit: base_config.limit,
         }) as Arc<dyn FileOpener>;
-        Ok(ProjectionOpener::try_new(self.projection.clone(), opener, &file_schema)?)
+        ProjectionOpener::try_new(self.projection.clone(), opener, &file_schema)
     }
 
     fn table_schema(&self) -> &TableSchema {

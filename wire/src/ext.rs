@@ -124,9 +124,9 @@ pub fn rfc3339_parts(secs: i64, frac: u32) -> String {
     let mut s = format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", sod / 3600, sod / 60 % 60, sod % 60);
     if frac != 0 {
         let digits = format!("{frac:09}");
-        let keep = if frac % 1_000_000 == 0 {
+        let keep = if frac.is_multiple_of(1_000_000) {
             3
-        } else if frac % 1_000 == 0 {
+        } else if frac.is_multiple_of(1_000) {
             6
         } else {
             9

@@ -170,13 +170,18 @@ impl<B: AsRef<[u8]>> Iterator for SliceBatches<B> {
     type Item = Result<RecordBatch>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self.next_batch() {
-            Ok(Some(b)) => Some(Ok(b)),
-            Ok(None) => None,
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
+        let next = self.next_batch();
+        iteration(next, &mut self.done)
+    }
+}
+
+/// One iterator step from a batch result: an error ends the iteration after it is returned.
+fn iteration(next: Result<Option<RecordBatch>>, done: &mut bool) -> Option<Result<RecordBatch>> {
+    match next {
+        Ok(b) => b.map(Ok),
+        Err(e) => {
+            *done = true;
+            Some(Err(e))
         }
     }
 }
@@ -312,13 +317,7 @@ impl<R: Read> Iterator for ReaderBatches<R> {
     type Item = Result<RecordBatch>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self.next_batch() {
-            Ok(Some(b)) => Some(Ok(b)),
-            Ok(None) => None,
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        let next = self.next_batch();
+        iteration(next, &mut self.done)
     }
 }

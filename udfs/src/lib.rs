@@ -9,8 +9,9 @@ mod common;
 mod mp_to_json;
 mod mp_typeof;
 
-pub use mp_to_json::MpToJson;
-pub use mp_typeof::MpTypeof;
+pub use common::ValueToText;
+pub use mp_to_json::mp_to_json;
+pub use mp_typeof::mp_typeof;
 
 use datafusion::error::Result;
 use datafusion::logical_expr::ScalarUDF;
@@ -18,7 +19,7 @@ use datafusion::prelude::SessionContext;
 
 /// Every function of this crate.
 pub fn all() -> Vec<ScalarUDF> {
-    vec![ScalarUDF::new_from_impl(MpToJson::new()), ScalarUDF::new_from_impl(MpTypeof::new())]
+    vec![ScalarUDF::new_from_impl(mp_to_json()), ScalarUDF::new_from_impl(mp_typeof())]
 }
 
 /// Registers every function in `ctx`.

@@ -1,42 +1,22 @@
-//! `mp_to_json(v)`: a MessagePack value as JSON text.
+//! `mp_to_json(v)`: a MessagePack value as JSON text (bin as base64, timestamps as RFC 3339,
+//! other ext as `{"ext": type, "data": base64}`, non-string keys stringified).
 
-use crate::common::{binary_arg, map_to_string};
-use datafusion::arrow::datatypes::DataType;
-use datafusion::error::Result;
-use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
+use crate::common::ValueToText;
 
-/// `mp_to_json(v)`: renders a MessagePack value as JSON text (bin as base64, timestamps as RFC
-/// 3339, other ext as `{"ext": type, "data": base64}`, non-string keys stringified).
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct MpToJson {
-    signature: Signature,
+fn to_json(bytes: &[u8]) -> Option<String> {
+    mpq_wire::json::to_json(bytes, mpq_wire::DEFAULT_MAX_DEPTH).ok()
 }
 
-impl MpToJson {
-    /// The function.
-    pub fn new() -> Self {
-        MpToJson { signature: Signature::any(1, Volatility::Immutable) }
-    }
+/// The `mp_to_json` function.
+pub fn mp_to_json() -> ValueToText {
+    ValueToText::new("mp_to_json", to_json)
 }
 
-impl Default for MpToJson {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ScalarUDFImpl for MpToJson {
-    fn name(&self) -> &str {
-        "mp_to_json"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
-        binary_arg(self.name(), args)?;
-        Ok(DataType::Utf8)
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        map_to_string(&args.args[0], |b| mpq_wire::json::to_json(b, mpq_wire::DEFAULT_MAX_DEPTH).ok())
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn renders_and_nulls_unreadable_bytes() {
+        assert_eq!(super::to_json(&[0x81, 0xa1, b'a', 0x01]).as_deref(), Some(r#"{"a":1}"#));
+        assert_eq!(super::to_json(&[0xc1]), None);
     }
 }

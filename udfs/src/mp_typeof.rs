@@ -1,49 +1,30 @@
-//! `mp_typeof(v)`: the MessagePack type of a value.
+//! `mp_typeof(v)`: `nil`, `bool`, `int`, `float`, `str`, `bin`, `array`, `map`, `ext` or
+//! `timestamp` (ext -1).
 
-use crate::common::{binary_arg, map_to_string};
-use datafusion::arrow::datatypes::DataType;
-use datafusion::error::Result;
-use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
+use crate::common::ValueToText;
 use mpq_wire::{Cursor, Head};
 
-/// `mp_typeof(v)`: `nil`, `bool`, `int`, `float`, `str`, `bin`, `array`, `map`, `ext` or
-/// `timestamp` (ext -1).
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct MpTypeof {
-    signature: Signature,
+fn type_of(bytes: &[u8]) -> Option<String> {
+    let head = Cursor::new(bytes).read_head().ok()?;
+    Some(match head {
+        Head::Ext(-1, _) => "timestamp".to_string(),
+        h => h.family().to_string(),
+    })
 }
 
-impl MpTypeof {
-    /// The function.
-    pub fn new() -> Self {
-        MpTypeof { signature: Signature::any(1, Volatility::Immutable) }
-    }
+/// The `mp_typeof` function.
+pub fn mp_typeof() -> ValueToText {
+    ValueToText::new("mp_typeof", type_of)
 }
 
-impl Default for MpTypeof {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ScalarUDFImpl for MpTypeof {
-    fn name(&self) -> &str {
-        "mp_typeof"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
-        binary_arg(self.name(), args)?;
-        Ok(DataType::Utf8)
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        map_to_string(&args.args[0], |b| {
-            let head = Cursor::new(b).read_head().ok()?;
-            Some(match head {
-                Head::Ext(-1, _) => "timestamp".to_string(),
-                h => h.family().to_string(),
-            })
-        })
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn families() {
+        assert_eq!(super::type_of(&[0xc0]).as_deref(), Some("nil"));
+        assert_eq!(super::type_of(&[0xd6, 0xff, 0, 0, 0, 0]).as_deref(), Some("timestamp"));
+        assert_eq!(super::type_of(&[0xd4, 0x05, 0]).as_deref(), Some("ext"));
+        assert_eq!(super::type_of(&[0x92, 1, 2]).as_deref(), Some("array"));
+        assert_eq!(super::type_of(&[]), None);
     }
 }

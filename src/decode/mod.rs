@@ -338,3 +338,92 @@ fn event_time(buf: &[u8], pos: usize) -> std::result::Result<i64, String> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::Framer;
+    use crate::variant::variant_field;
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::{DataType, Fields, Int64Type, TimeUnit, UInt64Type};
+
+    /// Decodes hand-built records against a hand-built schema.
+    fn decode(schema: Schema, bytes: &[u8]) -> RecordBatch {
+        let limits = crate::layout::FrameLimits { max_depth: 16, max_record_bytes: 1 << 20 };
+        let records: Vec<Record> =
+            Framer::new(bytes, 0, Layout::Records, limits, 0).collect::<std::result::Result<_, _>>().expect("framing");
+        let mut d = RecordDecoder::new(&schema, None, 16, ScanReport::new()).expect("plan");
+        d.decode(bytes, Layout::Records, &records, 0).expect("decode")
+    }
+
+    fn one(key: &str, value: &[u8]) -> Vec<u8> {
+        let mut v = vec![0x81, 0xa0 | key.len() as u8];
+        v.extend_from_slice(key.as_bytes());
+        v.extend_from_slice(value);
+        v
+    }
+
+    #[test]
+    fn each_column_family_from_hand_built_bytes() {
+        let ts = DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()));
+        let schema = Schema::new(vec![
+            Field::new("i", DataType::Int64, true),
+            Field::new("u", DataType::UInt64, true),
+            Field::new("f", DataType::Float64, true),
+            Field::new("b", DataType::Boolean, true),
+            Field::new("s", DataType::Utf8, true),
+            Field::new("x", DataType::Binary, true),
+            Field::new("t", ts, true),
+            Field::new("l", DataType::List(Arc::new(Field::new("item", DataType::Int64, true))), true),
+            Field::new("m", DataType::Struct(Fields::from(vec![Field::new("a", DataType::Int64, true)])), true),
+            variant_field("v"),
+        ]);
+        let mut bytes = Vec::new();
+        bytes.extend(one("i", &[0xd0, 0x85]));
+        bytes.extend(one("u", &[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]));
+        bytes.extend(one("f", &[0xca, 0x3f, 0xc0, 0, 0]));
+        bytes.extend(one("f", &[0x07])); // an int in a Float64 column
+        bytes.extend(one("b", &[0xc3]));
+        bytes.extend(one("s", &[0xd9, 2, b'h', b'i']));
+        bytes.extend(one("x", &[0xa1, b'z'])); // str in a Binary column
+        bytes.extend(one("t", &[0xd7, 0x00, 0, 0, 0, 2, 0, 0, 0, 3])); // EventTime
+        bytes.extend(one("l", &[0x93, 0x01, 0xc0, 0x03]));
+        bytes.extend(one("m", &[0x81, 0xa1, b'a', 0x09]));
+        bytes.extend(one("v", &[0x92, 0x01, 0xa1, b'q']));
+        bytes.extend(one("i", &[0xc0])); // nil is NULL
+        let b = decode(schema, &bytes);
+        assert_eq!(b.num_rows(), 12);
+        assert_eq!(b.column(0).as_primitive::<Int64Type>().value(0), -123);
+        assert_eq!(b.column(1).as_primitive::<UInt64Type>().value(1), u64::MAX);
+        let f = b.column(2).as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+        assert_eq!((f.value(2), f.value(3)), (1.5, 7.0));
+        assert!(b.column(3).as_boolean().value(4));
+        assert_eq!(b.column(4).as_string::<i32>().value(5), "hi");
+        assert_eq!(b.column(5).as_binary::<i32>().value(6), b"z");
+        let t = b.column(6).as_primitive::<datafusion::arrow::datatypes::TimestampNanosecondType>();
+        assert_eq!(t.value(7), 2_000_000_003);
+        let l = b.column(7).as_list::<i32>().value(8);
+        assert_eq!(l.as_primitive::<Int64Type>().iter().collect::<Vec<_>>(), [Some(1), None, Some(3)]);
+        assert_eq!(b.column(8).as_struct().column(0).as_primitive::<Int64Type>().value(9), 9);
+        assert_eq!(b.column(9).as_binary::<i32>().value(10), [0x92, 0x01, 0xa1, b'q']);
+        assert!(b.column(0).is_null(11));
+        assert!(b.column(8).is_null(0), "a missing struct is NULL, not a struct of NULLs");
+    }
+
+    #[test]
+    fn misfits_are_null_and_marked() {
+        let schema =
+            Schema::new(vec![Field::new("i", DataType::Int64, true), variant_field(crate::infer::EXTRA_COLUMN)]);
+        let mut schema_md = schema.fields()[1].as_ref().clone().metadata().clone();
+        schema_md.insert(ROLE_KEY.into(), "extra".into());
+        let extra = schema.fields()[1].as_ref().clone().with_metadata(schema_md);
+        let schema = Schema::new(vec![schema.fields()[0].as_ref().clone(), extra]);
+        let mut bytes = one("i", &[0xa1, b'x']);
+        bytes.extend(one("i", &[0xcf, 0x80, 0, 0, 0, 0, 0, 0, 0]));
+        let b = decode(schema, &bytes);
+        assert!(b.column(0).is_null(0) && b.column(0).is_null(1));
+        let extra = b.column(1).as_binary::<i32>();
+        assert_eq!(extra.value(0), [0x81, 0xa1, b'i', 0xa1, b'x']);
+        assert_eq!(extra.value(1)[..3], [0x81, 0xa1, b'i']);
+    }
+}

@@ -23,6 +23,9 @@ pub fn print_batches(
     format: OutputFormat,
     max_rows: usize,
 ) -> anyhow::Result<()> {
+    if schema.fields().is_empty() {
+        return Ok(()); // DDL and other statements without a result
+    }
     match format {
         OutputFormat::Table => print_table(out, batches, schema, max_rows),
         OutputFormat::Csv => print_delimited(out, batches, schema, b','),

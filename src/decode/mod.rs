@@ -201,9 +201,14 @@ impl RecordDecoder {
         let mut cur = Cursor::at(buf, rec.body);
         if layout == Layout::Values {
             self.record.push_null();
-            ctx.spilled = false;
-            self.value.push(&mut cur, ctx)?;
-            if ctx.spilled {
+            if !self.has[2] {
+                // `value` not projected: nothing to decode.
+                self.value.push_null();
+            } else {
+                ctx.spilled = false;
+                self.value.push(&mut cur, ctx)?;
+            }
+            if self.has[2] && ctx.spilled {
                 stats.value_spills += 1;
                 pairs.push((usize::MAX, rec.body));
             }

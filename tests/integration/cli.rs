@@ -35,7 +35,22 @@ fn table_names_joins_and_statements() {
         "ev=testdata/events.msgpack",
     ]);
     check_golden("cli_statements.txt", &out);
-    let out = stdout(&["query", "SELECT count(*) AS n FROM golden", "testdata/golden/*.msgpack", "--format", "csv"]);
+    let out = mpq()
+        .args(["query", "SELECT count(*) AS n FROM golden", "testdata/golden/*.msgpack", "--format", "csv"])
+        .output()
+        .expect("run");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "n\n23\n");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "count(*) decodes no values, so nothing can spill");
+}
+
+#[test]
+fn ddl_then_query_in_one_call() {
+    let out = stdout(&[
+        "query",
+        "CREATE EXTERNAL TABLE g STORED AS MSGPACK LOCATION 'testdata/golden/'; SELECT count(*) AS n FROM g",
+        "--format",
+        "csv",
+    ]);
     assert_eq!(out, "n\n23\n");
 }
 

@@ -3,7 +3,7 @@
 //! MSGPACK` into a format).
 
 use super::source::MsgpackSource;
-use crate::infer::{TableInference, infer_cached};
+use crate::infer::{CacheKey, TableInference, cache_get, cache_put, infer_slice};
 use crate::options::{FramingPolicy, MsgpackReadOptions};
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -108,8 +108,16 @@ impl MsgpackFormat {
         for meta in objects {
             let path = meta.location.to_string();
             let mtime = meta.last_modified.timestamp_nanos_opt().unwrap_or_default() as i128;
-            let bytes = read_object(store, meta, &self.options).await?;
-            let fi = infer_cached(&path, meta.size, mtime, &opts, || Ok(bytes))?;
+            let key = CacheKey::new(&path, meta.size, mtime, &opts);
+            let fi = match cache_get(&key) {
+                Some(hit) => hit,
+                None => {
+                    let bytes = read_object(store, meta, &self.options).await?;
+                    let fi = Arc::new(infer_slice(&bytes, &display_path(&path), &opts));
+                    cache_put(key, Arc::clone(&fi));
+                    fi
+                }
+            };
             files.push((display_path(&path), fi));
         }
         Ok(TableInference::merge(files))

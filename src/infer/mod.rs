@@ -291,8 +291,6 @@ impl TableInference {
     }
 }
 
-type CacheKey = (String, u64, i128, String);
-
 fn cache() -> &'static Mutex<HashMap<CacheKey, Arc<FileInference>>> {
     static CACHE: OnceLock<Mutex<HashMap<CacheKey, Arc<FileInference>>>> = OnceLock::new();
     CACHE.get_or_init(Default::default)
@@ -301,26 +299,28 @@ fn cache() -> &'static Mutex<HashMap<CacheKey, Arc<FileInference>>> {
 /// Entries the cache holds at most; it is cleared when full.
 const CACHE_ENTRIES: usize = 4096;
 
-/// Infers one file's bytes through the cache keyed by (path, size, mtime, options); `mtime`
-/// is nanoseconds since the epoch.
-pub fn infer_cached(
-    path: &str,
-    size: u64,
-    mtime: i128,
-    opts: &InferOptions,
-    bytes: impl FnOnce() -> crate::Result<bytes::Bytes>,
-) -> crate::Result<Arc<FileInference>> {
-    let key = (path.to_string(), size, mtime, format!("{:?}|{:?}|{:?}", opts.sample, opts.lattice, opts.limits));
-    if let Some(hit) = cache().lock().ok().and_then(|c| c.get(&key).cloned()) {
-        return Ok(hit);
+/// The key of the inference cache: (path, size, mtime in nanoseconds, options).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CacheKey(String, u64, i128, String);
+
+impl CacheKey {
+    /// The key of a file as listed (path, size, mtime) under these options.
+    pub fn new(path: &str, size: u64, mtime: i128, opts: &InferOptions) -> Self {
+        CacheKey(path.to_string(), size, mtime, format!("{:?}|{:?}|{:?}", opts.sample, opts.lattice, opts.limits))
     }
-    let buf = bytes()?;
-    let fi = Arc::new(infer_slice(&buf, path, opts));
+}
+
+/// A cached inference for the key, if any; a file whose size or mtime changed misses.
+pub fn cache_get(key: &CacheKey) -> Option<Arc<FileInference>> {
+    cache().lock().ok().and_then(|c| c.get(key).cloned())
+}
+
+/// Keeps an inference for the key.
+pub fn cache_put(key: CacheKey, fi: Arc<FileInference>) {
     if let Ok(mut c) = cache().lock() {
         if c.len() >= CACHE_ENTRIES {
             c.clear();
         }
-        c.insert(key, Arc::clone(&fi));
+        c.insert(key, fi);
     }
-    Ok(fi)
 }

@@ -107,3 +107,21 @@ async fn schema_merges_every_file_not_only_the_first() {
     let out = run(&ctx, "SELECT a, b FROM t ORDER BY a NULLS LAST").await;
     check_golden("sql_merge_files.txt", &out);
 }
+
+#[tokio::test]
+async fn schema_cache_follows_file_changes() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = dir.path().join("c.msgpack");
+    let names = |ctx: SessionContext| async move {
+        let t = ctx.table_provider("t").await.expect("table");
+        t.schema().fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>()
+    };
+    std::fs::write(&f, crate::common::int_records("a", &[1])).expect("w");
+    let ctx = SessionContext::new();
+    ctx.register_msgpack("t", f.to_str().expect("utf8"), MsgpackReadOptions::default()).await.expect("reg");
+    assert_eq!(names(ctx).await, ["a", "_extra"]);
+    std::fs::write(&f, crate::common::int_records("bb", &[1, 2])).expect("w");
+    let ctx = SessionContext::new();
+    ctx.register_msgpack("t", f.to_str().expect("utf8"), MsgpackReadOptions::default()).await.expect("reg");
+    assert_eq!(names(ctx).await, ["bb", "_extra"], "a changed size misses the cache");
+}

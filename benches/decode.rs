@@ -11,12 +11,12 @@ use mpq::{MsgpackReadOptions, SessionContextExt};
 use std::hint::black_box;
 use std::sync::Arc;
 
-/// About 500 bytes per generated record.
+/// About 200 bytes per generated record, so `mb * 5000` records.
 fn data() -> Vec<u8> {
     let benching = std::env::args().any(|a| a == "--bench");
     let mb: usize =
         std::env::var("MPQ_BENCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(if benching { 100 } else { 1 });
-    to_vecs(&Spec { records: mb * 2000, seed: 11, events: false }).0
+    to_vecs(&Spec { records: mb * 5000, seed: 11, events: false }).0
 }
 
 fn stages(c: &mut Criterion) {

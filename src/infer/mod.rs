@@ -177,6 +177,8 @@ fn observe_run(
 const PROBE_WINDOW: usize = 64 * 1024;
 /// Consecutive well-shaped records that confirm a boundary.
 const PROBE_CONFIRM: usize = 8;
+/// The bytes those records must fit in.
+const PROBE_CONFIRM_BYTES: usize = 1 << 20;
 
 /// Finds a record boundary at or after `from`: a position where [`PROBE_CONFIRM`] records in a
 /// row (or all up to the end) frame cleanly and have the layout's shape. MessagePack has no
@@ -195,11 +197,15 @@ pub fn find_boundary(buf: &[u8], from: usize, layout: Layout, limits: FrameLimit
 }
 
 fn confirms(buf: &[u8], p: usize, layout: Layout, limits: FrameLimits) -> bool {
-    let mut framer = Framer::new(buf, p, layout, limits, 0);
+    // Confirm inside a window: a false start can meet a bogus count header that still fits
+    // the rest of a large file, and walking it would cost a pass over the file.
+    let end = (p + PROBE_CONFIRM_BYTES).min(buf.len());
+    let window = &buf[..end];
+    let mut framer = Framer::new(window, p, layout, limits, 0);
     let mut n = 0;
     for rec in framer.by_ref().take(PROBE_CONFIRM) {
         let Ok(rec) = rec else { return false };
-        let mut cur = Cursor::at(buf, rec.body);
+        let mut cur = Cursor::at(window, rec.body);
         let shaped =
             matches!(cur.read_head(), Ok(Head::Map(k)) if k > 0) && matches!(cur.read_str_bytes(), Ok(Some(_)));
         if !shaped {

@@ -10,7 +10,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/py/requirements.txt
 
-cargo build --workspace --bins
+# One `cargo test` builds everything (the binary too): a separate `cargo build` would resolve
+# features without the dev-dependencies and compile the DataFusion stack a second time.
 cargo test --workspace --all-targets
 cargo test --workspace --doc
 MPQ_BIN="$PWD/target/debug/mpq" .venv/bin/python -m pytest -q tests/py

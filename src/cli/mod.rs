@@ -100,7 +100,7 @@ fn plain_identifier(s: &str) -> bool {
 }
 
 /// The extra name of the `t` table: the single file's stem, or the shared directory's name.
-pub fn table_alias(args: &[String], files: &[String]) -> Option<String> {
+pub fn table_alias(files: &[String]) -> Option<String> {
     let name = if files.len() == 1 && !files[0].ends_with('/') {
         Path::new(&files[0]).file_stem()?.to_str()?.split('.').next()?.to_string()
     } else {
@@ -118,7 +118,6 @@ pub fn table_alias(args: &[String], files: &[String]) -> Option<String> {
         let abs = std::path::absolute(first).ok()?;
         abs.file_name()?.to_str()?.to_string()
     };
-    let _ = args;
     (plain_identifier(&name) && name != "t").then_some(name)
 }
 
@@ -128,7 +127,7 @@ async fn query(a: QueryArgs) -> Result<()> {
     if !a.files.is_empty() {
         let files = expand_all(&a.files)?;
         ctx.register_msgpack("t", files.clone(), opts.clone()).await?;
-        if let Some(alias) = table_alias(&a.files, &files) {
+        if let Some(alias) = table_alias(&files) {
             let t = ctx.table_provider("t").await?;
             ctx.register_table(alias.as_str(), t)?;
         }

@@ -228,7 +228,7 @@ impl RecordDecoder {
             }
         }
         if self.has[3] {
-            self.push_extra(buf, rec, pairs, stats, ctx.depth_left)?;
+            self.push_extra(buf, rec, pairs, stats)?;
         }
         if self.has[4] {
             self.whole.push_bytes(&buf[rec.body..rec.end]);
@@ -247,14 +247,7 @@ impl RecordDecoder {
         .to_string()
     }
 
-    fn push_extra(
-        &mut self,
-        buf: &[u8],
-        rec: &Record,
-        pairs: &ExtraPairs,
-        stats: &mut BatchStats,
-        depth: usize,
-    ) -> WireResult<()> {
+    fn push_extra(&mut self, buf: &[u8], rec: &Record, pairs: &ExtraPairs, stats: &mut BatchStats) -> WireResult<()> {
         if pairs.is_empty() {
             self.extra.push_null();
             return Ok(());
@@ -275,7 +268,6 @@ impl RecordDecoder {
                 None => stats.extra_key(b"<non-string key>"),
             }
         }
-        let _ = depth;
         self.extra.end_value();
         Ok(())
     }

@@ -382,6 +382,46 @@ impl<'a> Cursor<'a> {
         Ok(depth_left - 1)
     }
 
+    /// Skips one whole value without recursion: it keeps a count of the values still to skip
+    /// rather than a stack, so no nesting depth can exhaust the stack and no limit is needed.
+    /// The one-byte formats (fixint, fixstr, fixmap, fixarray, nil, bool) take a short path;
+    /// everything else goes through [`Cursor::read_head`], which checks lengths and counts.
+    pub fn skip_flat(&mut self) -> WireResult<()> {
+        let mut pending: u64 = 1;
+        while pending > 0 {
+            pending -= 1;
+            let Some(&b) = self.buf.get(self.pos) else {
+                return Err(self.truncated(1));
+            };
+            match b {
+                0x00..=0x7f | 0xc0 | 0xc2 | 0xc3 | 0xe0..=0xff => self.pos += 1,
+                0xa0..=0xbf => {
+                    let n = 1 + (b & 0x1f) as usize;
+                    if n > self.remaining() {
+                        return Err(self.truncated(n));
+                    }
+                    self.pos += n;
+                }
+                0x80..=0x8f => {
+                    self.pos += 1;
+                    pending += 2 * (b & 0x0f) as u64;
+                }
+                0x90..=0x9f => {
+                    self.pos += 1;
+                    pending += (b & 0x0f) as u64;
+                }
+                _ => match self.read_head()? {
+                    // `read_head` checked the payload is present.
+                    Head::Str(n) | Head::Bin(n) | Head::Ext(_, n) => self.pos += n as usize,
+                    Head::Array(n) => pending += n as u64,
+                    Head::Map(n) => pending += 2 * n as u64,
+                    _ => {}
+                },
+            }
+        }
+        Ok(())
+    }
+
     /// Skips one value and returns the bytes it spans.
     pub fn value_bytes(&mut self, depth_left: usize) -> WireResult<&'a [u8]> {
         let start = self.pos;
@@ -456,6 +496,12 @@ mod tests {
             let mut c = Cursor::new(&bytes);
             c.skip_value(4).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(c.pos(), bytes.len(), "{name}: skip consumes exactly the value");
+            let mut c = Cursor::new(&bytes);
+            c.skip_flat().unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(c.pos(), bytes.len(), "{name}: flat skip consumes exactly the value");
+            if bytes.len() > 1 {
+                assert!(Cursor::new(&bytes[..bytes.len() - 1]).skip_flat().is_err(), "{name}: cut short");
+            }
         }
     }
 
@@ -489,6 +535,20 @@ mod tests {
         assert!(Cursor::new(&deep).skip_value(10).is_ok());
         let e = Cursor::new(&deep).skip_value(9).expect_err("too deep");
         assert!(matches!(e.kind, WireErrorKind::TooDeep { .. }));
+    }
+
+    #[test]
+    fn flat_skip_needs_no_depth_limit() {
+        // 100,000 nested arrays, then a trailing value the skip must stop before.
+        let deep = [vec![0x91u8; 100_000], vec![0xc0, 0x07]].concat();
+        let mut c = Cursor::new(&deep);
+        c.skip_flat().expect("deep value");
+        assert_eq!(c.pos(), deep.len() - 1);
+        // A map whose last value is missing.
+        assert!(Cursor::new(&[0x82, 0xa1, b'a', 1, 0xa1, b'b']).skip_flat().is_err());
+        // A huge count claimed by a 5-byte header is refused, not iterated.
+        let e = Cursor::new(&[0xdd, 0xff, 0xff, 0xff, 0xff]).skip_flat().expect_err("count");
+        assert!(matches!(e.kind, WireErrorKind::CountTooLarge { .. }));
     }
 
     #[test]

@@ -301,20 +301,7 @@ impl RecordDecoder {
     }
 }
 
-/// Writes a MessagePack map header for `n` pairs.
-pub fn write_map_header(out: &mut Vec<u8>, n: u32) {
-    match n {
-        0..=15 => out.push(0x80 | n as u8),
-        16..=0xffff => {
-            out.push(0xde);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        _ => {
-            out.push(0xdf);
-            out.extend_from_slice(&n.to_be_bytes());
-        }
-    }
-}
+use mpq_wire::write::write_map_header;
 
 /// Decodes an event time: EventTime (ext 0), timestamp (ext -1), integer or float seconds.
 fn event_time(buf: &[u8], pos: usize) -> std::result::Result<i64, String> {

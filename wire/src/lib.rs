@@ -6,5 +6,6 @@
 pub mod cursor;
 pub mod ext;
 pub mod json;
+pub mod write;
 
 pub use cursor::{Cursor, DEFAULT_MAX_DEPTH, Head, MAX_DEPTH_LIMIT, WireError, WireErrorKind, WireResult};

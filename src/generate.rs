@@ -18,6 +18,9 @@ pub struct Spec {
     pub seed: u64,
     /// Write `[EventTime, record]` events instead of plain maps.
     pub events: bool,
+    /// Replace every second record by a value that is not a map (an array, a string or an
+    /// integer), so the file has the values layout and one variant column `value`.
+    pub mixed: bool,
 }
 
 /// xorshift64*: small, fast and deterministic.
@@ -202,6 +205,11 @@ fn record(r: &mut Rng, i: usize, n: usize) -> (V, (u32, u32)) {
     }
     if i * 10 >= n * 9 {
         put("late", V::Int(i as i64));
+        // A key first seen late (not drawn from the generator, so earlier records stay as
+        // they were): with a head-only inference sample it lands in `_extra`.
+        if i % 3 == 0 {
+            put("retry", if i % 2 == 0 { V::Int((i % 5) as i64) } else { V::Str(format!("{}", i % 5)) });
+        }
     }
     if r.chance(10) {
         // Key order varies between producers.
@@ -210,12 +218,24 @@ fn record(r: &mut Rng, i: usize, n: usize) -> (V, (u32, u32)) {
     (V::Map(kv), (secs as u32, nanos))
 }
 
+/// A top-level value that is not a map (for the values layout).
+fn not_a_map(i: usize) -> V {
+    match i / 2 % 3 {
+        0 => V::Arr(vec![V::Str(format!("event{i}")), V::Int(i as i64)]),
+        1 => V::Str(format!("plain log line {i}")),
+        _ => V::Int(i as i64),
+    }
+}
+
 /// Writes `spec.records` records as MessagePack to `mp` and, if given, as NDJSON to `ndjson`.
 pub fn write(spec: &Spec, mp: &mut dyn Write, mut ndjson: Option<&mut dyn Write>) -> io::Result<()> {
     let mut r = Rng(spec.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let mut buf = Vec::with_capacity(1024);
     for i in 0..spec.records {
-        let (rec, (s, n)) = record(&mut r, i, spec.records);
+        let (mut rec, (s, n)) = record(&mut r, i, spec.records);
+        if spec.mixed && i % 2 == 1 {
+            rec = not_a_map(i);
+        }
         buf.clear();
         if spec.events {
             enc::write_array_len(&mut buf, 2).map_err(|e| io::Error::other(e.to_string()))?;

@@ -41,6 +41,31 @@ pub enum Command {
   mpq generate --records 5000 --out messy.msgpack --ndjson messy.ndjson
   mpq generate --records 1000000 --out big.msgpack --seed 7")]
     Generate(GenerateArgs),
+    /// List the SQL functions for MessagePack values, or describe one.
+    #[command(after_help = "Examples:
+  mpq functions
+  mpq functions mp_get
+  mpq functions --format markdown")]
+    Functions(FunctionsArgs),
+}
+
+/// Arguments of `mpq functions`.
+#[derive(Debug, Args)]
+pub struct FunctionsArgs {
+    /// Describe only this function (with its arguments).
+    pub name: Option<String>,
+    /// `text` (default) or `markdown` (a table, as in the README).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: FunctionsFormat,
+}
+
+/// Output formats of `mpq functions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FunctionsFormat {
+    /// Plain text.
+    Text,
+    /// A Markdown table.
+    Markdown,
 }
 
 /// Output formats of `mpq query`.
@@ -69,7 +94,8 @@ pub struct ReadArgs {
     /// records (ignored with `--infer-rows all`).
     #[arg(long, default_value_t = 8)]
     pub infer_probes: usize,
-    /// Add the `_record` column: each whole record as a variant.
+    /// Add the `_record` column: each whole record as a variant. `mpq query` adds it by
+    /// itself when the SQL names `_record`.
     #[arg(long)]
     pub with_record: bool,
     /// On a lost record boundary: `truncate` keeps the records before it and reports the
@@ -149,6 +175,10 @@ pub struct GenerateArgs {
     /// Write a Fluentd event stream (`[EventTime, record]`) instead of plain maps.
     #[arg(long)]
     pub events: bool,
+    /// Make every second record a non-map value (an array, a string or an integer), so the
+    /// file has the values layout: one variant column `value`.
+    #[arg(long)]
+    pub mixed: bool,
     /// Random seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,

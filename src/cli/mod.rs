@@ -2,6 +2,7 @@
 //! library, and is the only place that prints. `main` only maps the result to an exit code.
 
 pub mod args;
+pub mod functions;
 pub mod print;
 pub mod schema_view;
 
@@ -12,6 +13,7 @@ use anyhow::{Context, Result, bail};
 use args::{Cli, Command, GenerateArgs, QueryArgs, ReadArgs, SchemaArgs};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::DFParser;
+use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use std::io::Write;
 use std::path::Path;
 
@@ -21,6 +23,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Query(a) => query(a).await,
         Command::Schema(a) => schema(a).await,
         Command::Generate(a) => generate(a),
+        Command::Functions(a) => functions::print(&a),
     }
 }
 
@@ -46,12 +49,17 @@ pub fn read_options(a: &ReadArgs) -> Result<MsgpackReadOptions> {
     Ok(o)
 }
 
-/// A session with the msgpack format and the UDFs, keeping identifier case.
+/// A session with the msgpack format and the UDFs, keeping identifier case, with the
+/// PostgreSQL dialect (for the `?` operator; `->`, `->>` work in every dialect) and
+/// `information_schema` (so `SHOW FUNCTIONS` lists the documented functions).
 pub fn session(opts: &MsgpackReadOptions) -> Result<SessionContext> {
-    let config = SessionConfig::new().set_bool("datafusion.sql_parser.enable_ident_normalization", false);
-    let ctx = SessionContext::new_with_config(config).enable_url_table();
+    let config = SessionConfig::new()
+        .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
+        .set_str("datafusion.sql_parser.dialect", "PostgreSQL")
+        .with_information_schema(true);
+    let mut ctx = SessionContext::new_with_config(config).enable_url_table();
     ctx.register_msgpack_format(opts.clone())?;
-    mpq_udfs::register_all(&ctx)?;
+    mpq_udfs::register_all(&mut ctx)?;
     Ok(ctx)
 }
 
@@ -121,8 +129,31 @@ pub fn table_alias(files: &[String]) -> Option<String> {
     (plain_identifier(&name) && name != "t").then_some(name)
 }
 
+/// True when the SQL names the `_record` column (outside string literals), so the column is
+/// added without `--with-record`. It costs nothing unless a query reads it.
+fn mentions_record(sql: &str) -> bool {
+    let mut in_string = false;
+    let b = sql.as_bytes();
+    for (i, c) in b.iter().enumerate() {
+        if *c == b'\'' {
+            in_string = !in_string;
+        } else if !in_string && b[i..].starts_with(b"_record") {
+            let before = i.checked_sub(1).map(|j| b[j]);
+            let after = b.get(i + 7).copied();
+            let ident = |c: Option<u8>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_');
+            if !ident(before) && !ident(after) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 async fn query(a: QueryArgs) -> Result<()> {
-    let opts = read_options(&a.read)?;
+    let mut opts = read_options(&a.read)?;
+    if mentions_record(&a.sql) {
+        opts = opts.with_record(true);
+    }
     let ctx = session(&opts)?;
     if !a.files.is_empty() {
         let files = expand_all(&a.files)?;
@@ -136,7 +167,7 @@ async fn query(a: QueryArgs) -> Result<()> {
         let (name, path) = spec.split_once('=').with_context(|| format!("--table takes NAME=PATH, not {spec:?}"))?;
         ctx.register_msgpack(name, expand_all(&[path.to_string()])?, opts.clone()).await?;
     }
-    let statements = DFParser::parse_sql(&a.sql)?;
+    let statements = DFParser::parse_sql_with_dialect(&a.sql, &PostgreSqlDialect {})?;
     let stdout = std::io::stdout();
     for stmt in statements {
         let plan = ctx.state().statement_to_plan(stmt).await?;
@@ -199,7 +230,7 @@ async fn schema(a: SchemaArgs) -> Result<()> {
 }
 
 fn generate(a: GenerateArgs) -> Result<()> {
-    let spec = crate::generate::Spec { records: a.records, seed: a.seed, events: a.events };
+    let spec = crate::generate::Spec { records: a.records, seed: a.seed, events: a.events, mixed: a.mixed };
     let mp = std::fs::File::create(&a.out).with_context(|| format!("cannot create {}", a.out))?;
     let mut mp = std::io::BufWriter::new(mp);
     let mut nd = match &a.ndjson {
@@ -214,4 +245,18 @@ fn generate(a: GenerateArgs) -> Result<()> {
         w.flush()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn record_column_is_noticed_outside_strings_only() {
+        use super::mentions_record;
+        assert!(mentions_record("SELECT _record -> 'a' FROM t"));
+        assert!(mentions_record("SELECT mp_get(_record,'a') FROM t"));
+        assert!(mentions_record("SELECT \"_record\" FROM t"));
+        assert!(!mentions_record("SELECT '_record' FROM t"));
+        assert!(!mentions_record("SELECT my_record, _records FROM t"));
+        assert!(!mentions_record("SELECT 'ünï' AS _recordx"));
+    }
 }

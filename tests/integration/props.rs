@@ -18,7 +18,7 @@ fn decode_all(bytes: &[u8], opts: &MsgpackReadOptions) -> Vec<Result<RecordBatch
 }
 
 fn sample() -> Vec<u8> {
-    to_vecs(&Spec { records: 60, seed: 5, events: false }).0
+    to_vecs(&Spec { records: 60, seed: 5, events: false, mixed: false }).0
 }
 
 proptest! {

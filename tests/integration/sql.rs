@@ -10,7 +10,8 @@ async fn ctx_with_logs() -> SessionContext {
     ctx.register_msgpack("logs", path("testdata/logs.msgpack").as_str(), MsgpackReadOptions::default())
         .await
         .expect("register");
-    mpq_udfs::register_all(&ctx).expect("udfs");
+    let mut ctx = ctx;
+    mpq_udfs::register_all(&mut ctx).expect("udfs");
     ctx
 }
 
@@ -84,7 +85,8 @@ async fn limit_reads_a_few_records_not_the_file() {
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("big.msgpack");
     let mut f = std::fs::File::create(&file).expect("create");
-    mpq::generate::write(&mpq::generate::Spec { records: 50_000, seed: 1, events: false }, &mut f, None).expect("gen");
+    mpq::generate::write(&mpq::generate::Spec { records: 50_000, seed: 1, events: false, mixed: false }, &mut f, None)
+        .expect("gen");
     let report = ScanReport::new();
     let ctx = SessionContext::new();
     ctx.register_msgpack("t", file.to_str().expect("utf8"), MsgpackReadOptions::default().report(report.clone()))

@@ -8,11 +8,11 @@
 //! | float | any integer or float; a string holding a number |
 //! | bool | a bool; the strings `true` / `false` (any case) |
 //! | str | a string of valid UTF-8 |
-//! | text | a string's text; a number's or bool's decimal text; JSON for anything else (nil gives `None`) |
+//! | text | a string's text; a number's or bool's decimal text; a timestamp's RFC 3339 text; JSON for anything else (nil gives `None`) |
 //! | bin | a bin's or a string's bytes |
 //! | timestamp | ext -1 (32/64/96-bit); Fluentd EventTime (ext 0, 8 bytes); integer or float epoch seconds |
 
-use crate::path::{Seg, find};
+use crate::path::{Seg, lookup};
 use mpq_wire::ext::{ext_seconds_nanos, float_seconds_to_nanos, is_time_ext, seconds_nanos_to_nanos};
 use mpq_wire::json::write_json;
 use mpq_wire::{Cursor, DEFAULT_MAX_DEPTH, Head};
@@ -114,7 +114,7 @@ pub fn as_nanos(v: &[u8]) -> Option<i64> {
 }
 
 /// Writes the value's text into `out` (cleared first): a string's text, a number's or bool's
-/// decimal text, JSON for anything else. `false` for nil and unreadable values.
+/// decimal text, a timestamp's RFC 3339 text, JSON for anything else. `false` for nil and unreadable values.
 pub fn write_text(v: &[u8], out: &mut String) -> bool {
     out.clear();
     match head(v) {
@@ -127,6 +127,15 @@ pub fn write_text(v: &[u8], out: &mut String) -> bool {
             // Invalid UTF-8: its JSON form (base64), like every other non-text value.
             _ => json_into(v, out),
         },
+        Some((Head::Ext(t, n), _)) if is_time_ext(t, n as usize) => {
+            // A timestamp's text is its RFC 3339 form, without the JSON quotes.
+            let ok = json_into(v, out) && out.starts_with('"');
+            if ok {
+                out.pop();
+                out.remove(0);
+            }
+            ok
+        }
         Some((Head::F64(f), _)) if !f.is_finite() => non_finite(f, out),
         Some((Head::F32(f), _)) if !f.is_finite() => non_finite(f as f64, out),
         Some(_) => json_into(v, out),
@@ -224,10 +233,10 @@ pub fn for_each_element<'a>(v: &'a [u8], mut f: impl FnMut(&'a [u8])) -> Option<
 }
 
 /// True when the map `v` has the key `seg`, or (for an array) one of its string elements
-/// equals the segment's text, as PostgreSQL's `?` does for jsonb.
+/// equals the segment's text, as PostgreSQL's `?` does for jsonb; `None` when unreadable.
 pub fn has_key(v: &[u8], seg: &Seg) -> Option<bool> {
     match head(v)?.0 {
-        Head::Map(_) => Some(find(v, std::slice::from_ref(seg)).is_some()),
+        Head::Map(_) => lookup(v, std::slice::from_ref(seg)).ok().map(|f| f.is_some()),
         Head::Array(_) => {
             let mut hit = false;
             for_each_element(v, |e| hit |= as_str(e).map(str::as_bytes) == Some(seg.text()))?;
@@ -285,7 +294,7 @@ mod tests {
             ("bin", mp(|o| write_bin(o, b"\x01\x02")), None, None, None, None, Some("\"AQI=\"")),
             ("array", vec![0x92, 1, 0xc0], None, None, None, None, Some("[1,null]")),
             ("map int key", vec![0x81, 0x01, 0xa1, b'x'], None, None, None, None, Some("{\"1\":\"x\"}")),
-            ("timestamp", ts.clone(), None, None, None, None, Some("\"2023-11-14T22:13:20.250Z\"")),
+            ("timestamp", ts.clone(), None, None, None, None, Some("2023-11-14T22:13:20.250Z")),
             ("ext", ext.clone(), None, None, None, None, Some("{\"ext\":7,\"data\":\"YWI=\"}")),
             ("truncated", vec![0xa5, b'a'], None, None, None, None, None),
             ("reserved", vec![0xc1], None, None, None, None, None),

@@ -32,8 +32,8 @@ pub fn value_fn(kind: Kind) -> Documentation {
             "SELECT mp_get_str(_record, 'user.geo.country') AS country, count(*) FROM t GROUP BY 1",
         ),
         Kind::Text => (
-            "The value at the path as text: a string's text, a number's or bool's decimal text, JSON for anything \
-             else; NULL for nil. What `->>` and `CAST(... AS VARCHAR)` give.",
+            "The value at the path as text: a string's text, a number's or bool's decimal text, a timestamp's \
+             RFC 3339 text, JSON for anything else; NULL for nil. What `->>` and `CAST(... AS VARCHAR)` give.",
             "mp_get_text(value[, key_or_path, ...])",
             "SELECT mp_get_text(_record, 'code') FROM t",
         ),

@@ -6,7 +6,7 @@
 use crate::args::{Sink, check_constant_path, coerce_value_and_paths, run};
 use crate::convert;
 use crate::docs;
-use crate::path::{Seg, find};
+use crate::path::{Seg, Unreadable, find, lookup};
 use crate::variant::variant_field;
 use datafusion::arrow::array::{
     Array, ArrayBuilder, ArrayRef, BinaryBuilder, BooleanBuilder, Float64Builder, GenericByteBuilder, Int64Builder,
@@ -309,8 +309,8 @@ impl Sink for BoolSink {
     }
 }
 
-/// NULL for a NULL input; otherwise whether the parent holds the last key (see
-/// [`convert::has_key`]).
+/// NULL for a NULL input or unreadable bytes; otherwise whether the parent holds the last key
+/// (see [`convert::has_key`]).
 struct ContainsSink(BooleanBuilder);
 
 impl Sink for ContainsSink {
@@ -318,10 +318,14 @@ impl Sink for ContainsSink {
     fn push(&mut self, value: Option<&[u8]>, path: &[Seg]) {
         let Some(v) = value else { return self.0.append_null() };
         let hit = match path.split_last() {
-            Some((last, parent)) => find(v, parent).and_then(|p| convert::has_key(p, last)).unwrap_or(false),
-            None => false,
+            Some((last, parent)) => match lookup(v, parent) {
+                Ok(Some(p)) => convert::has_key(p, last),
+                Ok(None) => Some(false),
+                Err(Unreadable) => None,
+            },
+            None => Some(false),
         };
-        self.0.append_value(hit);
+        self.0.append_option(hit);
     }
     fn finish(mut self) -> ArrayRef {
         Arc::new(self.0.finish())

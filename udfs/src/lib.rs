@@ -54,7 +54,8 @@ pub fn register_all(ctx: &mut SessionContext) -> Result<()> {
         let f = fns.iter().find(|f| f.name() == k.name()).expect("every kind is in all()");
         f.clone()
     };
-    ctx.register_expr_planner(Arc::new(planner::MsgpackPlanner::new(lookup)))?;
-    ctx.register_function_rewrite(Arc::new(rewrite::VariantRewrite::new(lookup)))?;
+    let conversions = Arc::new(rewrite::VariantRewrite::new(lookup));
+    ctx.register_expr_planner(Arc::new(planner::MsgpackPlanner::new(lookup, conversions.clone())))?;
+    ctx.register_function_rewrite(conversions)?;
     Ok(())
 }

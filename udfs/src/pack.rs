@@ -52,8 +52,10 @@ impl ScalarUDFImpl for PackFn {
         let embed = is_variant(&args.arg_fields[0]);
         let mut out = BinaryBuilder::with_capacity(input.len(), input.len() * 16);
         let mut buf = Vec::new();
+        // Logical nulls: a NullArray has no null buffer but every row is NULL.
+        let nulls = input.logical_nulls();
         for i in 0..input.len() {
-            if input.is_null(i) {
+            if nulls.as_ref().is_some_and(|n| n.is_null(i)) {
                 out.append_null();
                 continue;
             }

@@ -163,51 +163,65 @@ pub fn quote_key(key: &str) -> String {
     s
 }
 
+/// The bytes could not be read (truncated, reserved byte, a length past the end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unreadable;
+
 /// Follows `path` into `value`; the bytes of the value found, or `None` when a step is missing
 /// or the bytes cannot be read.
 #[inline]
 pub fn find<'a>(value: &'a [u8], path: &[Seg]) -> Option<&'a [u8]> {
+    lookup(value, path).ok().flatten()
+}
+
+/// Follows `path` into `value`, telling a missing step (`Ok(None)`) from bytes that cannot be
+/// read (`Err`).
+#[inline]
+pub fn lookup<'a>(value: &'a [u8], path: &[Seg]) -> Result<Option<&'a [u8]>, Unreadable> {
     let mut cur = value;
     for seg in path {
-        cur = step(cur, seg)?;
+        match step(cur, seg)? {
+            Some(v) => cur = v,
+            None => return Ok(None),
+        }
     }
-    Some(cur)
+    Ok(Some(cur))
 }
 
 #[inline]
-fn step<'a>(v: &'a [u8], seg: &Seg) -> Option<&'a [u8]> {
+fn step<'a>(v: &'a [u8], seg: &Seg) -> Result<Option<&'a [u8]>, Unreadable> {
     let mut c = Cursor::new(v);
-    match c.read_head().ok()? {
+    match c.read_head().map_err(|_| Unreadable)? {
         Head::Map(n) => {
             let mut found = None;
             for _ in 0..n {
-                let hit = key_matches(&mut c, seg)?;
+                let hit = key_matches(&mut c, seg).ok_or(Unreadable)?;
                 let start = c.pos();
-                c.skip_flat().ok()?;
+                c.skip_flat().map_err(|_| Unreadable)?;
                 if hit {
                     found = Some(start..c.pos());
                 }
             }
-            found.map(|r| &v[r])
+            Ok(found.map(|r| &v[r]))
         }
         Head::Array(n) => {
-            let i = seg.int?;
+            let Some(i) = seg.int else { return Ok(None) };
             let idx = if i < 0 { n as i64 + i } else { i };
             if idx < 0 || idx >= n as i64 {
-                return None;
+                return Ok(None);
             }
             for _ in 0..idx {
-                c.skip_flat().ok()?;
+                c.skip_flat().map_err(|_| Unreadable)?;
             }
             let start = c.pos();
-            c.skip_flat().ok()?;
-            Some(&v[start..c.pos()])
+            c.skip_flat().map_err(|_| Unreadable)?;
+            Ok(Some(&v[start..c.pos()]))
         }
-        _ => None,
+        _ => Ok(None),
     }
 }
 
-/// Consumes one map key and says whether it matches `seg`.
+/// Consumes one map key and says whether it matches `seg`; `None` when unreadable.
 #[inline]
 fn key_matches(c: &mut Cursor<'_>, seg: &Seg) -> Option<bool> {
     let start = c.pos();
@@ -288,5 +302,7 @@ mod tests {
             let _ = find(&v[..cut], &p("a.b[0]"));
         }
         assert_eq!(find(&v[..v.len() - 1], &p("a.b[0]")), None);
+        assert_eq!(lookup(&v[..v.len() - 1], &p("a.b[0]")), Err(Unreadable));
+        assert_eq!(lookup(&v, &p("zz")), Ok(None));
     }
 }

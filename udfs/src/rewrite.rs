@@ -4,9 +4,10 @@
 //! - `CAST(v AS BIGINT)` (and `::int`, `TRY_CAST`, ...) becomes `mp_get_int(v)`, and
 //!   `CAST(mp_get(v, p...) AS BIGINT)` becomes `mp_get_int(v, p...)`, one skip-parse instead of
 //!   two. Integers go through `mp_get_int`, floats `mp_get_float`, text `mp_get_text`, booleans
-//!   `mp_get_bool`, timestamps and dates `mp_get_ts`, decimals `mp_get_text`; the cast is kept
-//!   around the getter where the target is narrower than the getter's type (`INT`, `REAL`,
-//!   `TIMESTAMP` without zone, `DECIMAL`). A cast to a binary type keeps the bytes as they are.
+//!   `mp_get_bool`, timestamps and dates `mp_get_ts`, decimals `mp_get_text`; where the target
+//!   differs from the getter's type (`INT`, `REAL`, `TIMESTAMP` without zone, `DECIMAL`) a
+//!   `TRY_CAST` is kept around the getter, so a value that does not convert or does not fit is
+//!   NULL rather than a failed query. A cast to a binary type keeps the bytes as they are.
 //! - A comparison (`=`, `<>`, `<`, `<=`, `>`, `>=`, `IS [NOT] DISTINCT FROM`, `IN (...)`,
 //!   `LIKE`) of a variant with a non-variant value converts the variant like a cast to the
 //!   other side's kind: numbers compare as Float64, strings as text, booleans as booleans,
@@ -49,7 +50,7 @@ impl VariantRewrite {
 
     /// `v` converted to `target` through the getter that fits; `None` for binary targets (the
     /// bytes as they are).
-    fn convert(&self, v: Expr, target: &DataType, try_cast: bool) -> Result<Option<Expr>> {
+    fn convert(&self, v: Expr, target: &DataType) -> Result<Option<Expr>> {
         let kind = match target {
             t if t.is_integer() => Kind::Int,
             t if t.is_floating() => Kind::Float,
@@ -75,11 +76,9 @@ impl VariantRewrite {
         if kind.output_field("").data_type() == target {
             return Ok(Some(call));
         }
-        Ok(Some(if try_cast {
-            Expr::TryCast(TryCast::new(Box::new(call), target.clone()))
-        } else {
-            Expr::Cast(Cast::new(Box::new(call), target.clone()))
-        }))
+        // The kept cast is a TRY_CAST even under CAST: a value that does not convert, or does
+        // not fit the narrower type, is NULL like everywhere else, never a failed query.
+        Ok(Some(Expr::TryCast(TryCast::new(Box::new(call), target.clone()))))
     }
 
     /// The variant side of a comparison, converted for comparing with a value of type `other`.
@@ -102,10 +101,31 @@ impl VariantRewrite {
                 );
             }
         };
-        Ok(match self.convert(v.clone(), &target, false)? {
+        Ok(match self.convert(v.clone(), &target)? {
             Some(e) => Transformed::yes(e),
             None => Transformed::no(v),
         })
+    }
+}
+
+impl VariantRewrite {
+    /// Converts the variant side of `left op right` when exactly one side is a variant;
+    /// `Transformed::no` otherwise.
+    pub fn comparison(&self, left: Expr, right: Expr, schema: &DFSchema) -> Result<Transformed<(Expr, Expr)>> {
+        let (lv, rv) = (variant(&left, schema), variant(&right, schema));
+        if lv == rv {
+            return Ok(Transformed::no((left, right)));
+        }
+        let (l, r) = if lv {
+            let t = right.get_type(schema)?;
+            (self.for_comparison(left, &t)?, Transformed::no(right))
+        } else {
+            let t = left.get_type(schema)?;
+            (Transformed::no(left), self.for_comparison(right, &t)?)
+        };
+        let changed = l.transformed || r.transformed;
+        let pair = (l.data, r.data);
+        Ok(if changed { Transformed::yes(pair) } else { Transformed::no(pair) })
     }
 }
 
@@ -135,33 +155,20 @@ impl FunctionRewrite for VariantRewrite {
     fn rewrite(&self, expr: Expr, schema: &DFSchema, _config: &ConfigOptions) -> Result<Transformed<Expr>> {
         match expr {
             Expr::Cast(Cast { expr: inner, field }) if variant(&inner, schema) => {
-                match self.convert((*inner).clone(), field.data_type(), false)? {
+                match self.convert((*inner).clone(), field.data_type())? {
                     Some(e) => Ok(Transformed::yes(e)),
                     None => Ok(Transformed::no(Expr::Cast(Cast { expr: inner, field }))),
                 }
             }
             Expr::TryCast(TryCast { expr: inner, field }) if variant(&inner, schema) => {
-                match self.convert((*inner).clone(), field.data_type(), true)? {
+                match self.convert((*inner).clone(), field.data_type())? {
                     Some(e) => Ok(Transformed::yes(e)),
                     None => Ok(Transformed::no(Expr::TryCast(TryCast { expr: inner, field }))),
                 }
             }
-            Expr::BinaryExpr(BinaryExpr { left, op, right }) if comparison(op) => {
-                let (lv, rv) = (variant(&left, schema), variant(&right, schema));
-                if lv == rv {
-                    return Ok(Transformed::no(Expr::BinaryExpr(BinaryExpr { left, op, right })));
-                }
-                let (l, r) = if lv {
-                    let t = right.get_type(schema)?;
-                    (self.for_comparison(*left, &t)?, Transformed::no(*right))
-                } else {
-                    let t = left.get_type(schema)?;
-                    (Transformed::no(*left), self.for_comparison(*right, &t)?)
-                };
-                let changed = l.transformed || r.transformed;
-                let e = Expr::BinaryExpr(BinaryExpr::new(Box::new(l.data), op, Box::new(r.data)));
-                Ok(if changed { Transformed::yes(e) } else { Transformed::no(e) })
-            }
+            Expr::BinaryExpr(BinaryExpr { left, op, right }) if comparison(op) => Ok(self
+                .comparison(*left, *right, schema)?
+                .update_data(|(l, r)| Expr::BinaryExpr(BinaryExpr::new(Box::new(l), op, Box::new(r))))),
             Expr::InList(InList { expr: inner, list, negated }) if variant(&inner, schema) => {
                 let other = list.iter().find_map(|e| e.get_type(schema).ok().filter(|t| *t != DataType::Null));
                 let Some(t) = other else {

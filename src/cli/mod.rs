@@ -190,7 +190,10 @@ fn summary(r: &ReportData) {
         parts.push(format!("{} key/value pairs not foreseen by the schema kept in _extra", r.extra_pairs()));
     }
     if r.duplicate_keys > 0 {
-        parts.push(format!("{} duplicate keys (last one kept)", r.duplicate_keys));
+        parts.push(format!(
+            "{} duplicate keys (last one kept in columns; mp_* functions see the first)",
+            r.duplicate_keys
+        ));
     }
     if r.record_errors > 0 {
         parts.push(format!("{} record errors (values set to NULL)", r.record_errors));

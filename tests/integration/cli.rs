@@ -125,3 +125,73 @@ fn help_has_examples_for_every_subcommand() {
     }
     assert!(stdout(&["--help"]).contains("Exit codes: 0 success, 2 error"));
 }
+
+/// The queries of the README's "SQL functions" section (the udfs issue's "What a user gets"),
+/// from the real binary; each answer is checked against a second route to the same data.
+#[test]
+fn function_queries_from_the_readme() {
+    let csv = |args: &[&str]| stdout(&[args, &["--format", "csv"]].concat());
+    // 1. A nested string through _record equals the typed struct column.
+    let by_udf = csv(&[
+        "query",
+        "SELECT mp_get_str(_record, 'user', 'geo', 'country') AS country, count(*) AS n FROM logs GROUP BY 1 ORDER BY 1",
+        "testdata/logs.msgpack",
+    ]);
+    let by_column = csv(&[
+        "query",
+        "SELECT \"user\".geo.country AS country, count(*) AS n FROM logs GROUP BY 1 ORDER BY 1",
+        "testdata/logs.msgpack",
+    ]);
+    assert_eq!(by_udf, by_column);
+    check_golden("cli_udf_country.txt", &by_udf);
+    // 2. ->> on the variant column of a values-layout file, maps only.
+    let codes = csv(&[
+        "query",
+        "SELECT value ->> 'code' AS code, count(*) AS n FROM t WHERE mp_typeof(value) = 'map' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5",
+        "testdata/mixed.msgpack",
+    ]);
+    check_golden("cli_udf_code.txt", &codes);
+    let maps = csv(&["query", "SELECT count(*) AS n FROM t WHERE value ? 'code'", "testdata/mixed.msgpack"]);
+    assert_eq!(maps, "n\n250\n", "every second record is a map with a code");
+    // 3. A key first seen late lands in _extra; the cast runs the typed getter.
+    let out = mpq()
+        .args([
+            "query",
+            "SELECT CAST(mp_get(_extra, 'retry') AS BIGINT) AS retry, count(*) AS n FROM t GROUP BY 1 ORDER BY 1",
+            "testdata/logs.msgpack",
+            "--infer-probes",
+            "0",
+            "--format",
+            "csv",
+        ])
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let from_extra = String::from_utf8(out.stdout).expect("utf8");
+    let from_record = csv(&[
+        "query",
+        "SELECT mp_get_int(_record, 'retry') AS retry, count(*) AS n FROM t GROUP BY 1 ORDER BY 1",
+        "testdata/logs.msgpack",
+    ]);
+    assert_eq!(from_extra, from_record);
+    check_golden("cli_udf_retry.txt", &from_extra);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kept in _extra"), "the spill is reported");
+}
+
+/// `mpq functions` lists every function, and the README carries the same table.
+#[test]
+fn functions_listing_matches_the_readme() {
+    let table = stdout(&["functions", "--format", "markdown"]);
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let start = readme.find("<!-- functions:start").expect("start marker");
+    let body = &readme[start..];
+    let body = &body[body.find('\n').expect("line") + 1..body.find("<!-- functions:end -->").expect("end marker")];
+    assert_eq!(body, table, "README function table is stale: paste `mpq functions --format markdown`");
+    for f in mpq_udfs::all() {
+        assert!(table.contains(&format!("`{}(", f.name())), "{} missing", f.name());
+    }
+    let one = stdout(&["functions", "mp_get_ts"]);
+    assert!(one.contains("EventTime") && one.contains("key_or_path:"), "{one}");
+    let out = mpq().args(["functions", "nope"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -46,6 +46,39 @@ QUERIES = [
     ),
     ("bool", "SELECT count(*) FROM t WHERE flag", "SELECT count(*) FROM j WHERE flag"),
     ("binary_present", "SELECT count(payload) FROM t", "SELECT count(payload) FROM j"),
+    # The same questions through the MessagePack functions (mpq-udfs) over _record.
+    (
+        "udf_nested_str",
+        "SELECT mp_get_str(_record, 'user', 'geo', 'country') AS c, count(*) AS n FROM t GROUP BY 1 ORDER BY n DESC, c",
+        'SELECT "user".geo.country AS c, count(*) AS n FROM j GROUP BY 1 ORDER BY n DESC, c',
+    ),
+    ("udf_int_path", "SELECT sum(mp_get_int(_record, 'user.id')) FROM t", 'SELECT sum("user".id) FROM j'),
+    (
+        "udf_text_operator",
+        "SELECT _record ->> 'code' AS c, count(*) AS n FROM t GROUP BY 1 ORDER BY n DESC, c LIMIT 10",
+        "SELECT CAST(code AS VARCHAR) AS c, count(*) AS n FROM j GROUP BY 1 ORDER BY n DESC, c LIMIT 10",
+    ),
+    (
+        "udf_cast_rewrite",
+        "SELECT CAST(mp_get(_record, 'retry') AS BIGINT) AS r, count(*) FROM t GROUP BY 1 ORDER BY 1 NULLS FIRST",
+        "SELECT TRY_CAST(retry AS BIGINT) AS r, count(*) FROM j GROUP BY 1 ORDER BY 1 NULLS FIRST",
+    ),
+    (
+        "udf_variant_comparison",
+        "SELECT count(*) FROM t WHERE _record -> 'latency_ms' > 250",
+        "SELECT count(*) FROM j WHERE latency_ms > 250",
+    ),
+    ("udf_contains", "SELECT count(*) FROM t WHERE _record ? 'seen_at'", "SELECT count(seen_at) FROM j"),
+    (
+        "udf_unnest",
+        "SELECT CAST(x AS VARCHAR) AS tag, count(*) FROM (SELECT unnest(mp_get_array(_record, 'tags')) AS x FROM t) GROUP BY 1 ORDER BY 1",
+        "SELECT tag, count(*) FROM (SELECT unnest(tags) AS tag FROM j) GROUP BY 1 ORDER BY 1",
+    ),
+    (
+        "udf_ts",
+        "SELECT count(*), min(mp_get_ts(_record, 'seen_at')) = min(seen_at) FROM t",
+        "SELECT count(*), true FROM j",
+    ),
     (
         "group_two_keys",
         "SELECT level, service, count(*) FROM t GROUP BY 1, 2 ORDER BY 1, 2",

@@ -13,6 +13,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{ScalarValue, exec_err, plan_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::ColumnarValue;
+use std::sync::Arc;
 
 /// Receives one row at a time: the value (`None` when it, or a path argument, is NULL) and the
 /// path to follow into it; builds the output column.
@@ -104,10 +105,15 @@ pub fn run<S: Sink>(args: &[ColumnarValue], rows: usize, sink: S) -> Result<Colu
         None => Paths::PerRow(args[1..].iter().map(|a| a.to_array(n)).collect::<Result<_>>()?),
     };
     let out = drive(&value, &paths, sink)?;
-    if all_scalar {
-        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
-    } else {
-        Ok(ColumnarValue::Array(out))
+    if all_scalar { Ok(ColumnarValue::Scalar(scalar_of(&out)?)) } else { Ok(ColumnarValue::Array(out)) }
+}
+
+/// The one value of a one-row result as a scalar. Lists are wrapped as they are, so their item
+/// field (with the variant marker) survives; `ScalarValue::try_from_array` would rebuild it.
+pub fn scalar_of(out: &ArrayRef) -> Result<ScalarValue> {
+    match out.data_type() {
+        DataType::List(_) => Ok(ScalarValue::List(Arc::new(out.as_list::<i32>().slice(0, 1)))),
+        _ => ScalarValue::try_from_array(out, 0),
     }
 }
 

@@ -235,9 +235,10 @@ pub fn for_each_element<'a>(v: &'a [u8], mut f: impl FnMut(&'a [u8])) -> Option<
 /// True when the map `v` has the key `seg`, or (for an array) one of its string elements
 /// equals the segment's text, as PostgreSQL's `?` does for jsonb; `None` when unreadable.
 pub fn has_key(v: &[u8], seg: &Seg) -> Option<bool> {
-    match head(v)?.0 {
-        Head::Map(_) => lookup(v, std::slice::from_ref(seg)).ok().map(|f| f.is_some()),
-        Head::Array(_) => {
+    match v.first()? {
+        // A map is looked into as the getters do, reading only up to the key.
+        0x80..=0x8f | 0xde | 0xdf => lookup(v, std::slice::from_ref(seg)).ok().map(|f| f.is_some()),
+        0x90..=0x9f | 0xdc | 0xdd => {
             let mut hit = false;
             for_each_element(v, |e| hit |= as_str(e).map(str::as_bytes) == Some(seg.text()))?;
             Some(hit)

@@ -6,7 +6,7 @@
 use crate::args::{Sink, check_constant_path, coerce_value_and_paths, run};
 use crate::convert;
 use crate::docs;
-use crate::path::{Seg, Unreadable, find, lookup};
+use crate::path::{Seg, Unreadable, find, lookup, value_extent};
 use crate::variant::variant_field;
 use datafusion::arrow::array::{
     Array, ArrayBuilder, ArrayRef, BinaryBuilder, BooleanBuilder, Float64Builder, GenericByteBuilder, Int64Builder,
@@ -186,7 +186,7 @@ impl ScalarUDFImpl for ValueFn {
         let (a, n) = (&args.args, args.number_rows);
         let cap = if a.iter().all(|a| matches!(a, ColumnarValue::Scalar(_))) { 1 } else { n };
         match self.kind {
-            Kind::Get => run(a, n, BytesSink(BinaryBuilder::with_capacity(cap, cap * 8), itself)),
+            Kind::Get => run(a, n, BytesSink(BinaryBuilder::with_capacity(cap, cap * 8), value_extent)),
             Kind::Bin => run(a, n, BytesSink(BinaryBuilder::with_capacity(cap, cap * 8), convert::as_bin)),
             Kind::ExtData => run(a, n, BytesSink(BinaryBuilder::with_capacity(cap, cap * 8), convert::ext_data)),
             Kind::Str => run(a, n, StrSink(StringBuilder::with_capacity(cap, cap * 8), convert::as_str)),
@@ -208,10 +208,6 @@ impl ScalarUDFImpl for ValueFn {
     fn documentation(&self) -> Option<&Documentation> {
         Some(self.doc.get_or_init(|| docs::value_fn(self.kind)))
     }
-}
-
-fn itself(v: &[u8]) -> Option<&[u8]> {
-    Some(v)
 }
 
 fn variant_item() -> FieldRef {

@@ -384,41 +384,10 @@ impl<'a> Cursor<'a> {
 
     /// Skips one whole value without recursion: it keeps a count of the values still to skip
     /// rather than a stack, so no nesting depth can exhaust the stack and no limit is needed.
-    /// The one-byte formats (fixint, fixstr, fixmap, fixarray, nil, bool) take a short path;
-    /// everything else goes through [`Cursor::read_head`], which checks lengths and counts.
+    /// See [`skip_at`].
+    #[inline]
     pub fn skip_flat(&mut self) -> WireResult<()> {
-        let mut pending: u64 = 1;
-        while pending > 0 {
-            pending -= 1;
-            let Some(&b) = self.buf.get(self.pos) else {
-                return Err(self.truncated(1));
-            };
-            match b {
-                0x00..=0x7f | 0xc0 | 0xc2 | 0xc3 | 0xe0..=0xff => self.pos += 1,
-                0xa0..=0xbf => {
-                    let n = 1 + (b & 0x1f) as usize;
-                    if n > self.remaining() {
-                        return Err(self.truncated(n));
-                    }
-                    self.pos += n;
-                }
-                0x80..=0x8f => {
-                    self.pos += 1;
-                    pending += 2 * (b & 0x0f) as u64;
-                }
-                0x90..=0x9f => {
-                    self.pos += 1;
-                    pending += (b & 0x0f) as u64;
-                }
-                _ => match self.read_head()? {
-                    // `read_head` checked the payload is present.
-                    Head::Str(n) | Head::Bin(n) | Head::Ext(_, n) => self.pos += n as usize,
-                    Head::Array(n) => pending += n as u64,
-                    Head::Map(n) => pending += 2 * n as u64,
-                    _ => {}
-                },
-            }
-        }
+        self.pos = skip_at(self.buf, self.pos)?;
         Ok(())
     }
 
@@ -428,6 +397,109 @@ impl<'a> Cursor<'a> {
         self.skip_value(depth_left)?;
         Ok(&self.buf[start..self.pos])
     }
+}
+
+/// How [`skip_at`] treats each first byte: a whole value of that many bytes (1..=18), or one
+/// of the classes below.
+const FIXSTR: u8 = 0x80;
+const FIXMAP: u8 = 0x81;
+const FIXARRAY: u8 = 0x82;
+const GENERAL: u8 = 0xff;
+
+const fn skip_class(b: u8) -> u8 {
+    match b {
+        0x00..=0x7f | 0xc0 | 0xc2 | 0xc3 | 0xe0..=0xff => 1,
+        0x80..=0x8f => FIXMAP,
+        0x90..=0x9f => FIXARRAY,
+        0xa0..=0xbf => FIXSTR,
+        0xcc | 0xd0 => 2,
+        0xcd | 0xd1 => 3,
+        0xca | 0xce | 0xd2 => 5,
+        0xcb | 0xcf | 0xd3 => 9,
+        0xd4 => 3,
+        0xd5 => 4,
+        0xd6 => 6,
+        0xd7 => 10,
+        0xd8 => 18,
+        _ => GENERAL,
+    }
+}
+
+static SKIP_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = skip_class(i as u8);
+        i += 1;
+    }
+    t
+};
+
+/// The whole size of a value from its first byte, for the formats whose size that byte tells
+/// (fixint, nil, bools, fixed-width numbers, fixext, fixstr); `None` for the rest.
+#[inline]
+pub fn size_from_first_byte(b: u8) -> Option<usize> {
+    match SKIP_CLASS[b as usize] {
+        FIXSTR => Some(1 + (b & 0x1f) as usize),
+        FIXMAP | FIXARRAY | GENERAL => None,
+        size => Some(size as usize),
+    }
+}
+
+/// Skips the value at `pos` in `buf` and returns the offset after it, without recursion (a
+/// count of values still to skip, not a stack). Fixed-size formats, fixstr, fixmap and
+/// fixarray are sized from a table of their first byte; the rest goes through
+/// [`Cursor::read_head`], which checks lengths and counts against the remaining bytes. A value
+/// cut short is a `Truncated` error at the offset where the input ran out.
+#[inline]
+pub fn skip_at(buf: &[u8], mut pos: usize) -> WireResult<usize> {
+    let mut pending: u64 = 1;
+    while pending > 0 {
+        pending -= 1;
+        let Some(&b) = buf.get(pos) else {
+            return Err(WireError {
+                offset: buf.len(),
+                kind: WireErrorKind::Truncated { needed: (pos + 1 - buf.len()) as u64, available: 0 },
+            });
+        };
+        match SKIP_CLASS[b as usize] {
+            FIXSTR => pos += 1 + (b & 0x1f) as usize,
+            FIXMAP => {
+                pos += 1;
+                pending += 2 * (b & 0x0f) as u64;
+            }
+            FIXARRAY => {
+                pos += 1;
+                pending += (b & 0x0f) as u64;
+            }
+            GENERAL => {
+                let mut c = Cursor::at(buf, pos);
+                match c.read_head()? {
+                    // `read_head` checked the payload is present.
+                    Head::Str(n) | Head::Bin(n) | Head::Ext(_, n) => pos = c.pos + n as usize,
+                    Head::Array(n) => {
+                        pos = c.pos;
+                        pending += n as u64;
+                    }
+                    Head::Map(n) => {
+                        pos = c.pos;
+                        pending += 2 * n as u64;
+                    }
+                    _ => pos = c.pos,
+                }
+            }
+            size => pos += size as usize,
+        }
+    }
+    // Fixed sizes and fixstr lengths are added unchecked (only first bytes are ever read
+    // through `get`), so the end is checked once here.
+    if pos > buf.len() {
+        return Err(WireError {
+            offset: buf.len(),
+            kind: WireErrorKind::Truncated { needed: (pos - buf.len()) as u64, available: 0 },
+        });
+    }
+    Ok(pos)
 }
 
 /// The largest nesting limit a caller may configure: walks recurse once per level, so this

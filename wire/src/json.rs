@@ -1,8 +1,8 @@
 //! Renders MessagePack values as JSON text, without building a value tree.
 //!
 //! Mapping (documented in the README): nil `null`; bool; integers exactly (also above
-//! `i64::MAX`); floats in shortest round-trip form (whole floats with `.0`, or in exponent
-//! form from 1e16), NaN and infinities as `null`; valid UTF-8 strings as JSON strings; bin, and
+//! `i64::MAX`); floats in shortest round-trip form (whole floats with `.0`; exponent form from
+//! 1e16 and below 1e-5), NaN and infinities as `null`; valid UTF-8 strings as JSON strings; bin, and
 //! strings with invalid UTF-8, as base64 strings; timestamps (ext -1 and EventTime ext 0) as
 //! RFC 3339 strings; other ext values as `{"ext": type, "data": "<base64>"}`; maps as objects,
 //! with non-string keys rendered as JSON and used as the key text; arrays as arrays.
@@ -119,9 +119,9 @@ fn write_float(out: &mut String, v: f64) {
     if v.is_finite() {
         if v == v.trunc() && v.abs() < 1e16 {
             let _ = write!(out, "{v:.1}");
-        } else if v == v.trunc() {
+        } else if v == v.trunc() || v.abs() < 1e-5 {
             // Exponent form keeps large whole floats floats when the JSON is read back (plain
-            // digits would read as an integer): 1e17, 1.2345e20.
+            // digits would read as an integer), and tiny ones short: 1e17, 9.19e-99.
             let _ = write!(out, "{v:e}");
         } else {
             let _ = write!(out, "{v}");

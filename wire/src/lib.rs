@@ -8,4 +8,7 @@ pub mod ext;
 pub mod json;
 pub mod write;
 
-pub use cursor::{Cursor, DEFAULT_MAX_DEPTH, Head, MAX_DEPTH_LIMIT, WireError, WireErrorKind, WireResult};
+pub use cursor::{
+    Cursor, DEFAULT_MAX_DEPTH, Head, MAX_DEPTH_LIMIT, WireError, WireErrorKind, WireResult, size_from_first_byte,
+    skip_at,
+};

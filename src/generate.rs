@@ -207,8 +207,8 @@ fn record(r: &mut Rng, i: usize, n: usize) -> (V, (u32, u32)) {
         put("late", V::Int(i as i64));
         // A key first seen late (not drawn from the generator, so earlier records stay as
         // they were): with a head-only inference sample it lands in `_extra`.
-        if i % 3 == 0 {
-            put("retry", if i % 2 == 0 { V::Int((i % 5) as i64) } else { V::Str(format!("{}", i % 5)) });
+        if i.is_multiple_of(3) {
+            put("retry", if i.is_multiple_of(2) { V::Int((i % 5) as i64) } else { V::Str(format!("{}", i % 5)) });
         }
     }
     if r.chance(10) {

@@ -23,7 +23,7 @@ fn record(i: usize, out: &mut Vec<u8>) {
     write_str(out, b"ts");
     write_timestamp(out, 1_700_000_000 + i as i64, (i % 1000) as u32 * 1000);
     write_str(out, b"level");
-    write_str(out, if i % 10 == 0 { b"error" } else { b"info" });
+    write_str(out, if i.is_multiple_of(10) { b"error" } else { b"info" });
     write_str(out, b"user");
     write_map_header(out, 2);
     write_str(out, b"id");

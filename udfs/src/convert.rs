@@ -270,7 +270,9 @@ mod tests {
         let ts = mp(|o| write_timestamp(o, 1_700_000_000, 250_000_000));
         let event_time = [0xd7, 0x00, 0x65, 0x53, 0xf1, 0x00, 0, 0, 0, 5];
         let ext = mp(|o| write_ext(o, 7, b"ab"));
-        let cases: Vec<(&str, Vec<u8>, Option<i64>, Option<f64>, Option<bool>, Option<&str>, Option<&str>)> = vec![
+        // (name, bytes, int, float, bool, str, text)
+        type Case<'a> = (&'a str, Vec<u8>, Option<i64>, Option<f64>, Option<bool>, Option<&'a str>, Option<&'a str>);
+        let cases: Vec<Case> = vec![
             ("nil", vec![0xc0], None, None, None, None, None),
             ("true", vec![0xc3], None, None, Some(true), None, Some("true")),
             ("fixint", vec![0x05], Some(5), Some(5.0), None, None, Some("5")),

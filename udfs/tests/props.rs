@@ -113,7 +113,7 @@ fn json_value() -> impl Strategy<Value = V> {
 fn path_text() -> impl Strategy<Value = String> {
     prop::collection::vec(
         prop_oneof![
-            prop::sample::select(KEYS).prop_map(|k| mpq_udfs::path::quote_key(k)),
+            prop::sample::select(KEYS).prop_map(mpq_udfs::path::quote_key),
             (-2i64..3).prop_map(|i| format!("[{i}]")),
         ],
         1..4,
@@ -225,8 +225,8 @@ proptest! {
             let rows = invoke(&f, vec![ColumnarValue::Array(col.clone()), ColumnarValue::Array(per_row.clone())], n).expect("per row");
             prop_assert_eq!(constant.to_data(), rows.to_data(), "{}", name);
             // And each row alone, as a scalar call, agrees with its row of the batch.
-            for i in 0..n {
-                let one = invoke(&f, vec![ColumnarValue::Scalar(ScalarValue::Binary(Some(bytes_of(&values[i])))), ColumnarValue::Scalar(ScalarValue::Utf8(Some(path.clone())))], 1).expect("scalar");
+            for (i, v) in values.iter().enumerate() {
+                let one = invoke(&f, vec![ColumnarValue::Scalar(ScalarValue::Binary(Some(bytes_of(v)))), ColumnarValue::Scalar(ScalarValue::Utf8(Some(path.clone())))], 1).expect("scalar");
                 prop_assert_eq!(one.to_data(), constant.slice(i, 1).to_data(), "{} row {}", name, i);
             }
         }

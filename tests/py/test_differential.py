@@ -71,7 +71,7 @@ QUERIES = [
     ("udf_contains", "SELECT count(*) FROM t WHERE _record ? 'seen_at'", "SELECT count(seen_at) FROM j"),
     (
         "udf_unnest",
-        "SELECT CAST(x AS VARCHAR) AS tag, count(*) FROM (SELECT unnest(mp_get_array(_record, 'tags')) AS x FROM t) GROUP BY 1 ORDER BY 1",
+        "SELECT mp_get_str(x) AS tag, count(*) FROM (SELECT unnest(mp_get_array(_record, 'tags')) AS x FROM t) GROUP BY 1 ORDER BY 1",
         "SELECT tag, count(*) FROM (SELECT unnest(tags) AS tag FROM j) GROUP BY 1 ORDER BY 1",
     ),
     (

@@ -196,10 +196,13 @@ impl ScalarUDFImpl for ValueFn {
             Kind::Int => run(a, n, IntSink(Int64Builder::with_capacity(cap), convert::as_int)),
             Kind::Len => run(a, n, IntSink(Int64Builder::with_capacity(cap), convert::length)),
             Kind::ExtType => run(a, n, IntSink(Int64Builder::with_capacity(cap), convert::ext_type)),
-            Kind::Float => run(a, n, FloatSink(Float64Builder::with_capacity(cap))),
-            Kind::Bool => run(a, n, BoolSink(BooleanBuilder::with_capacity(cap))),
+            Kind::Float => run(a, n, FloatSink(Float64Builder::with_capacity(cap), convert::as_float)),
+            Kind::Bool => run(a, n, BoolSink(BooleanBuilder::with_capacity(cap), convert::as_bool)),
             Kind::Contains => run(a, n, ContainsSink(BooleanBuilder::with_capacity(cap))),
-            Kind::Ts => run(a, n, TsSink(TimestampNanosecondBuilder::with_capacity(cap))),
+            Kind::Ts => {
+                let utc = TimestampNanosecondBuilder::with_capacity(cap).with_timezone("UTC");
+                run(a, n, TsSink(utc, convert::as_nanos))
+            }
             Kind::Array => run(a, n, ArraySink(ListBuilder::new(BinaryBuilder::new()).with_field(variant_item()))),
             Kind::Keys => run(a, n, KeysSink(ListBuilder::new(StringBuilder::new()))),
         }
@@ -220,29 +223,29 @@ fn found<'a>(value: Option<&'a [u8]>, path: &[Seg]) -> Option<&'a [u8]> {
     find(value?, path)
 }
 
-struct BytesSink(BinaryBuilder, for<'a> fn(&'a [u8]) -> Option<&'a [u8]>);
+/// A sink that converts the value found with a function and appends the result.
+macro_rules! converting_sink {
+    ($name:ident, $builder:ty, $convert:ty) => {
+        struct $name($builder, $convert);
 
-impl Sink for BytesSink {
-    #[inline]
-    fn push(&mut self, value: Option<&[u8]>, path: &[Seg]) {
-        self.0.append_option(found(value, path).and_then(self.1));
-    }
-    fn finish(mut self) -> ArrayRef {
-        Arc::new(self.0.finish())
-    }
+        impl Sink for $name {
+            #[inline]
+            fn push(&mut self, value: Option<&[u8]>, path: &[Seg]) {
+                self.0.append_option(found(value, path).and_then(self.1));
+            }
+            fn finish(mut self) -> ArrayRef {
+                Arc::new(self.0.finish())
+            }
+        }
+    };
 }
 
-struct StrSink(StringBuilder, for<'a> fn(&'a [u8]) -> Option<&'a str>);
-
-impl Sink for StrSink {
-    #[inline]
-    fn push(&mut self, value: Option<&[u8]>, path: &[Seg]) {
-        self.0.append_option(found(value, path).and_then(self.1));
-    }
-    fn finish(mut self) -> ArrayRef {
-        Arc::new(self.0.finish())
-    }
-}
+converting_sink!(BytesSink, BinaryBuilder, for<'a> fn(&'a [u8]) -> Option<&'a [u8]>);
+converting_sink!(StrSink, StringBuilder, for<'a> fn(&'a [u8]) -> Option<&'a str>);
+converting_sink!(IntSink, Int64Builder, fn(&[u8]) -> Option<i64>);
+converting_sink!(FloatSink, Float64Builder, fn(&[u8]) -> Option<f64>);
+converting_sink!(BoolSink, BooleanBuilder, fn(&[u8]) -> Option<bool>);
+converting_sink!(TsSink, TimestampNanosecondBuilder, fn(&[u8]) -> Option<i64>);
 
 struct TextSink {
     out: StringBuilder,
@@ -269,42 +272,6 @@ impl Sink for TextSink {
     }
 }
 
-struct IntSink(Int64Builder, fn(&[u8]) -> Option<i64>);
-
-impl Sink for IntSink {
-    #[inline]
-    fn push(&mut self, value: Option<&[u8]>, path: &[Seg]) {
-        self.0.append_option(found(value, path).and_then(self.1));
-    }
-    fn finish(mut self) -> ArrayRef {
-        Arc::new(self.0.finish())
-    }
-}
-
-struct FloatSink(Float64Builder);
-
-impl Sink for FloatSink {
-    #[inline]
-    fn push(&mut self, value: Option<&[u8]>, path: &[Seg]) {
-        self.0.append_option(found(value, path).and_then(convert::as_float));
-    }
-    fn finish(mut self) -> ArrayRef {
-        Arc::new(self.0.finish())
-    }
-}
-
-struct BoolSink(BooleanBuilder);
-
-impl Sink for BoolSink {
-    #[inline]
-    fn push(&mut self, value: Option<&[u8]>, path: &[Seg]) {
-        self.0.append_option(found(value, path).and_then(convert::as_bool));
-    }
-    fn finish(mut self) -> ArrayRef {
-        Arc::new(self.0.finish())
-    }
-}
-
 /// NULL for a NULL input or unreadable bytes; otherwise whether the parent holds the last key
 /// (see [`convert::has_key`]).
 struct ContainsSink(BooleanBuilder);
@@ -325,18 +292,6 @@ impl Sink for ContainsSink {
     }
     fn finish(mut self) -> ArrayRef {
         Arc::new(self.0.finish())
-    }
-}
-
-struct TsSink(TimestampNanosecondBuilder);
-
-impl Sink for TsSink {
-    #[inline]
-    fn push(&mut self, value: Option<&[u8]>, path: &[Seg]) {
-        self.0.append_option(found(value, path).and_then(convert::as_nanos));
-    }
-    fn finish(mut self) -> ArrayRef {
-        Arc::new(self.0.finish().with_timezone("UTC"))
     }
 }
 

@@ -47,32 +47,40 @@ impl ScalarUDFImpl for PackFn {
         Ok(Arc::new(variant_field(self.name())))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
-        let input = args.args[0].to_array(if scalar { 1 } else { args.number_rows })?;
         let embed = is_variant(&args.arg_fields[0]);
-        let mut out = BinaryBuilder::with_capacity(input.len(), input.len() * 16);
-        let mut buf = Vec::new();
-        // Logical nulls: a NullArray has no null buffer but every row is NULL.
-        let nulls = input.logical_nulls();
-        for i in 0..input.len() {
-            if nulls.as_ref().is_some_and(|n| n.is_null(i)) {
-                out.append_null();
-                continue;
+        per_row(&args, |input, out| {
+            let mut buf = Vec::new();
+            // Logical nulls: a NullArray has no null buffer but every row is NULL.
+            let nulls = input.logical_nulls();
+            for i in 0..input.len() {
+                if nulls.as_ref().is_some_and(|n| n.is_null(i)) {
+                    out.append_null();
+                    continue;
+                }
+                buf.clear();
+                pack_value(input, embed, i, &mut buf)?;
+                out.append_value(&buf);
             }
-            buf.clear();
-            pack_value(&input, embed, i, &mut buf)?;
-            out.append_value(&buf);
-        }
-        let out: ArrayRef = Arc::new(out.finish());
-        Ok(if scalar {
-            ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
-        } else {
-            ColumnarValue::Array(out)
+            Ok(())
         })
     }
     fn documentation(&self) -> Option<&Documentation> {
         Some(PACK_DOC.get_or_init(docs::pack))
     }
+}
+
+/// Runs `fill` over the one argument as an array (one row when it is a scalar) into a Binary
+/// builder, and returns the column, or a scalar for a scalar argument.
+fn per_row(
+    args: &ScalarFunctionArgs,
+    fill: impl FnOnce(&ArrayRef, &mut BinaryBuilder) -> Result<()>,
+) -> Result<ColumnarValue> {
+    let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
+    let input = args.args[0].to_array(if scalar { 1 } else { args.number_rows })?;
+    let mut out = BinaryBuilder::with_capacity(input.len(), input.len() * 16);
+    fill(&input, &mut out)?;
+    let out: ArrayRef = Arc::new(out.finish());
+    Ok(if scalar { ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?) } else { ColumnarValue::Array(out) })
 }
 
 /// Appends row `i` of `arr` as MessagePack. `embed`: the array is a variant column, whose
@@ -224,19 +232,13 @@ impl ScalarUDFImpl for FromJsonFn {
         Ok(Arc::new(variant_field(self.name())))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
-        let input = args.args[0].to_array(if scalar { 1 } else { args.number_rows })?;
-        let input = cast(&input, &DataType::Utf8)?;
-        let mut out = BinaryBuilder::with_capacity(input.len(), input.len() * 16);
-        let mut buf = Vec::new();
-        for text in input.as_string::<i32>() {
-            out.append_option(text.and_then(|t| from_json(t, &mut buf).then_some(&buf)));
-        }
-        let out: ArrayRef = Arc::new(out.finish());
-        Ok(if scalar {
-            ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
-        } else {
-            ColumnarValue::Array(out)
+        per_row(&args, |input, out| {
+            let input = cast(input, &DataType::Utf8)?;
+            let mut buf = Vec::new();
+            for text in input.as_string::<i32>() {
+                out.append_option(text.and_then(|t| from_json(t, &mut buf).then_some(&buf)));
+            }
+            Ok(())
         })
     }
     fn documentation(&self) -> Option<&Documentation> {

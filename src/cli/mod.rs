@@ -51,7 +51,8 @@ pub fn read_options(a: &ReadArgs) -> Result<MsgpackReadOptions> {
 
 /// A session with the msgpack format and the UDFs, keeping identifier case, with the
 /// PostgreSQL dialect (for the `?` operator; `->`, `->>` work in every dialect) and
-/// `information_schema` (so `SHOW FUNCTIONS` lists the documented functions).
+/// `information_schema` (`SHOW TABLES`, `SHOW COLUMNS`; DataFusion's `SHOW FUNCTIONS` leaves
+/// out functions with user-defined signatures, so `mpq functions` lists ours).
 pub fn session(opts: &MsgpackReadOptions) -> Result<SessionContext> {
     let config = SessionConfig::new()
         .set_bool("datafusion.sql_parser.enable_ident_normalization", false)

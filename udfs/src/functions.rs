@@ -203,8 +203,22 @@ impl ScalarUDFImpl for ValueFn {
                 let utc = TimestampNanosecondBuilder::with_capacity(cap).with_timezone("UTC");
                 run(a, n, TsSink(utc, convert::as_nanos))
             }
-            Kind::Array => run(a, n, ArraySink(ListBuilder::new(BinaryBuilder::new()).with_field(variant_item()))),
-            Kind::Keys => run(a, n, KeysSink(ListBuilder::new(StringBuilder::new()))),
+            Kind::Array => run(
+                a,
+                n,
+                ListSink {
+                    list: ListBuilder::new(BinaryBuilder::new()).with_field(variant_item()),
+                    fill: |v, items| convert::for_each_element(v, |e| items.append_value(e)),
+                },
+            ),
+            Kind::Keys => run(
+                a,
+                n,
+                ListSink {
+                    list: ListBuilder::new(StringBuilder::new()),
+                    fill: |v, items| convert::for_each_key(v, |k| items.append_value(k)),
+                },
+            ),
         }
     }
 
@@ -295,44 +309,27 @@ impl Sink for ContainsSink {
     }
 }
 
-struct ArraySink(ListBuilder<BinaryBuilder>);
-
-impl Sink for ArraySink {
-    fn push(&mut self, value: Option<&[u8]>, path: &[Seg]) {
-        let values = self.0.values();
-        let ok = found(value, path).and_then(|v| convert::for_each_element(v, |e| values.append_value(e)));
-        match ok {
-            Some(()) => self.0.append(true),
-            None => {
-                // Drop any elements appended before the array turned out unreadable.
-                let keep = self.0.offsets_slice().last().copied().unwrap_or(0) as usize;
-                truncate(self.0.values(), keep);
-                self.0.append(false);
-            }
-        }
-    }
-    fn finish(mut self) -> ArrayRef {
-        Arc::new(self.0.finish())
-    }
+/// A list per row: `fill` appends the items of the value found (array elements, map keys) and
+/// says whether it could read them all.
+struct ListSink<T: ByteArrayType> {
+    list: ListBuilder<GenericByteBuilder<T>>,
+    fill: fn(&[u8], &mut GenericByteBuilder<T>) -> Option<()>,
 }
 
-struct KeysSink(ListBuilder<StringBuilder>);
-
-impl Sink for KeysSink {
+impl<T: ByteArrayType> Sink for ListSink<T> {
     fn push(&mut self, value: Option<&[u8]>, path: &[Seg]) {
-        let values = self.0.values();
-        let ok = found(value, path).and_then(|v| convert::for_each_key(v, |k| values.append_value(k)));
-        match ok {
-            Some(()) => self.0.append(true),
+        match found(value, path).and_then(|v| (self.fill)(v, self.list.values())) {
+            Some(()) => self.list.append(true),
             None => {
-                let keep = self.0.offsets_slice().last().copied().unwrap_or(0) as usize;
-                truncate(self.0.values(), keep);
-                self.0.append(false);
+                // Drop any items appended before the value turned out unreadable.
+                let keep = self.list.offsets_slice().last().copied().unwrap_or(0) as usize;
+                truncate(self.list.values(), keep);
+                self.list.append(false);
             }
         }
     }
     fn finish(mut self) -> ArrayRef {
-        Arc::new(self.0.finish())
+        Arc::new(self.list.finish())
     }
 }
 

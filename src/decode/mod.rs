@@ -14,7 +14,7 @@ use crate::layout::{FrameError, Layout, Record, describe};
 use column::{BytesCol, BytesKind, Column, Prim, RowCtx};
 use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, TimestampNanosecondArray};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
-use mpq_wire::ext::{ext_to_nanos, float_seconds_to_nanos, seconds_nanos_to_nanos};
+use mpq_wire::ext::time_to_nanos;
 use mpq_wire::{Cursor, Head, WireResult};
 use nested::{ExtraPairs, StructCol};
 use report::BatchStats;
@@ -307,18 +307,11 @@ use mpq_wire::write::write_map_header;
 fn event_time(buf: &[u8], pos: usize) -> std::result::Result<i64, String> {
     let mut cur = Cursor::at(buf, pos);
     let head = cur.read_head().map_err(|e| e.to_string())?;
-    match head {
-        Head::Ext(t, _) => {
-            let data = cur.payload_of(head).map_err(|e| e.to_string())?;
-            ext_to_nanos(t, data).map_err(|e| format!("bad event time: {e}"))
-        }
-        Head::Int(s) => seconds_nanos_to_nanos(s, 0).map_err(|e| format!("bad event time: {e}")),
-        Head::F64(v) => float_seconds_to_nanos(v).ok_or_else(|| format!("bad event time: float {v} out of range")),
-        Head::F32(v) => {
-            float_seconds_to_nanos(v as f64).ok_or_else(|| format!("bad event time: float {v} out of range"))
-        }
-        other => {
-            Err(format!("expected an event time (EventTime, timestamp, integer or float), found {}", describe(other)))
+    let payload = cur.payload_of(head).map_err(|e| e.to_string())?;
+    match time_to_nanos(head, payload) {
+        Some(nanos) => nanos.map_err(|e| format!("bad event time: {e}")),
+        None => {
+            Err(format!("expected an event time (EventTime, timestamp, integer or float), found {}", describe(head)))
         }
     }
 }

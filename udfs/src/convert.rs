@@ -13,7 +13,7 @@
 //! | timestamp | ext -1 (32/64/96-bit); Fluentd EventTime (ext 0, 8 bytes); integer or float epoch seconds |
 
 use crate::path::{Seg, lookup};
-use mpq_wire::ext::{ext_seconds_nanos, float_seconds_to_nanos, is_time_ext, seconds_nanos_to_nanos};
+use mpq_wire::ext::{is_time_ext, time_to_nanos};
 use mpq_wire::json::write_json;
 use mpq_wire::{Cursor, DEFAULT_MAX_DEPTH, Head};
 
@@ -101,16 +101,8 @@ pub fn as_bin(v: &[u8]) -> Option<&[u8]> {
 /// The value as nanoseconds since the Unix epoch.
 #[inline]
 pub fn as_nanos(v: &[u8]) -> Option<i64> {
-    match head(v)? {
-        (h @ Head::Ext(t, n), c) if is_time_ext(t, n as usize) => {
-            let (s, ns) = ext_seconds_nanos(t, payload(h, c)?).ok()?;
-            seconds_nanos_to_nanos(s, ns).ok()
-        }
-        (Head::Int(s), _) => seconds_nanos_to_nanos(s, 0).ok(),
-        (Head::F64(f), _) => float_seconds_to_nanos(f),
-        (Head::F32(f), _) => float_seconds_to_nanos(f as f64),
-        _ => None,
-    }
+    let (h, c) = head(v)?;
+    time_to_nanos(h, payload(h, c)?)?.ok()
 }
 
 /// Writes the value's text into `out` (cleared first): a string's text, a number's or bool's

@@ -3,6 +3,7 @@
 //! numbers, and RFC 3339 rendering. All results are nanoseconds since the Unix epoch in `i64`,
 //! the range of Arrow's `Timestamp(Nanosecond)`.
 
+use crate::cursor::Head;
 use std::fmt;
 
 /// The extension type of the standard MessagePack timestamp.
@@ -105,6 +106,20 @@ pub fn float_seconds_to_nanos(v: f64) -> Option<i64> {
     }
     let nanos = ((v - secs) * 1e9).round().min(999_999_999.0);
     seconds_nanos_to_nanos(secs as i64, nanos as u32).ok()
+}
+
+/// A time value to nanoseconds since the epoch: an ext (`payload` is its data; ext -1 and
+/// EventTime decode, other types are an error), integer epoch seconds, or float epoch seconds.
+/// `None` when the value is none of these; `Some(Err)` when it is one but does not decode or
+/// fit. Shared by the reader's event times and `mp_get_ts`.
+pub fn time_to_nanos(head: Head, payload: &[u8]) -> Option<Result<i64, String>> {
+    Some(match head {
+        Head::Ext(t, _) => ext_to_nanos(t, payload).map_err(|e| e.to_string()),
+        Head::Int(s) => seconds_nanos_to_nanos(s, 0).map_err(|e| e.to_string()),
+        Head::F64(v) => float_seconds_to_nanos(v).ok_or_else(|| format!("float {v} out of range")),
+        Head::F32(v) => float_seconds_to_nanos(v as f64).ok_or_else(|| format!("float {v} out of range")),
+        _ => return None,
+    })
 }
 
 /// Renders nanoseconds since the epoch as RFC 3339 in UTC, with the fraction trimmed to 0, 3,

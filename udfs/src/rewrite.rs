@@ -48,37 +48,19 @@ impl VariantRewrite {
         f.clone()
     }
 
-    /// `v` converted to `target` through the getter that fits; `None` for binary targets (the
-    /// bytes as they are).
-    fn convert(&self, v: Expr, target: &DataType) -> Result<Option<Expr>> {
-        let kind = match target {
-            t if t.is_integer() => Kind::Int,
-            t if t.is_floating() => Kind::Float,
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Kind::Text,
-            DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..) | DataType::Decimal256(..) => {
-                Kind::Text
-            }
-            DataType::Boolean => Kind::Bool,
-            DataType::Timestamp(..) | DataType::Date32 | DataType::Date64 => Kind::Ts,
-            DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::Null => return Ok(None),
-            other => {
-                return plan_err!(
-                    "cannot convert a MessagePack variant to {other}; use mp_get_array for lists, \
-                     mp_get / mp_get_<type> for fields, mp_to_json for text"
-                );
-            }
-        };
+    /// `v` converted to `target` by the getter `kind` (see [`getter_for`]).
+    fn call(&self, kind: Kind, v: Expr, target: &DataType) -> Expr {
         let args = match v {
             Expr::ScalarFunction(f) if f.func.name() == Kind::Get.name() => f.args,
             v => vec![v],
         };
         let call = Expr::ScalarFunction(ScalarFunction::new_udf(self.func(kind), args));
         if kind.output_field("").data_type() == target {
-            return Ok(Some(call));
+            return call;
         }
         // The kept cast is a TRY_CAST even under CAST: a value that does not convert, or does
         // not fit the narrower type, is NULL like everywhere else, never a failed query.
-        Ok(Some(Expr::TryCast(TryCast::new(Box::new(call), target.clone()))))
+        Expr::TryCast(TryCast::new(Box::new(call), target.clone()))
     }
 
     /// The variant side of a comparison, converted for comparing with a value of type `other`.
@@ -101,10 +83,8 @@ impl VariantRewrite {
                 );
             }
         };
-        Ok(match self.convert(v.clone(), &target)? {
-            Some(e) => Transformed::yes(e),
-            None => Transformed::no(v),
-        })
+        let kind = getter_for(&target)?.expect("comparison targets all have a getter");
+        Ok(Transformed::yes(self.call(kind, v, &target)))
     }
 }
 
@@ -127,6 +107,28 @@ impl VariantRewrite {
         let pair = (l.data, r.data);
         Ok(if changed { Transformed::yes(pair) } else { Transformed::no(pair) })
     }
+}
+
+/// The getter that converts a variant to `target`; `None` for binary targets (the bytes as
+/// they are).
+fn getter_for(target: &DataType) -> Result<Option<Kind>> {
+    Ok(Some(match target {
+        t if t.is_integer() => Kind::Int,
+        t if t.is_floating() => Kind::Float,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Kind::Text,
+        DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..) | DataType::Decimal256(..) => {
+            Kind::Text
+        }
+        DataType::Boolean => Kind::Bool,
+        DataType::Timestamp(..) | DataType::Date32 | DataType::Date64 => Kind::Ts,
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::Null => return Ok(None),
+        other => {
+            return plan_err!(
+                "cannot convert a MessagePack variant to {other}; use mp_get_array for lists, \
+                 mp_get / mp_get_<type> for fields, mp_to_json for text"
+            );
+        }
+    }))
 }
 
 fn variant(e: &Expr, schema: &DFSchema) -> bool {
@@ -155,14 +157,14 @@ impl FunctionRewrite for VariantRewrite {
     fn rewrite(&self, expr: Expr, schema: &DFSchema, _config: &ConfigOptions) -> Result<Transformed<Expr>> {
         match expr {
             Expr::Cast(Cast { expr: inner, field }) if variant(&inner, schema) => {
-                match self.convert((*inner).clone(), field.data_type())? {
-                    Some(e) => Ok(Transformed::yes(e)),
+                match getter_for(field.data_type())? {
+                    Some(kind) => Ok(Transformed::yes(self.call(kind, *inner, field.data_type()))),
                     None => Ok(Transformed::no(Expr::Cast(Cast { expr: inner, field }))),
                 }
             }
             Expr::TryCast(TryCast { expr: inner, field }) if variant(&inner, schema) => {
-                match self.convert((*inner).clone(), field.data_type())? {
-                    Some(e) => Ok(Transformed::yes(e)),
+                match getter_for(field.data_type())? {
+                    Some(kind) => Ok(Transformed::yes(self.call(kind, *inner, field.data_type()))),
                     None => Ok(Transformed::no(Expr::TryCast(TryCast { expr: inner, field }))),
                 }
             }

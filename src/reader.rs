@@ -64,7 +64,14 @@ pub struct SliceBatches<B> {
     done: bool,
     opts_report: crate::decode::ScanReport,
     remaining_limit: Option<usize>,
+    /// Called with the byte ranges the scan has passed (see [`SliceBatches::on_consumed`]).
+    consumed: Option<Box<dyn Fn(std::ops::Range<usize>) + Send>>,
+    /// Bytes before this offset were already passed to `consumed`.
+    reported: usize,
 }
+
+/// The scan tells its `on_consumed` callback about passed bytes in steps of at least this.
+const CONSUMED_STEP: usize = 8 << 20;
 
 impl<B: AsRef<[u8]>> SliceBatches<B> {
     /// Decodes `buf` (named `path` in messages) into batches; with `limit`, stops after that
@@ -95,7 +102,26 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
             done: false,
             opts_report: opts.report.clone(),
             remaining_limit: limit,
+            consumed: None,
+            reported: 0,
         })
+    }
+
+    /// Calls `f` with each byte range the scan has passed for good (in steps of several MiB),
+    /// so a memory-mapped input can drop those pages from resident memory
+    /// ([`crate::source::FileBytes::release`]).
+    pub fn on_consumed(mut self, f: impl Fn(std::ops::Range<usize>) + Send + 'static) -> Self {
+        self.consumed = Some(Box::new(f));
+        self
+    }
+
+    fn report_consumed(&mut self) {
+        if let Some(f) = &self.consumed
+            && (self.pos - self.reported >= CONSUMED_STEP || self.done)
+        {
+            f(self.reported..self.pos);
+            self.reported = self.pos;
+        }
     }
 
     /// The detected layout.
@@ -160,9 +186,12 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
             }
         }
         if self.records.is_empty() {
+            self.report_consumed();
             return Ok(None);
         }
-        self.decoder.decode(buf, self.layout, &self.records, first).map(Some)
+        let batch = self.decoder.decode(buf, self.layout, &self.records, first)?;
+        self.report_consumed();
+        Ok(Some(batch))
     }
 }
 

@@ -45,8 +45,43 @@ fn should_map(path: &Path, meta: &std::fs::Metadata) -> bool {
     !staged && !recent
 }
 
+/// The bytes of one input, and the map they live in when they were mapped.
+#[derive(Debug, Clone)]
+pub struct FileBytes {
+    /// The whole input.
+    pub bytes: Bytes,
+    map: Option<crate::sys::MappedFile>,
+}
+
+impl FileBytes {
+    /// Bytes read into memory or fetched from a store (not a map).
+    pub fn in_memory(bytes: Bytes) -> Self {
+        FileBytes { bytes, map: None }
+    }
+
+    /// True when the bytes are a memory map.
+    pub fn is_mapped(&self) -> bool {
+        self.map.is_some()
+    }
+
+    /// Tells the system a scan is done with `range`: a mapped file's pages there leave this
+    /// process's resident memory (they are read back from the file if needed again). Nothing
+    /// happens to bytes held in memory.
+    pub fn release(&self, range: std::ops::Range<usize>) {
+        if let Some(m) = &self.map {
+            m.release(range);
+        }
+    }
+}
+
+impl AsRef<[u8]> for FileBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
 /// The bytes of a local file: mapped (zero copy) or read, as the policy says.
-pub fn file_bytes(path: &Path, policy: MmapPolicy) -> Result<Bytes> {
+pub fn file_bytes(path: &Path, policy: MmapPolicy) -> Result<FileBytes> {
     let file = std::fs::File::open(path).map_err(io_err(path))?;
     let meta = file.metadata().map_err(io_err(path))?;
     let map = match policy {
@@ -55,10 +90,11 @@ pub fn file_bytes(path: &Path, policy: MmapPolicy) -> Result<Bytes> {
         MmapPolicy::Auto => should_map(path, &meta),
     };
     if map {
-        crate::sys::map_file(&file, meta.len()).map_err(io_err(path))
+        let map = crate::sys::map_file(&file, meta.len()).map_err(io_err(path))?;
+        Ok(FileBytes { bytes: map.bytes().clone(), map: Some(map) })
     } else {
         let mut buf = Vec::with_capacity(meta.len().min(1 << 30) as usize);
         std::io::Read::read_to_end(&mut &file, &mut buf).map_err(io_err(path))?;
-        Ok(Bytes::from(buf))
+        Ok(FileBytes::in_memory(Bytes::from(buf)))
     }
 }

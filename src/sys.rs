@@ -7,20 +7,63 @@ use datafusion::arrow::array::StringArray;
 use datafusion::arrow::buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use std::fs::File;
 
+/// The bytes of a whole file mapped read-only. Only [`map_file`] makes one, so [`release`]
+/// can rely on the bytes being a file map and never heap memory.
+///
+/// [`release`]: MappedFile::release
+#[derive(Debug, Clone)]
+pub struct MappedFile(Bytes);
+
+impl MappedFile {
+    /// The mapped bytes (zero copy).
+    pub fn bytes(&self) -> &Bytes {
+        &self.0
+    }
+
+    /// Drops the whole pages inside `range` from this process's resident memory, so a scan
+    /// that has passed them does not keep the file resident: memory stays bounded by the
+    /// batches in flight, not by the file's size. The pages stay in the page cache and reading
+    /// them again faults them back in from the file, so slices handed out earlier (zero-copy
+    /// Binary arrays) stay valid and unchanged.
+    pub fn release(&self, range: std::ops::Range<usize>) {
+        let Some(part) = self.0.get(range) else { return };
+        let page = page_size();
+        let start = (part.as_ptr() as usize).next_multiple_of(page);
+        let end = (part.as_ptr() as usize + part.len()) / page * page;
+        if end > start {
+            // SAFETY: [start, end) lies inside a read-only, file-backed map owned by `self.0`
+            // (only `map_file` builds a `MappedFile`), and is page-aligned. MADV_DONTNEED on a
+            // file map never changes what the memory reads as: the kernel drops the page
+            // table entries and later reads fault the same file bytes back in. The map is never
+            // written, so no private copy can be lost. The call only advises; its result does
+            // not matter.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+            }
+        }
+    }
+}
+
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions; it returns -1 on error, handled below.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if n > 0 { n as usize } else { 4096 }
+}
+
 /// Maps a whole file read-only and returns its bytes without copying.
 ///
 /// The mapping is taken at the file's size when called. A file that shrinks while mapped makes
 /// reads past its new end fault (SIGBUS), so callers only map files that are not being written
 /// (see `source::MmapPolicy`); files still being written are read with plain reads.
-pub fn map_file(file: &File, len: u64) -> std::io::Result<Bytes> {
+pub fn map_file(file: &File, len: u64) -> std::io::Result<MappedFile> {
     if len == 0 {
-        return Ok(Bytes::new());
+        return Ok(MappedFile(Bytes::new()));
     }
     // SAFETY: the map is read-only and private to this process; the caller promises the file
     // is not being truncated (DESIGN.md, "Memory maps"), which is the one way mapped reads can
     // fault. Bytes keeps the map alive for as long as any slice of it is used.
     let map = unsafe { memmap2::MmapOptions::new().len(len as usize).map(file)? };
-    Ok(Bytes::from_owner(map))
+    Ok(MappedFile(Bytes::from_owner(map)))
 }
 
 /// Builds a `StringArray` from offsets and bytes, validating the bytes in bulk with simdutf8

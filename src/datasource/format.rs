@@ -113,7 +113,7 @@ impl MsgpackFormat {
                 Some(hit) => hit,
                 None => {
                     let bytes = read_object(store, meta, &self.options).await?;
-                    let fi = Arc::new(infer_slice(&bytes, &display_path(&path), &opts));
+                    let fi = Arc::new(infer_slice(&bytes.bytes, &display_path(&path), &opts));
                     cache_put(key, Arc::clone(&fi));
                     fi
                 }
@@ -135,11 +135,11 @@ pub async fn read_object(
     store: &Arc<dyn ObjectStore>,
     meta: &ObjectMeta,
     opts: &MsgpackReadOptions,
-) -> Result<bytes::Bytes> {
+) -> Result<crate::source::FileBytes> {
     let got = store.get(&meta.location).await?;
     match got.payload {
         GetResultPayload::File(_, path) => Ok(crate::source::file_bytes(&path, opts.mmap)?),
-        GetResultPayload::Stream(_) => Ok(got.bytes().await?),
+        GetResultPayload::Stream(_) => Ok(crate::source::FileBytes::in_memory(got.bytes().await?)),
     }
 }
 

@@ -122,7 +122,12 @@ impl FileOpener for MsgpackOpener {
             let meta = file.object_meta;
             let bytes = read_object(&store, &meta, &options).await?;
             let path = display_path(meta.location.as_ref());
-            let batches = SliceBatches::new(bytes, &path, &schema, Some(&projection), &options, limit)?;
+            let mut batches = SliceBatches::new(bytes.clone(), &path, &schema, Some(&projection), &options, limit)?;
+            if bytes.is_mapped() {
+                // Pages the scan has passed leave resident memory: a scan of a file larger
+                // than memory needs only the batches in flight.
+                batches = batches.on_consumed(move |range| bytes.release(range));
+            }
             Ok(futures::stream::iter(batches.map(|b| b.map_err(Into::into))).boxed())
         }))
     }

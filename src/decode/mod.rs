@@ -166,7 +166,8 @@ impl RecordDecoder {
         match self.finish(records.len()) {
             Some(batch) => {
                 stats.duplicate_keys = ctx.duplicate_keys;
-                self.report.add_batch(records.len(), &stats);
+                let bytes = records.iter().map(|r| (r.end - r.start) as u64).sum();
+                self.report.add_batch(records.len(), bytes, &stats);
                 Ok(Some(batch?))
             }
             None => Ok(None),

@@ -16,6 +16,8 @@ pub struct ScanReport(Arc<Mutex<ReportData>>);
 pub struct ReportData {
     /// Records decoded.
     pub records: u64,
+    /// Bytes those records span (their framing included): what a progress display counts.
+    pub bytes: u64,
     /// Key/value pairs written to `_extra`, per top-level key.
     pub extra_keys: BTreeMap<String, u64>,
     /// Top-level values of the values layout that did not fit `value`.
@@ -71,14 +73,20 @@ impl ScanReport {
         Self::default()
     }
 
+    /// Records and bytes decoded so far, without copying the rest (for progress displays).
+    pub fn progress(&self) -> (u64, u64) {
+        self.0.lock().map(|d| (d.records, d.bytes)).unwrap_or_default()
+    }
+
     /// A copy of the counters now.
     pub fn snapshot(&self) -> ReportData {
         self.0.lock().map(|d| d.clone()).unwrap_or_default()
     }
 
-    pub(crate) fn add_batch(&self, rows: usize, s: &BatchStats) {
+    pub(crate) fn add_batch(&self, rows: usize, bytes: u64, s: &BatchStats) {
         if let Ok(mut d) = self.0.lock() {
             d.records += rows as u64;
+            d.bytes += bytes;
             for (k, n) in &s.extra_keys {
                 *d.extra_keys.entry(String::from_utf8_lossy(k).into_owned()).or_default() += n;
             }

@@ -53,6 +53,18 @@ pub enum Error {
     /// An Arrow error while building batches.
     #[error(transparent)]
     Arrow(#[from] ArrowError),
+    /// Output that cannot be written as asked (it exists, a column is missing, ...).
+    #[error("{0}")]
+    Output(String),
+    /// An error from DataFusion while planning or running a query (boxed: it is large).
+    #[error(transparent)]
+    DataFusion(Box<DataFusionError>),
+}
+
+impl From<DataFusionError> for Error {
+    fn from(e: DataFusionError) -> Self {
+        Error::DataFusion(Box::new(e))
+    }
 }
 
 /// Result with [`Error`].
@@ -62,6 +74,7 @@ impl From<Error> for DataFusionError {
     fn from(e: Error) -> Self {
         match e {
             Error::Arrow(a) => DataFusionError::ArrowError(Box::new(a), None),
+            Error::DataFusion(d) => *d,
             other => DataFusionError::External(Box::new(other)),
         }
     }

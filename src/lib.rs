@@ -23,11 +23,13 @@
 //! ```
 
 pub mod cli;
+pub mod convert;
 pub mod datasource;
 pub mod decode;
 pub mod error;
 pub mod generate;
 pub mod infer;
+pub mod json_text;
 pub mod layout;
 pub mod options;
 pub mod reader;

@@ -36,6 +36,19 @@ pub enum Command {
   mpq schema testdata/events.msgpack --format json
   mpq schema big.msgpack --infer-rows all")]
     Schema(SchemaArgs),
+    /// Convert MessagePack files to Parquet, Arrow IPC, NDJSON or CSV, optionally through a
+    /// query and Hive-partitioned.
+    ///
+    /// The output is written under a temporary name next to it and renamed into place when
+    /// complete and synced; an existing output is kept unless `--force`. Variant columns are
+    /// written as JSON text (Parquet JSON logical type) unless `--variant msgpack`. Framing
+    /// errors fail the conversion unless `--framing truncate`.
+    #[command(after_help = "Examples:
+  mpq convert logs/*.msgpack -o logs.parquet
+  mpq convert logs/ -o warehouse/logs --partition-by dt --query \"SELECT *, CAST(ts AS DATE) AS dt FROM t\"
+  mpq convert testdata/logs.msgpack -o errors.ndjson --query \"SELECT * FROM t WHERE level = 'error'\"
+  mpq convert big.msgpack -o big.parquet --compression zstd(9) --row-group-size 500000")]
+    Convert(ConvertArgs),
     /// Write deterministic messy test data (MessagePack, and optionally its NDJSON twin).
     #[command(after_help = "Examples:
   mpq generate --records 5000 --out messy.msgpack --ndjson messy.ndjson
@@ -99,10 +112,11 @@ pub struct ReadArgs {
     #[arg(long)]
     pub with_record: bool,
     /// On a lost record boundary: `truncate` keeps the records before it and reports the
-    /// dropped bytes, `fail` stops.
-    #[arg(long, default_value = "truncate")]
-    pub framing: String,
-    /// Memory-map files: `auto` (not files still being written), `always`, `never`.
+    /// dropped bytes, `fail` stops. Default: `truncate`, but `fail` for `convert`.
+    #[arg(long)]
+    pub framing: Option<String>,
+    /// Memory-map files: `auto` (not files still being written), `always`, `never`. Pages a
+    /// scan has passed are released, so memory does not grow with the file.
     #[arg(long, default_value = "auto")]
     pub mmap: String,
     /// Maps with more distinct keys than this become Map columns instead of structs.
@@ -129,6 +143,9 @@ pub struct QueryArgs {
     /// Rows the table view shows at most (0: all); a note says how many were not shown.
     #[arg(long, default_value_t = 100)]
     pub max_rows: usize,
+    /// Let `COPY ... TO` replace an existing output.
+    #[arg(long)]
+    pub force: bool,
     /// Reading options.
     #[command(flatten)]
     pub read: ReadArgs,
@@ -155,6 +172,20 @@ pub struct SchemaArgs {
     /// Skip the full scan that counts what goes to `_extra` (report the sample only).
     #[arg(long)]
     pub sample_only: bool,
+    /// Print the CREATE TABLE statement for what `mpq convert` writes with the same
+    /// `--query`, `--partition-by`, `--variant` and `--timestamp-unit`: `hive`, `spark` or
+    /// `duckdb`.
+    #[arg(long, value_name = "DIALECT")]
+    pub ddl: Option<String>,
+    /// The table name in the DDL.
+    #[arg(long, default_value = "logs", requires = "ddl")]
+    pub table_name: String,
+    /// Where the converted files are, for the DDL's LOCATION.
+    #[arg(long, default_value = "logs.parquet", requires = "ddl")]
+    pub location: String,
+    /// How `convert` shapes the output (for `--ddl`).
+    #[command(flatten)]
+    pub shape: ShapeArgs,
     /// Reading options.
     #[command(flatten)]
     pub read: ReadArgs,
@@ -182,4 +213,57 @@ pub struct GenerateArgs {
     /// Random seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+}
+
+/// What shapes converted output; shared by `convert` and `schema --ddl`.
+#[derive(Debug, Clone, Args)]
+pub struct ShapeArgs {
+    /// SQL over the input table `t` whose result is written (default `SELECT * FROM t`).
+    #[arg(long)]
+    pub query: Option<String>,
+    /// Columns to partition by, Hive-style (`col=value/` directories): `dt` or `dt,hour`.
+    #[arg(long, value_delimiter = ',')]
+    pub partition_by: Vec<String>,
+    /// Variant columns as `json` text (Parquet JSON logical type) or raw `msgpack` bytes.
+    #[arg(long, default_value = "json")]
+    pub variant: String,
+    /// Timestamp unit in the output: `ns` (as read), `us` or `ms` (for readers without
+    /// nanoseconds, such as Spark; finer digits are cut).
+    #[arg(long, default_value = "ns")]
+    pub timestamp_unit: String,
+}
+
+/// `mpq convert`.
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Input files, directories or globs.
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// The output file (a directory with `--partition-by`).
+    #[arg(short, long)]
+    pub output: String,
+    /// `parquet`, `arrow`, `ndjson` or `csv`; default: from the output's extension, else
+    /// Parquet.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// `zstd` (Parquet default, level 3; `zstd(9)` sets the level), `snappy`, `gzip`, `lz4` or
+    /// `none` (NDJSON/CSV default). NDJSON and CSV take zstd and gzip; Arrow files are always
+    /// LZ4.
+    #[arg(long)]
+    pub compression: Option<String>,
+    /// Rows per Parquet row group (default 1,048,576).
+    #[arg(long)]
+    pub row_group_size: Option<usize>,
+    /// Replace an existing output.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress bar (it is only drawn when stderr is a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+    /// What is written.
+    #[command(flatten)]
+    pub shape: ShapeArgs,
+    /// Reading options.
+    #[command(flatten)]
+    pub read: ReadArgs,
 }

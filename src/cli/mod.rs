@@ -2,13 +2,15 @@
 //! library, and is the only place that prints. `main` only maps the result to an exit code.
 
 pub mod args;
+pub mod convert;
 pub mod functions;
 pub mod print;
+pub mod progress;
 pub mod schema_view;
 
 use crate::datasource::SessionContextExt;
 use crate::decode::ReportData;
-use crate::options::MsgpackReadOptions;
+use crate::options::{FramingPolicy, MsgpackReadOptions};
 use anyhow::{Context, Result, bail};
 use args::{Cli, Command, GenerateArgs, QueryArgs, ReadArgs, SchemaArgs};
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -16,22 +18,34 @@ use datafusion::sql::parser::DFParser;
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
+    // Ctrl-C and SIGTERM remove unfinished outputs before the process ends (130, as a shell
+    // reports an interrupted command). Failing to install the handler only loses that.
+    let _ = ctrlc::set_handler(|| {
+        crate::convert::staging::remove_pending();
+        std::process::exit(130);
+    });
     match cli.command {
         Command::Query(a) => query(a).await,
         Command::Schema(a) => schema(a).await,
+        Command::Convert(a) => convert::run(a).await,
         Command::Generate(a) => generate(a),
         Command::Functions(a) => functions::print(&a),
     }
 }
 
-/// Read options from the shared flags.
-pub fn read_options(a: &ReadArgs) -> Result<MsgpackReadOptions> {
+/// Read options from the shared flags; `framing` is the command's default framing policy.
+pub fn read_options(a: &ReadArgs, framing: FramingPolicy) -> Result<MsgpackReadOptions> {
+    let framing = match &a.framing {
+        Some(f) => f.parse()?,
+        None => framing,
+    };
     let mut o = MsgpackReadOptions::default()
         .with_record(a.with_record)
-        .framing(a.framing.parse()?)
+        .framing(framing)
         .mmap(a.mmap.parse()?)
         .max_struct_fields(a.max_struct_fields)
         .file_extension(a.ext.clone());
@@ -60,6 +74,11 @@ pub fn session(opts: &MsgpackReadOptions) -> Result<SessionContext> {
         .with_information_schema(true);
     let mut ctx = SessionContext::new_with_config(config).enable_url_table();
     ctx.register_msgpack_format(opts.clone())?;
+    // `COPY ... TO 'x.ndjson'` (or `.jsonl`): mpq's NDJSON writer (see `convert::ndjson`).
+    for ext in ["ndjson", "jsonl"] {
+        let factory = Arc::new(crate::convert::ndjson::NdjsonFormatFactory::new(ext));
+        ctx.state_ref().write().register_file_format(factory, false)?;
+    }
     mpq_udfs::register_all(&mut ctx)?;
     Ok(ctx)
 }
@@ -91,6 +110,31 @@ pub fn expand_input(arg: &str) -> Result<Vec<String>> {
         return Ok(vec![format!("{arg}/")]);
     }
     Ok(vec![arg.to_string()])
+}
+
+/// The bytes of the input files (directories walked, keeping files with `ext` when set),
+/// for progress and summaries; object-store inputs count 0.
+pub fn input_bytes(files: &[String], ext: &str) -> u64 {
+    fn walk(p: &Path, ext: &str) -> u64 {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => std::fs::read_dir(p)
+                .map(|entries| entries.filter_map(|e| e.ok()).map(|e| walk(&e.path(), ext)).sum())
+                .unwrap_or(0),
+            Ok(m) if ext.is_empty() || p.to_str().is_some_and(|s| s.ends_with(ext)) => m.len(),
+            _ => 0,
+        }
+    }
+    files.iter().filter(|f| !f.contains("://")).map(|f| walk(Path::new(f), ext)).sum()
+}
+
+/// Registers the expanded inputs as the table `t`, and under its alias ([`table_alias`]).
+pub async fn register_inputs(ctx: &SessionContext, files: &[String], opts: &MsgpackReadOptions) -> Result<()> {
+    ctx.register_msgpack("t", files.to_vec(), opts.clone()).await?;
+    if let Some(alias) = table_alias(files) {
+        let t = ctx.table_provider("t").await?;
+        ctx.register_table(alias.as_str(), t)?;
+    }
+    Ok(())
 }
 
 fn expand_all(args: &[String]) -> Result<Vec<String>> {
@@ -151,18 +195,13 @@ fn mentions_record(sql: &str) -> bool {
 }
 
 async fn query(a: QueryArgs) -> Result<()> {
-    let mut opts = read_options(&a.read)?;
+    let mut opts = read_options(&a.read, FramingPolicy::Truncate)?;
     if mentions_record(&a.sql) {
         opts = opts.with_record(true);
     }
     let ctx = session(&opts)?;
     if !a.files.is_empty() {
-        let files = expand_all(&a.files)?;
-        ctx.register_msgpack("t", files.clone(), opts.clone()).await?;
-        if let Some(alias) = table_alias(&files) {
-            let t = ctx.table_provider("t").await?;
-            ctx.register_table(alias.as_str(), t)?;
-        }
+        register_inputs(&ctx, &expand_all(&a.files)?, &opts).await?;
     }
     for spec in &a.tables {
         let (name, path) = spec.split_once('=').with_context(|| format!("--table takes NAME=PATH, not {spec:?}"))?;
@@ -172,9 +211,15 @@ async fn query(a: QueryArgs) -> Result<()> {
     let stdout = std::io::stdout();
     for stmt in statements {
         let plan = ctx.state().statement_to_plan(stmt).await?;
-        let df = ctx.execute_logical_plan(plan).await?;
+        // COPY writes the way `mpq convert` does: variant columns as JSON, under a temporary
+        // name renamed into place when complete, an existing output kept unless --force.
+        let copy = crate::convert::stage_copy(plan, a.force)?;
+        let df = ctx.execute_logical_plan(copy.plan).await?;
         let schema = df.schema().as_arrow().clone();
         let batches = df.collect().await?;
+        if let Some(staged) = copy.staged {
+            staged.commit()?;
+        }
         let mut out = stdout.lock();
         print::print_batches(&mut out, &batches, &schema, a.format, a.max_rows)?;
         out.flush()?;
@@ -212,7 +257,11 @@ fn summary(r: &ReportData) {
 }
 
 async fn schema(a: SchemaArgs) -> Result<()> {
-    let opts = read_options(&a.read)?;
+    if let Some(dialect) = &a.ddl {
+        print!("{}", convert::ddl(&a, dialect).await?);
+        return Ok(());
+    }
+    let opts = read_options(&a.read, FramingPolicy::Truncate)?;
     let ctx = session(&opts)?;
     let files = expand_all(&a.files)?;
     let inference = ctx.infer_msgpack(files.clone(), opts.clone()).await?;

@@ -4,5 +4,6 @@
 mod api;
 mod cli;
 mod common;
+mod convert;
 mod props;
 mod sql;

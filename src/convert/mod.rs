@@ -1,0 +1,401 @@
+//! Writing query results to files: Parquet, Arrow IPC, NDJSON and CSV, optionally
+//! Hive-partitioned. [`write`] is what `mpq convert` runs, and [`stage_copy`] turns a SQL
+//! `COPY ... TO` into the same thing.
+//!
+//! The writing itself is DataFusion's (its `COPY` plan: the format sinks, the partition demuxer,
+//! the parallel Parquet encoder). This module adds what a pipeline step needs around it: the
+//! written form of variant columns ([`form`]), safe output under a temporary name
+//! ([`staging`]), format and compression choices with checked names, and the `CREATE TABLE`
+//! statements that describe the result ([`ddl`]).
+
+pub mod ddl;
+pub mod form;
+pub mod ndjson;
+pub mod staging;
+
+use crate::error::{Error, Result};
+use datafusion::arrow::datatypes::TimeUnit;
+use datafusion::datasource::file_format::{FileFormatFactory, format_as_file_type};
+use datafusion::execution::SessionState;
+use datafusion::logical_expr::dml::CopyTo;
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use datafusion::prelude::SessionContext;
+pub use form::{VariantOutput, WriteForm, write_projection};
+pub use staging::Staged;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Output file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteFormat {
+    /// Apache Parquet.
+    Parquet,
+    /// Arrow IPC file (Feather v2).
+    Arrow,
+    /// One JSON object per line.
+    Ndjson,
+    /// Comma-separated values with a header.
+    Csv,
+}
+
+impl WriteFormat {
+    /// The format a file name's extension implies (`.parquet`, `.arrow`/`.feather`/`.ipc`,
+    /// `.ndjson`/`.jsonl`/`.json`, `.csv`; a compression suffix such as `.gz` is looked through).
+    pub fn from_path(path: &str) -> Option<Self> {
+        let name = path.trim_end_matches('/').rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+        let mut parts = name.rsplit('.');
+        let mut ext = parts.next()?;
+        if matches!(ext, "gz" | "zst" | "bz2" | "xz") {
+            ext = parts.next()?;
+        }
+        match ext {
+            "parquet" | "pq" => Some(Self::Parquet),
+            "arrow" | "feather" | "ipc" => Some(Self::Arrow),
+            "ndjson" | "jsonl" | "json" => Some(Self::Ndjson),
+            "csv" => Some(Self::Csv),
+            _ => None,
+        }
+    }
+
+    /// DataFusion's name of the format (its file-format factory).
+    fn datafusion_name(self) -> &'static str {
+        match self {
+            Self::Parquet => "parquet",
+            Self::Arrow => "arrow",
+            Self::Ndjson => "json",
+            Self::Csv => "csv",
+        }
+    }
+
+    /// The format of DataFusion's name (as a `COPY` plan carries it).
+    fn from_datafusion_name(name: &str) -> Option<Self> {
+        match name.trim_start_matches('.').to_ascii_lowercase().as_str() {
+            "parquet" => Some(Self::Parquet),
+            "arrow" => Some(Self::Arrow),
+            "json" => Some(Self::Ndjson),
+            "csv" => Some(Self::Csv),
+            _ => None,
+        }
+    }
+
+    /// The factory of the format's writer: DataFusion's, but mpq's NDJSON writer
+    /// ([`ndjson`]), which embeds JSON columns as values.
+    fn factory(self, state: &SessionState) -> Result<Arc<dyn FileFormatFactory>> {
+        if self == Self::Ndjson {
+            return Ok(Arc::new(ndjson::NdjsonFormatFactory::new("ndjson")));
+        }
+        let name = self.datafusion_name();
+        state
+            .get_file_format_factory(name)
+            .ok_or_else(|| Error::Output(format!("this build of mpq cannot write {name}")))
+    }
+
+    /// The compression used when none is asked for.
+    pub fn default_compression(self) -> Compression {
+        match self {
+            Self::Parquet => Compression::Zstd(None),
+            Self::Arrow => Compression::Lz4,
+            Self::Ndjson | Self::Csv => Compression::None,
+        }
+    }
+
+    /// The form columns take in this format. CSV has no nested types: nested columns become
+    /// JSON text. NDJSON and CSV always carry variants as JSON.
+    fn form(self, variant: VariantOutput, timestamp_unit: Option<TimeUnit>) -> WriteForm {
+        let text = matches!(self, Self::Csv | Self::Ndjson);
+        WriteForm {
+            variant: if text { VariantOutput::Json } else { variant },
+            nested_as_json: self == Self::Csv,
+            timestamp_unit,
+        }
+    }
+}
+
+impl std::str::FromStr for WriteFormat {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "parquet" => Ok(Self::Parquet),
+            "arrow" => Ok(Self::Arrow),
+            "ndjson" => Ok(Self::Ndjson),
+            "csv" => Ok(Self::Csv),
+            other => Err(Error::Options(format!("--format takes parquet, arrow, ndjson or csv, not {other:?}"))),
+        }
+    }
+}
+
+/// Compression codecs, with an optional level where the codec has levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// Zstandard (Parquet default level 3).
+    Zstd(Option<u32>),
+    /// Snappy (Parquet only).
+    Snappy,
+    /// gzip.
+    Gzip(Option<u32>),
+    /// LZ4 (Parquet: LZ4_RAW; Arrow: LZ4 frames).
+    Lz4,
+    /// No compression.
+    None,
+}
+
+impl std::str::FromStr for Compression {
+    type Err = Error;
+    /// `zstd`, `zstd(5)`, `snappy`, `gzip`, `gzip(9)`, `lz4`, `none`.
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || Error::Options(format!("--compression takes zstd, snappy, gzip, lz4 or none, not {s:?}"));
+        let (name, level) = match s.split_once('(') {
+            Some((n, rest)) => {
+                let level = rest.strip_suffix(')').and_then(|l| l.parse::<u32>().ok()).ok_or_else(bad)?;
+                (n, Some(level))
+            }
+            None => (s, None),
+        };
+        match (name, level) {
+            ("zstd", l) => Ok(Self::Zstd(l)),
+            ("gzip", l) => Ok(Self::Gzip(l)),
+            ("snappy", None) => Ok(Self::Snappy),
+            ("lz4", None) => Ok(Self::Lz4),
+            ("none" | "uncompressed", None) => Ok(Self::None),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// How [`write`] writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// The file format.
+    pub format: WriteFormat,
+    /// The codec; `None`: the format's default ([`WriteFormat::default_compression`]).
+    pub compression: Option<Compression>,
+    /// Rows per Parquet row group (`None`: DataFusion's default, 1,048,576).
+    pub row_group_size: Option<usize>,
+    /// Columns to partition by, Hive-style (`col=value/` directories); the output is then a
+    /// directory and the columns are not repeated inside the files.
+    pub partition_by: Vec<String>,
+    /// How variant columns are written.
+    pub variant: VariantOutput,
+    /// Cast timestamps to this unit (`None`: nanoseconds, as read).
+    pub timestamp_unit: Option<TimeUnit>,
+    /// Replace an existing output.
+    pub force: bool,
+}
+
+impl WriteOptions {
+    /// Options for `format` with every other choice at its default.
+    pub fn new(format: WriteFormat) -> Self {
+        WriteOptions {
+            format,
+            compression: None,
+            row_group_size: None,
+            partition_by: Vec::new(),
+            variant: VariantOutput::Json,
+            timestamp_unit: None,
+            force: false,
+        }
+    }
+
+    /// The form columns are written in.
+    pub fn form(&self) -> WriteForm {
+        self.format.form(self.variant, self.timestamp_unit)
+    }
+
+    /// DataFusion's `COPY` options for these choices.
+    fn copy_options(&self) -> Result<HashMap<String, String>> {
+        let compression = self.compression.unwrap_or(self.format.default_compression());
+        let unsupported = || {
+            Err(Error::Output(format!(
+                "{} output does not support {compression:?} compression",
+                self.format.datafusion_name()
+            )))
+        };
+        let mut o = HashMap::new();
+        match self.format {
+            WriteFormat::Parquet => {
+                let codec = match compression {
+                    Compression::Zstd(l) => format!("zstd({})", l.unwrap_or(3)),
+                    Compression::Gzip(l) => format!("gzip({})", l.unwrap_or(6)),
+                    Compression::Snappy => "snappy".to_string(),
+                    Compression::Lz4 => "lz4_raw".to_string(),
+                    Compression::None => "uncompressed".to_string(),
+                };
+                o.insert("format.compression".to_string(), codec);
+                if let Some(n) = self.row_group_size {
+                    o.insert("format.max_row_group_size".to_string(), n.to_string());
+                }
+            }
+            WriteFormat::Ndjson | WriteFormat::Csv => {
+                let (codec, level) = match compression {
+                    Compression::Zstd(l) => ("zstd", l),
+                    Compression::Gzip(l) => ("gzip", l),
+                    Compression::None => ("uncompressed", None),
+                    Compression::Snappy | Compression::Lz4 => return unsupported(),
+                };
+                o.insert("format.compression".to_string(), codec.to_string());
+                if let Some(l) = level {
+                    o.insert("format.compression_level".to_string(), l.to_string());
+                }
+            }
+            // DataFusion's Arrow writer always compresses buffers with LZ4 frames.
+            WriteFormat::Arrow if compression != Compression::Lz4 => return unsupported(),
+            WriteFormat::Arrow => {}
+        }
+        if self.format == WriteFormat::Csv {
+            o.insert("format.has_header".to_string(), "true".to_string());
+        }
+        o.insert("execution.keep_partition_by_columns".to_string(), "false".to_string());
+        Ok(o)
+    }
+
+    /// True when the output is a directory (partitioned output).
+    pub fn is_directory(&self) -> bool {
+        !self.partition_by.is_empty()
+    }
+}
+
+/// What [`write`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    /// Rows written.
+    pub rows: u64,
+    /// Bytes of the written file(s).
+    pub bytes: u64,
+}
+
+/// The `COPY` plan that writes `input` in `opts`' form and format to `url` (a local path or an
+/// object-store URL), without staging.
+pub fn write_plan(state: &SessionState, input: LogicalPlan, url: &str, opts: &WriteOptions) -> Result<LogicalPlan> {
+    let factory = opts.format.factory(state)?;
+    let mut options = opts.copy_options()?;
+    options.insert("single_file_output".to_string(), (!opts.is_directory()).to_string());
+    let input = write_projection(input, opts.form())?;
+    check_partition_columns(&input, &opts.partition_by)?;
+    Ok(LogicalPlanBuilder::copy_to(
+        input,
+        url.to_string(),
+        format_as_file_type(factory),
+        options,
+        opts.partition_by.clone(),
+    )?
+    .build()?)
+}
+
+fn check_partition_columns(input: &LogicalPlan, cols: &[String]) -> Result<()> {
+    let names: Vec<&str> = input.schema().fields().iter().map(|f| f.name().as_str()).collect();
+    for c in cols {
+        if !names.contains(&c.as_str()) {
+            return Err(Error::Output(format!(
+                "--partition-by {c}: no such column in the output (columns: {})",
+                names.join(", ")
+            )));
+        }
+    }
+    if !cols.is_empty() && cols.len() == names.len() {
+        return Err(Error::Output("--partition-by: at least one column must stay in the files".to_string()));
+    }
+    Ok(())
+}
+
+/// Runs `input` and writes it to the local path `target`: under a temporary name in the same
+/// directory, synced, then renamed into place (see [`staging`]).
+pub async fn write(ctx: &SessionContext, input: LogicalPlan, target: &Path, opts: &WriteOptions) -> Result<Written> {
+    let staged = Staged::new(target, opts.is_directory(), opts.force)?;
+    let url = staged.temp().display().to_string();
+    let plan = write_plan(&ctx.state(), input, &url, opts)?;
+    let rows = run_copy(ctx, plan).await?;
+    let bytes = staged.commit()?;
+    Ok(Written { rows, bytes })
+}
+
+async fn run_copy(ctx: &SessionContext, plan: LogicalPlan) -> Result<u64> {
+    let batches = ctx.execute_logical_plan(plan).await?.collect().await?;
+    let count = batches
+        .first()
+        .filter(|b| b.num_rows() == 1 && b.num_columns() == 1)
+        .and_then(|b| b.column(0).as_any().downcast_ref::<datafusion::arrow::array::UInt64Array>().map(|a| a.value(0)));
+    Ok(count.unwrap_or_default())
+}
+
+/// A SQL `COPY ... TO` prepared the way [`write`] writes: variant columns in their written
+/// form, and for local targets a temporary name that `staged` renames into place
+/// ([`Staged::commit`]) once the plan has run.
+pub struct StagedCopy {
+    /// The plan to run.
+    pub plan: LogicalPlan,
+    /// The staging of a local target (`None` for object-store URLs).
+    pub staged: Option<Staged>,
+}
+
+/// Prepares a `COPY` plan: its input gets the written form of its format, with the variant
+/// output chosen by the option `variant` (`'json'`, the default, or `'msgpack'`), and a local
+/// target is staged. Other plans are returned unchanged in [`StagedCopy::plan`].
+pub fn stage_copy(plan: LogicalPlan, force: bool) -> Result<StagedCopy> {
+    let LogicalPlan::Copy(copy) = plan else {
+        return Ok(StagedCopy { plan, staged: None });
+    };
+    let CopyTo { input, output_url, partition_by, mut file_type, mut options, .. } = copy;
+    let variant = match options.remove("format.variant") {
+        Some(v) => v.parse().map_err(Error::Options)?,
+        None => VariantOutput::Json,
+    };
+    let format = WriteFormat::from_datafusion_name(&file_type.get_ext());
+    if format == Some(WriteFormat::Ndjson) {
+        file_type = format_as_file_type(Arc::new(ndjson::NdjsonFormatFactory::new("json")));
+    }
+    let form = format.map(|f| f.form(variant, None)).unwrap_or(WriteForm { variant, ..WriteForm::default() });
+    let input = write_projection(Arc::unwrap_or_clone(input), form)?;
+    let local = !output_url.contains("://") || output_url.starts_with("file://");
+    let (url, staged) = if local {
+        let path = output_url.strip_prefix("file://").unwrap_or(&output_url);
+        // DataFusion's rule: a partitioned output, a trailing `/` or a name without an
+        // extension is a directory.
+        let single = match options.get("single_file_output").map(|v| v.trim()) {
+            Some("true") => true,
+            Some("false") => false,
+            _ => partition_by.is_empty() && !path.ends_with('/') && Path::new(path).extension().is_some(),
+        };
+        let staged = Staged::new(Path::new(path.trim_end_matches('/')), !single, force)?;
+        options.insert("single_file_output".to_string(), single.to_string());
+        (staged.temp().display().to_string(), Some(staged))
+    } else {
+        (output_url, None)
+    };
+    let plan = LogicalPlan::Copy(CopyTo::new(Arc::new(input), url, partition_by, file_type, options));
+    Ok(StagedCopy { plan, staged })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_follow_extensions() {
+        assert_eq!(WriteFormat::from_path("out/logs.parquet"), Some(WriteFormat::Parquet));
+        assert_eq!(WriteFormat::from_path("a.ndjson.gz"), Some(WriteFormat::Ndjson));
+        assert_eq!(WriteFormat::from_path("a.feather"), Some(WriteFormat::Arrow));
+        assert_eq!(WriteFormat::from_path("A.CSV"), Some(WriteFormat::Csv));
+        assert_eq!(WriteFormat::from_path("warehouse/logs"), None);
+    }
+
+    #[test]
+    fn compression_names_are_checked() {
+        assert_eq!("zstd".parse::<Compression>().ok(), Some(Compression::Zstd(None)));
+        assert_eq!("zstd(7)".parse::<Compression>().ok(), Some(Compression::Zstd(Some(7))));
+        assert_eq!("none".parse::<Compression>().ok(), Some(Compression::None));
+        let e = "brotli".parse::<Compression>().expect_err("unknown");
+        assert_eq!(
+            e.to_string(),
+            "invalid option: --compression takes zstd, snappy, gzip, lz4 or none, not \"brotli\""
+        );
+        let mut o = WriteOptions::new(WriteFormat::Csv);
+        o.compression = Some(Compression::Snappy);
+        let e = o.copy_options().expect_err("csv has no snappy");
+        assert_eq!(e.to_string(), "csv output does not support Snappy compression");
+        o.compression = Some(Compression::Gzip(Some(9)));
+        let opts = o.copy_options().expect("gzip");
+        assert_eq!(opts.get("format.compression").map(String::as_str), Some("gzip"));
+        assert_eq!(opts.get("format.compression_level").map(String::as_str), Some("9"));
+    }
+}

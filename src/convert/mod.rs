@@ -4,13 +4,15 @@
 //!
 //! The writing itself is DataFusion's (its `COPY` plan: the format sinks, the partition demuxer,
 //! the parallel Parquet encoder). This module adds what a pipeline step needs around it: the
-//! written form of variant columns ([`form`]), safe output under a temporary name
+//! written form of variant columns ([`form`]), partition directory names that keep NULLs
+//! apart ([`partition`]), safe output under a temporary name
 //! ([`staging`]), format and compression choices with checked names, and the `CREATE TABLE`
 //! statements that describe the result ([`ddl`]).
 
 pub mod ddl;
 pub mod form;
 pub mod ndjson;
+pub mod partition;
 pub mod staging;
 
 use crate::error::{Error, Result};
@@ -272,6 +274,7 @@ pub fn write_plan(state: &SessionState, input: LogicalPlan, url: &str, opts: &Wr
     options.insert("single_file_output".to_string(), (!opts.is_directory()).to_string());
     let input = write_projection(input, opts.form())?;
     check_partition_columns(&input, &opts.partition_by)?;
+    let input = partition::partition_projection(input, &opts.partition_by)?;
     Ok(LogicalPlanBuilder::copy_to(
         input,
         url.to_string(),
@@ -346,6 +349,7 @@ pub fn stage_copy(plan: LogicalPlan, force: bool) -> Result<StagedCopy> {
     }
     let form = format.map(|f| f.form(variant, None)).unwrap_or(WriteForm { variant, ..WriteForm::default() });
     let input = write_projection(Arc::unwrap_or_clone(input), form)?;
+    let input = partition::partition_projection(input, &partition_by)?;
     let local = !output_url.contains("://") || output_url.starts_with("file://");
     let (url, staged) = if local {
         let path = output_url.strip_prefix("file://").unwrap_or(&output_url);

@@ -197,3 +197,15 @@ def test_memory_does_not_grow_with_the_input(tmp_path):
         rss.append(peak_rss_kib(["convert", src, "-o", out, "--row-group-size", "20000", "--mmap", "always"]))
     assert os.path.getsize(large) > 9 * os.path.getsize(small)
     assert rss[1] <= 1.2 * rss[0], f"peak RSS {rss[0]} KiB for 1x, {rss[1]} KiB for 10x"
+
+
+def test_null_partitions_stay_null(tmp_path):
+    """DataFusion's writer would file NULL under `false`; mpq writes Hive's default partition."""
+    out = str(tmp_path / "by_flag")
+    mpq("convert", SRC, "-o", out, "--partition-by", "flag")
+    assert sorted(os.listdir(out)) == ["flag=__HIVE_DEFAULT_PARTITION__", "flag=false", "flag=true"]
+    got = duckdb.connect().execute(
+        f"SELECT flag, count(*) FROM read_parquet('{out}/**/*.parquet', hive_partitioning = true) GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    want, _ = mpq("query", "SELECT CAST(flag AS VARCHAR) AS f, count(*) AS n FROM t GROUP BY 1 ORDER BY 1", SRC, "--format", "json")
+    assert got == [(r["f"], r["n"]) for r in json.loads(want)]

@@ -8,6 +8,22 @@
 //! apart ([`partition`]), safe output under a temporary name
 //! ([`staging`]), format and compression choices with checked names, and the `CREATE TABLE`
 //! statements that describe the result ([`ddl`]).
+//!
+//! ```
+//! use mpq::convert::{WriteFormat, WriteOptions, write};
+//! use mpq::{MsgpackReadOptions, SessionContextExt};
+//! use datafusion::prelude::SessionContext;
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let ctx = SessionContext::new();
+//! ctx.register_msgpack("t", "testdata/logs.msgpack", MsgpackReadOptions::default()).await.unwrap();
+//! let plan = ctx.sql("SELECT * FROM t WHERE level = 'error'").await.unwrap().into_unoptimized_plan();
+//! let dir = tempfile::tempdir().unwrap();
+//! let out = dir.path().join("errors.parquet");
+//! let written = write(&ctx, plan, &out, &WriteOptions::new(WriteFormat::Parquet)).await.unwrap();
+//! assert!(written.rows > 0 && out.exists());
+//! # });
+//! ```
 
 pub mod ddl;
 pub mod form;

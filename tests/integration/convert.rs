@@ -273,6 +273,17 @@ fn copy_to_writes_safely_and_in_the_written_form() {
     let forced = mpq().args(["query", &sql, "testdata/logs.msgpack", "--force"]).output().expect("run");
     assert!(forced.status.success());
     assert_eq!(listing(dir.path()), ["errors.ndjson"]);
+    // OPTIONS (variant 'msgpack') keeps the raw bytes; the default is JSON text.
+    for (variant, expected) in [("", "Utf8"), (" OPTIONS (variant 'msgpack')", "Binary")] {
+        let out = dir.path().join(format!("v{}.parquet", variant.len()));
+        let sql = format!("COPY (SELECT code FROM t) TO '{}'{variant}", out.display());
+        let r = mpq().args(["query", &sql, "testdata/logs.msgpack"]).output().expect("run");
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let file = std::fs::File::open(&out).expect("open");
+        let reader =
+            datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).expect("parquet");
+        assert_eq!(reader.schema().field(0).data_type().to_string(), expected);
+    }
 }
 
 #[test]

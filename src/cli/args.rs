@@ -251,7 +251,7 @@ pub struct ConvertArgs {
     /// LZ4.
     #[arg(long)]
     pub compression: Option<String>,
-    /// Rows per Parquet row group (default 1,048,576).
+    /// Rows per Parquet row group (default 122,880, as DuckDB); memory grows with it.
     #[arg(long)]
     pub row_group_size: Option<usize>,
     /// Replace an existing output.

@@ -56,7 +56,9 @@ pub async fn run(a: ConvertArgs) -> Result<()> {
     let format = output_format(a.format.as_deref(), &a.output)?;
     let mut wopts = write_options(&a.shape, format)?;
     wopts.compression = a.compression.as_deref().map(str::parse::<Compression>).transpose()?;
-    wopts.row_group_size = a.row_group_size;
+    if let Some(n) = a.row_group_size {
+        wopts.row_group_size = Some(n);
+    }
     wopts.force = a.force;
     let opts = super::read_options(&a.read, FramingPolicy::Fail)?;
     let files = super::expand_all(&a.files)?;

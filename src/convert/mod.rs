@@ -44,6 +44,10 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+/// Rows per Parquet row group unless asked otherwise: DuckDB's default. Memory grows with the
+/// row group (the parallel encoder holds about two in flight); readers split work by row group.
+pub const DEFAULT_ROW_GROUP_ROWS: usize = 122_880;
+
 /// Output file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteFormat {
@@ -188,7 +192,8 @@ pub struct WriteOptions {
     pub format: WriteFormat,
     /// The codec; `None`: the format's default ([`WriteFormat::default_compression`]).
     pub compression: Option<Compression>,
-    /// Rows per Parquet row group (`None`: DataFusion's default, 1,048,576).
+    /// Rows per Parquet row group (`None`: DataFusion's default, 1,048,576); the default is
+    /// [`DEFAULT_ROW_GROUP_ROWS`].
     pub row_group_size: Option<usize>,
     /// Columns to partition by, Hive-style (`col=value/` directories); the output is then a
     /// directory and the columns are not repeated inside the files.
@@ -207,7 +212,7 @@ impl WriteOptions {
         WriteOptions {
             format,
             compression: None,
-            row_group_size: None,
+            row_group_size: Some(DEFAULT_ROW_GROUP_ROWS),
             partition_by: Vec::new(),
             variant: VariantOutput::Json,
             timestamp_unit: None,

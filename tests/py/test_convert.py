@@ -228,3 +228,13 @@ def test_null_partitions_stay_null(tmp_path):
     ).fetchall()
     want, _ = mpq("query", "SELECT CAST(flag AS VARCHAR) AS f, count(*) AS n FROM t GROUP BY 1 ORDER BY 1", SRC, "--format", "json")
     assert got == [(r["f"], r["n"]) for r in json.loads(want)]
+
+
+def test_timestamp_unit_for_readers_without_nanoseconds(tmp_path, expected):
+    out = str(tmp_path / "us.parquet")
+    mpq("convert", SRC, "-o", out, "--timestamp-unit", "us", "--query", "SELECT ts, seen_at FROM t")
+    table = pq.read_table(out)
+    assert str(table.schema.field("ts").type) == "timestamp[us, tz=UTC]"
+    got = [None if v is None else ns_text(v * 1000) for v in table.column("ts").cast(pa.int64()).to_pylist()]
+    # The generated times have at most microsecond digits, so nothing is cut here.
+    assert got == [r["ts"] for r in expected]

@@ -63,9 +63,6 @@ pub fn read_options(a: &ReadArgs, framing: FramingPolicy) -> Result<MsgpackReadO
     Ok(o)
 }
 
-/// The size of the parts written files are uploaded in (see [`session`]).
-pub const WRITE_PART_BYTES: usize = 1 << 20;
-
 /// A session with the msgpack format and the UDFs, keeping identifier case, with the
 /// PostgreSQL dialect (for the `?` operator; `->`, `->>` work in every dialect) and
 /// `information_schema` (`SHOW TABLES`, `SHOW COLUMNS`; DataFusion's `SHOW FUNCTIONS` leaves
@@ -74,10 +71,7 @@ pub fn session(opts: &MsgpackReadOptions) -> Result<SessionContext> {
     let config = SessionConfig::new()
         .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
         .set_str("datafusion.sql_parser.dialect", "PostgreSQL")
-        // Written files go out in parts of this size, up to 8 parts in flight (object_store's
-        // BufWriter): 10 MiB parts (DataFusion's default) held up to 80 MB of output in memory
-        // when the disk was slower than the encoder.
-        .set_usize("datafusion.execution.objectstore_writer_buffer_size", WRITE_PART_BYTES)
+        .set_usize("datafusion.execution.objectstore_writer_buffer_size", crate::convert::WRITE_PART_BYTES)
         .with_information_schema(true);
     let mut ctx = SessionContext::new_with_config(config).enable_url_table();
     ctx.register_msgpack_format(opts.clone())?;

@@ -9,16 +9,15 @@
 //! ([`write_projection`]), so the writers, the partitioning and the parallelism are
 //! DataFusion's own.
 
+use super::project::{map_argument, replace_columns};
 use crate::json_text::json_cell;
 use crate::variant::{EXTENSION_KEY as EXTENSION_NAME, is_variant};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, ListArray, MapArray, StringBuilder, StructArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, TimeUnit};
-use datafusion::common::{Column, Result, ScalarValue, exec_err, plan_err};
-use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, LogicalPlan, LogicalPlanBuilder, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF,
-    ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, LogicalPlan, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -205,37 +204,15 @@ impl ScalarUDFImpl for WriteFormFn {
         Ok(self.form.field(f).map(Arc::new).unwrap_or_else(|| Arc::clone(f)))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let f = &args.arg_fields[0];
-        match &args.args[0] {
-            ColumnarValue::Array(a) => Ok(ColumnarValue::Array(self.form.array(f, a)?)),
-            ColumnarValue::Scalar(s) => {
-                let a = self.form.array(f, &s.to_array()?)?;
-                Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&a, 0)?))
-            }
-        }
+        map_argument(&args.args[0], |a| self.form.array(&args.arg_fields[0], a))
     }
 }
 
 /// `input` with every column whose form changes replaced by its written form, under the same
 /// name; `input` itself when nothing changes.
 pub fn write_projection(input: LogicalPlan, form: WriteForm) -> Result<LogicalPlan> {
-    let schema = Arc::clone(input.schema());
-    if schema.fields().iter().all(|f| form.field(f).is_none()) {
-        return Ok(input);
-    }
-    let udf =
-        Arc::new(ScalarUDF::new_from_impl(WriteFormFn { form, signature: Signature::any(1, Volatility::Immutable) }));
-    let exprs: Vec<Expr> = schema
-        .iter()
-        .map(|(q, f)| {
-            let col = Expr::Column(Column::new(q.cloned(), f.name()));
-            match form.field(f) {
-                None => col,
-                Some(_) => Expr::ScalarFunction(ScalarFunction::new_udf(Arc::clone(&udf), vec![col])).alias(f.name()),
-            }
-        })
-        .collect();
-    LogicalPlanBuilder::from(input).project(exprs)?.build()
+    let udf = ScalarUDF::new_from_impl(WriteFormFn { form, signature: Signature::any(1, Volatility::Immutable) });
+    replace_columns(input, udf, |f| form.field(f).is_some())
 }
 
 #[cfg(test)]

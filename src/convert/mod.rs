@@ -29,6 +29,7 @@ pub mod ddl;
 pub mod form;
 pub mod ndjson;
 pub mod partition;
+mod project;
 pub mod staging;
 
 use crate::error::{Error, Result};
@@ -43,6 +44,12 @@ pub use staging::Staged;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+
+/// The size of the parts written files go out in; `mpq::cli::session` sets it as
+/// `datafusion.execution.objectstore_writer_buffer_size`. object_store's writer keeps up to 8
+/// parts in flight, so DataFusion's default of 10 MiB held up to 80 MB of output in memory
+/// when the disk was slower than the encoder.
+pub const WRITE_PART_BYTES: usize = 1 << 20;
 
 /// Rows per Parquet row group unless asked otherwise: DuckDB's default. Memory grows with the
 /// row group (the parallel encoder holds about two in flight); readers split work by row group.
@@ -323,7 +330,8 @@ fn check_partition_columns(input: &LogicalPlan, cols: &[String]) -> Result<()> {
 }
 
 /// Runs `input` and writes it to the local path `target`: under a temporary name in the same
-/// directory, synced, then renamed into place (see [`staging`]).
+/// directory, synced, then renamed into place (see [`staging`]). For memory bounded by the row
+/// groups, give `ctx` a small write part size ([`WRITE_PART_BYTES`]).
 pub async fn write(ctx: &SessionContext, input: LogicalPlan, target: &Path, opts: &WriteOptions) -> Result<Written> {
     let staged = Staged::new(target, opts.is_directory(), opts.force)?;
     let url = staged.temp().display().to_string();

@@ -7,14 +7,13 @@
 //! the path, as Hive escapes them. The columns are not stored in the files, so only the
 //! directory names change.
 
+use super::project::{map_argument, replace_columns};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-use datafusion::common::{Column, Result, ScalarValue, exec_err};
-use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, LogicalPlan, LogicalPlanBuilder, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF,
-    ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, LogicalPlan, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -74,36 +73,14 @@ impl ScalarUDFImpl for PartitionTextFn {
         Ok(Arc::new(Field::new(args.arg_fields[0].name(), DataType::Utf8, false)))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        match &args.args[0] {
-            ColumnarValue::Array(a) => Ok(ColumnarValue::Array(directory_texts(args.arg_fields[0].name(), a)?)),
-            ColumnarValue::Scalar(s) => {
-                let a = directory_texts(args.arg_fields[0].name(), &s.to_array()?)?;
-                Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&a, 0)?))
-            }
-        }
+        map_argument(&args.args[0], |a| directory_texts(args.arg_fields[0].name(), a))
     }
 }
 
 /// `input` with the columns `cols` replaced by their partition directory texts.
 pub fn partition_projection(input: LogicalPlan, cols: &[String]) -> Result<LogicalPlan> {
-    if cols.is_empty() {
-        return Ok(input);
-    }
-    let udf =
-        Arc::new(ScalarUDF::new_from_impl(PartitionTextFn { signature: Signature::any(1, Volatility::Immutable) }));
-    let schema = Arc::clone(input.schema());
-    let exprs: Vec<Expr> = schema
-        .iter()
-        .map(|(q, f)| {
-            let col = Expr::Column(Column::new(q.cloned(), f.name()));
-            if cols.iter().any(|c| c == f.name()) {
-                Expr::ScalarFunction(ScalarFunction::new_udf(Arc::clone(&udf), vec![col])).alias(f.name())
-            } else {
-                col
-            }
-        })
-        .collect();
-    LogicalPlanBuilder::from(input).project(exprs)?.build()
+    let udf = ScalarUDF::new_from_impl(PartitionTextFn { signature: Signature::any(1, Volatility::Immutable) });
+    replace_columns(input, udf, |f| cols.iter().any(|c| c == f.name()))
 }
 
 #[cfg(test)]

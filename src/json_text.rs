@@ -107,19 +107,7 @@ pub fn json_cell(f: &Field, col: &ArrayRef, row: usize, out: &mut String) {
             let list = col.as_list::<i64>();
             seq(out, inner, &list.value(row));
         }
-        DataType::Struct(fields) => {
-            let s = col.as_struct();
-            out.push('{');
-            for (i, (cf, c)) in fields.iter().zip(s.columns()).enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_json_str(out, cf.name());
-                out.push(':');
-                json_cell(cf, c, row, out);
-            }
-            out.push('}');
-        }
+        DataType::Struct(fields) => json_row(fields, col.as_struct().columns(), row, out),
         DataType::Map(entries, _) => {
             let m = col.as_map();
             let kv = m.value(row);

@@ -9,37 +9,18 @@ import time
 
 import duckdb
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "py"))
+from procmem import peak_rss_kib  # noqa: E402
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MPQ = os.path.join(ROOT, "target", "release", "mpq")
 DIR = os.path.join(ROOT, "target", "peers")
 
 
-def peak_rss_kib(args, cwd=None):
-    """Runs mpq to the end and returns (exit code, stderr, peak resident memory in KiB).
-
-    The peak is the process's own VmHWM, polled from /proc while it runs. Not wait4's
-    ru_maxrss: Linux carries the high-water mark of the memory a child started from (Python's,
-    through vfork) across exec, so that figure would be the test runner's own peak.
-    """
-    p = subprocess.Popen([MPQ, *args], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
-    while p.poll() is None:
-        try:
-            if os.readlink(f"/proc/{p.pid}/exe").endswith("mpq"):
-                with open(f"/proc/{p.pid}/status") as f:
-                    for line in f:
-                        if line.startswith("VmHWM:"):
-                            peak = max(peak, int(line.split()[1]))
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            pass
-        time.sleep(0.005)
-    return p.returncode, p.stderr.read().decode(), peak
-
-
 def run_mpq(*args):
     """Runs mpq; returns (seconds, peak RSS in MiB)."""
     start = time.perf_counter()
-    code, err, peak = peak_rss_kib(args)
+    code, err, peak = peak_rss_kib([MPQ, *args])
     secs = time.perf_counter() - start
     if code != 0:
         sys.exit(f"mpq {args} failed: {err}")

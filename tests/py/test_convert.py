@@ -6,8 +6,6 @@ import base64
 import datetime
 import json
 import os
-import subprocess
-import time
 
 import duckdb
 import pyarrow as pa
@@ -17,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import MPQ, ROOT, mpq
+from procmem import peak_rss_kib
 
 SRC = "testdata/logs.msgpack"
 
@@ -180,28 +179,6 @@ def test_duckdb_ddl_matches_the_files(tmp_path):
     assert sorted(declared) == sorted(read)
 
 
-def peak_rss_kib(args, cwd=ROOT):
-    """Runs mpq to the end and returns (exit code, stderr, peak resident memory in KiB).
-
-    The peak is the process's own VmHWM, polled from /proc while it runs. Not wait4's
-    ru_maxrss: Linux carries the high-water mark of the memory a child started from (Python's,
-    through vfork) across exec, so that figure would be the test runner's own peak.
-    """
-    p = subprocess.Popen([MPQ, *args], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
-    while p.poll() is None:
-        try:
-            if os.readlink(f"/proc/{p.pid}/exe").endswith("mpq"):
-                with open(f"/proc/{p.pid}/status") as f:
-                    for line in f:
-                        if line.startswith("VmHWM:"):
-                            peak = max(peak, int(line.split()[1]))
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            pass
-        time.sleep(0.005)
-    return p.returncode, p.stderr.read().decode(), peak
-
-
 def test_memory_does_not_grow_with_the_input(tmp_path):
     """Ten times the records, the same peak: memory is bounded by the batches and row groups in
     flight (small row groups, so that the smaller input already reaches that steady state)."""
@@ -211,7 +188,7 @@ def test_memory_does_not_grow_with_the_input(tmp_path):
     rss = []
     for src in (small, large):
         out = src.replace(".msgpack", ".parquet")
-        code, err, peak = peak_rss_kib(["convert", src, "-o", out, "--row-group-size", "5000", "--mmap", "always"])
+        code, err, peak = peak_rss_kib([MPQ, "convert", src, "-o", out, "--row-group-size", "5000", "--mmap", "always"], cwd=ROOT)
         assert code == 0, err
         rss.append(peak)
     assert os.path.getsize(large) > 9 * os.path.getsize(small)

@@ -97,17 +97,6 @@ impl WriteFormat {
         }
     }
 
-    /// The format of DataFusion's name (as a `COPY` plan carries it).
-    fn from_datafusion_name(name: &str) -> Option<Self> {
-        match name.trim_start_matches('.').to_ascii_lowercase().as_str() {
-            "parquet" => Some(Self::Parquet),
-            "arrow" => Some(Self::Arrow),
-            "json" => Some(Self::Ndjson),
-            "csv" => Some(Self::Csv),
-            _ => None,
-        }
-    }
-
     /// The factory of the format's writer: DataFusion's, but mpq's NDJSON writer
     /// ([`ndjson`]), which embeds JSON columns as values.
     fn factory(self, state: &SessionState) -> Result<Arc<dyn FileFormatFactory>> {
@@ -372,7 +361,8 @@ pub fn stage_copy(plan: LogicalPlan, force: bool) -> Result<StagedCopy> {
         Some(v) => v.parse().map_err(Error::Options)?,
         None => VariantOutput::Json,
     };
-    let format = WriteFormat::from_datafusion_name(&file_type.get_ext());
+    // The plan carries the format's extension (`parquet`, `json`, `ndjson`, ...).
+    let format = WriteFormat::from_path(&file_type.get_ext());
     if format == Some(WriteFormat::Ndjson) {
         file_type = format_as_file_type(Arc::new(ndjson::NdjsonFormatFactory::new("json")));
     }

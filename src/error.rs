@@ -10,11 +10,11 @@ use datafusion::error::DataFusionError;
 pub enum Error {
     /// The record boundary was lost: truncated value, length past the end, 0xc1, depth limit,
     /// or a top-level value that does not fit the layout.
-    #[error("{path}: record {record} at byte {record_offset}: framing error at byte {offset}: {message} [{hex}]")]
+    #[error("{path}: {} at byte {record_offset}: framing error at byte {offset}: {message} [{hex}]", which(*record))]
     Framing {
         /// The file (or `<memory>`).
         path: String,
-        /// Record number, from 0.
+        /// Record number, from 0 ([`UNKNOWN_RECORD`] in a split scan's later ranges).
         record: u64,
         /// Byte offset where the record starts.
         record_offset: u64,
@@ -26,11 +26,11 @@ pub enum Error {
         hex: String,
     },
     /// The record is intact but its content is wrong (not a map, bad time, ...).
-    #[error("{path}: record {record} at byte {record_offset}: {message} [{hex}]")]
+    #[error("{path}: {} at byte {record_offset}: {message} [{hex}]", which(*record))]
     Record {
         /// The file (or `<memory>`).
         path: String,
-        /// Record number, from 0.
+        /// Record number, from 0 ([`UNKNOWN_RECORD`] in a split scan's later ranges).
         record: u64,
         /// Byte offset where the record starts.
         record_offset: u64,
@@ -39,6 +39,10 @@ pub enum Error {
         /// Hex bytes at the start of the record.
         hex: String,
     },
+    /// A scan split across cores found a range boundary it cannot vouch for (the message
+    /// names the file and offsets).
+    #[error("{0}")]
+    Split(String),
     /// An I/O error on a file.
     #[error("{path}: {source}")]
     Io {
@@ -65,6 +69,15 @@ impl From<DataFusionError> for Error {
     fn from(e: DataFusionError) -> Self {
         Error::DataFusion(Box::new(e))
     }
+}
+
+/// The record number of a record found in a later range of a split scan: how many records
+/// precede it is not known (nobody counted them), so messages name it by its byte offset only.
+pub const UNKNOWN_RECORD: u64 = u64::MAX;
+
+/// "record N", or "a record" when the number is not known.
+fn which(record: u64) -> String {
+    if record == UNKNOWN_RECORD { "a record".to_string() } else { format!("record {record}") }
 }
 
 /// Result with [`Error`].

@@ -101,6 +101,11 @@ fn classify(cur: &mut Cursor<'_>) -> Option<Shape> {
     }
 }
 
+/// Whether the value at the cursor is an event, `[time, map]`.
+pub(crate) fn is_event(cur: &mut Cursor<'_>) -> bool {
+    matches!(classify(cur), Some(Shape::Event))
+}
+
 /// One framed record: byte offsets into the framed buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Record {
@@ -251,7 +256,8 @@ impl Iterator for Framer<'_> {
         match self.frame_one(self.pos) {
             Ok(rec) => {
                 self.pos = rec.end;
-                self.records += 1;
+                // Saturating: a split scan's later ranges count from UNKNOWN_RECORD.
+                self.records = self.records.saturating_add(1);
                 Some(Ok(rec))
             }
             Err(e) => {

@@ -34,6 +34,7 @@ pub mod layout;
 pub mod options;
 pub mod reader;
 pub mod source;
+pub mod split;
 mod sys;
 pub mod variant;
 

@@ -14,10 +14,11 @@
 //! ```
 
 use crate::decode::RecordDecoder;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, UNKNOWN_RECORD};
 use crate::infer::{TableInference, infer_slice};
 use crate::layout::{FrameLimits, Framer, Layout, Record, detect};
 use crate::options::{FramingPolicy, MsgpackReadOptions};
+use crate::split::find_boundary;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use std::io::Read;
@@ -68,6 +69,8 @@ pub struct SliceBatches<B> {
     consumed: Option<Box<dyn Fn(std::ops::Range<usize>) + Send>>,
     /// Bytes before this offset were already passed to `consumed`.
     reported: usize,
+    /// Only records that start before this offset are read (see [`SliceBatches::range`]).
+    stop: usize,
 }
 
 /// The scan tells its `on_consumed` callback about passed bytes in steps of at least this.
@@ -104,7 +107,59 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
             remaining_limit: limit,
             consumed: None,
             reported: 0,
+            stop: usize::MAX,
         })
+    }
+
+    /// Restricts the scan to the records that *start* in `range`, so that scans of adjacent
+    /// ranges together read every record exactly once (DataFusion splits large files into
+    /// byte ranges, one per core). A range that starts inside the buffer begins at the
+    /// boundary [`find_boundary`] finds, and its records are numbered
+    /// [`crate::error::UNKNOWN_RECORD`] in messages. A range that ends inside the buffer
+    /// verifies the next range's start: after its last record it checks that the record it
+    /// reaches is the one `find_boundary` found there, and fails the scan if not. The values
+    /// layout cannot be split: the range at offset 0 reads the whole buffer and the others
+    /// read nothing.
+    pub fn range(mut self, range: std::ops::Range<usize>) -> Self {
+        let len = self.buf.as_ref().len();
+        if range.start == 0 && range.end >= len {
+            return self;
+        }
+        match find_boundary(self.buf.as_ref(), range.start, self.layout, self.limits) {
+            None if range.start == 0 => {}
+            None => self.done = true,
+            Some(start) => {
+                self.pos = start;
+                self.reported = start;
+                self.stop = range.end;
+                if range.start > 0 {
+                    self.next_record = UNKNOWN_RECORD;
+                }
+                self.done = start >= range.end || start >= len;
+            }
+        }
+        self
+    }
+
+    /// After the last record of a range that ends inside the buffer: the record reached must
+    /// start where the next range starts.
+    fn verify_stop(&self) -> Result<()> {
+        let buf = self.buf.as_ref();
+        if self.stop >= buf.len() {
+            return Ok(());
+        }
+        let guessed = find_boundary(buf, self.stop, self.layout, self.limits);
+        if guessed == Some(self.pos) {
+            return Ok(());
+        }
+        Err(Error::Split(format!(
+            "{}: a scan split at byte {} started the next range at byte {}, but the records end at byte {} there; \
+             the split guessed wrong, so the results would be wrong: run again with --threads 1 (and report this file)",
+            self.path,
+            self.stop,
+            guessed.unwrap_or(buf.len()),
+            self.pos
+        )))
     }
 
     /// Calls `f` with each byte range the scan has passed for good (in steps of several MiB),
@@ -144,7 +199,7 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
         let mut framer = Framer::new(buf, self.pos, self.layout, self.limits, self.next_record);
         let first = self.next_record;
         let mut error = None;
-        while self.records.len() < want {
+        while self.records.len() < want && framer.pos() < self.stop {
             match framer.next() {
                 None => break,
                 Some(Ok(r)) => {
@@ -161,20 +216,35 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
         }
         self.pos = framer.pos();
         self.next_record = framer.records;
-        if let Some(e) = error {
+        if let Some(mut e) = error {
             self.done = true;
             let dropped = (e.record_offset, buf.len());
+            if self.stop < buf.len() {
+                // Truncating here would keep the records other cores read after the damage
+                // (their ranges start past it), and which ones depends on the core count.
+                e.message.push_str(
+                    "; the file was split across cores and other ranges read past the damage: \
+                     run again with --threads 1 to keep only the records before it",
+                );
+                return Err(e.into_error(&self.path, buf));
+            }
             let err = e.into_error(&self.path, buf);
+            let kept = match self.next_record {
+                UNKNOWN_RECORD => "the records".to_string(),
+                n => format!("{n} records"),
+            };
             match self.policy {
                 FramingPolicy::Fail => return Err(err),
                 FramingPolicy::Truncate => self.opts_report.add_framing(format!(
-                    "{err}; kept {} records before it, dropped bytes {}..{} ({} bytes)",
-                    self.next_record,
+                    "{err}; kept {kept} before it, dropped bytes {}..{} ({} bytes)",
                     dropped.0,
                     dropped.1,
                     dropped.1 - dropped.0
                 )),
             }
+        } else if self.pos >= self.stop && !self.done {
+            self.done = true;
+            self.verify_stop()?;
         }
         if self.pos >= buf.len() {
             self.done = true;

@@ -80,16 +80,24 @@ impl AsRef<[u8]> for FileBytes {
     }
 }
 
+fn maps(policy: MmapPolicy, path: &Path, meta: &std::fs::Metadata) -> bool {
+    match policy {
+        MmapPolicy::Always => true,
+        MmapPolicy::Never => false,
+        MmapPolicy::Auto => should_map(path, meta),
+    }
+}
+
+/// True when [`file_bytes`] would map this local file now (false when it cannot be read).
+pub fn would_map(path: &Path, policy: MmapPolicy) -> bool {
+    std::fs::metadata(path).is_ok_and(|meta| maps(policy, path, &meta))
+}
+
 /// The bytes of a local file: mapped (zero copy) or read, as the policy says.
 pub fn file_bytes(path: &Path, policy: MmapPolicy) -> Result<FileBytes> {
     let file = std::fs::File::open(path).map_err(io_err(path))?;
     let meta = file.metadata().map_err(io_err(path))?;
-    let map = match policy {
-        MmapPolicy::Always => true,
-        MmapPolicy::Never => false,
-        MmapPolicy::Auto => should_map(path, &meta),
-    };
-    if map {
+    if maps(policy, path, &meta) {
         let map = crate::sys::map_file(&file, meta.len()).map_err(io_err(path))?;
         Ok(FileBytes { bytes: map.bytes().clone(), map: Some(map) })
     } else {

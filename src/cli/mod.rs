@@ -16,6 +16,7 @@ use args::{Cli, Command, GenerateArgs, QueryArgs, ReadArgs, SchemaArgs};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::DFParser;
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+use futures::StreamExt;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -28,6 +29,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         crate::convert::staging::remove_pending();
         std::process::exit(130);
     });
+    if let Some(n) = cli.threads {
+        let _ = THREADS.set(n as usize);
+    }
     match cli.command {
         Command::Query(a) => query(a).await,
         Command::Schema(a) => schema(a).await,
@@ -36,6 +40,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Functions(a) => functions::print(&a),
     }
 }
+
+/// `--threads`, for the sessions this process creates.
+static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
 
 /// Read options from the shared flags; `framing` is the command's default framing policy.
 pub fn read_options(a: &ReadArgs, framing: FramingPolicy) -> Result<MsgpackReadOptions> {
@@ -68,7 +75,11 @@ pub fn read_options(a: &ReadArgs, framing: FramingPolicy) -> Result<MsgpackReadO
 /// `information_schema` (`SHOW TABLES`, `SHOW COLUMNS`; DataFusion's `SHOW FUNCTIONS` leaves
 /// out functions with user-defined signatures, so `mpq functions` lists ours).
 pub fn session(opts: &MsgpackReadOptions) -> Result<SessionContext> {
-    let config = SessionConfig::new()
+    let mut config = SessionConfig::new();
+    if let Some(&n) = THREADS.get() {
+        config = config.with_target_partitions(n);
+    }
+    let config = config
         .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
         .set_str("datafusion.sql_parser.dialect", "PostgreSQL")
         .set_usize("datafusion.execution.objectstore_writer_buffer_size", crate::convert::WRITE_PART_BYTES)
@@ -271,7 +282,11 @@ async fn schema(a: SchemaArgs) -> Result<()> {
     } else {
         let table_schema = inference.schema(opts.with_record);
         ctx.register_msgpack("t", files, opts.clone()).await?;
-        ctx.sql("SELECT * FROM t").await?.collect().await?;
+        // Read every record, keeping no batch: memory stays at the batches in flight.
+        let mut stream = ctx.sql("SELECT * FROM t").await?.execute_stream().await?;
+        while let Some(batch) = stream.next().await {
+            batch?;
+        }
         Some((opts.report.snapshot(), table_schema))
     };
     let view = schema_view::SchemaView::new(&inference, &opts, scan.as_ref());

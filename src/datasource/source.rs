@@ -8,7 +8,12 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::Result;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::listing::PartitionedFile;
-use datafusion::datasource::physical_plan::{FileOpenFuture, FileOpener, FileScanConfig, FileSource};
+use crate::source::would_map;
+use datafusion::datasource::physical_plan::{
+    FileGroupPartitioner, FileOpenFuture, FileOpener, FileScanConfig, FileSource,
+};
+use datafusion::physical_expr::LexOrdering;
+use std::path::Path;
 use datafusion::datasource::projection::{ProjectionOpener, SplitProjection};
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::physical_plan::PhysicalExpr;
@@ -88,10 +93,43 @@ impl FileSource for MsgpackSource {
         "msgpack"
     }
 
-    /// MessagePack has no sync markers: byte ranges cannot be aligned to records yet, so
-    /// files are never split.
+    /// Large files are split into byte ranges, one per core; each range finds its first
+    /// record and verifies where the next one starts (see [`crate::split`] and
+    /// [`SliceBatches::range`]).
     fn supports_repartitioning(&self) -> bool {
-        false
+        true
+    }
+
+    /// Splits files only where every range can share one memory map: local files the mmap
+    /// policy maps (a file read into memory would be read once per range), and scans
+    /// without a limit (a few rows come from the first range anyway). Otherwise files stay
+    /// whole and are spread over the partitions as listed.
+    fn repartitioned(
+        &self,
+        target_partitions: usize,
+        repartition_file_min_size: usize,
+        output_ordering: Option<LexOrdering>,
+        config: &FileScanConfig,
+    ) -> Result<Option<FileScanConfig>> {
+        let local = config.object_store_url.as_str().starts_with("file://");
+        let mapped = config
+            .file_groups
+            .iter()
+            .flat_map(|g| g.iter())
+            .all(|f| would_map(Path::new(&format!("/{}", f.object_meta.location)), self.options.mmap));
+        if config.limit.is_some() || !local || !mapped {
+            return Ok(None);
+        }
+        let groups = FileGroupPartitioner::new()
+            .with_target_partitions(target_partitions)
+            .with_repartition_file_min_size(repartition_file_min_size)
+            .with_preserve_order_within_groups(output_ordering.is_some())
+            .repartition_file_groups(&config.file_groups);
+        Ok(groups.map(|file_groups| {
+            let mut c = config.clone();
+            c.file_groups = file_groups;
+            c
+        }))
     }
 
     fn apply_expressions(
@@ -123,6 +161,9 @@ impl FileOpener for MsgpackOpener {
             let bytes = read_object(&store, &meta, &options).await?;
             let path = display_path(meta.location.as_ref());
             let mut batches = SliceBatches::new(bytes.clone(), &path, &schema, Some(&projection), &options, limit)?;
+            if let Some(r) = file.range {
+                batches = batches.range(r.start.max(0) as usize..r.end.max(0) as usize);
+            }
             if bytes.is_mapped() {
                 // Pages the scan has passed leave resident memory: a scan of a file larger
                 // than memory needs only the batches in flight.

@@ -146,7 +146,7 @@ impl RecordDecoder {
         let mut pairs = ExtraPairs::new();
         let mut stats = BatchStats::default();
         for (i, rec) in records.iter().enumerate() {
-            let number = first_record + i as u64;
+            let number = first_record.saturating_add(i as u64);
             pairs.clear();
             self.decode_row(buf, layout, rec, number, &mut ctx, &mut pairs, &mut stats).map_err(|e| {
                 FrameError {

@@ -9,7 +9,7 @@ use crate::layout::{Detection, FrameLimits, Framer, Layout, detect};
 use crate::variant::variant_field;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use lattice::{LatticeOptions, Node};
-use mpq_wire::{Cursor, Head};
+use mpq_wire::Cursor;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -119,7 +119,7 @@ pub fn infer_slice(buf: &[u8], path: &str, opts: &InferOptions) -> FileInference
         let span = buf.len() - end;
         for k in 0..probes {
             let at = end + span * k / probes.max(1);
-            if let Some(start) = find_boundary(buf, at, layout, opts.limits) {
+            if let Some(start) = crate::split::probe_boundary(buf, at, layout, opts.limits) {
                 let mut f = Framer::new(buf, start, layout, opts.limits, 0);
                 // A verified guess can still start at a nested map that ends its parent
                 // record (the only way a misaligned run of maps can look right), so the
@@ -171,49 +171,6 @@ fn observe_run(
         }
     }
     framer.pos()
-}
-
-/// How far past a probe offset to look for a record boundary.
-const PROBE_WINDOW: usize = 64 * 1024;
-/// Consecutive well-shaped records that confirm a boundary.
-const PROBE_CONFIRM: usize = 8;
-/// The bytes those records must fit in.
-const PROBE_CONFIRM_BYTES: usize = 1 << 20;
-
-/// Finds a record boundary at or after `from`: a position where [`PROBE_CONFIRM`] records in a
-/// row (or all up to the end) frame cleanly and have the layout's shape. MessagePack has no
-/// sync markers, so this is a verified guess; it only steers inference, never decoding.
-pub fn find_boundary(buf: &[u8], from: usize, layout: Layout, limits: FrameLimits) -> Option<usize> {
-    let to = (from + PROBE_WINDOW).min(buf.len());
-    (from..to).find(|&p| {
-        let first = buf[p];
-        let plausible = match layout {
-            Layout::Records => matches!(first, 0x81..=0x8f | 0xde | 0xdf),
-            Layout::Events => first == 0x92,
-            Layout::Values => false,
-        };
-        plausible && confirms(buf, p, layout, limits)
-    })
-}
-
-fn confirms(buf: &[u8], p: usize, layout: Layout, limits: FrameLimits) -> bool {
-    // Confirm inside a window: a false start can meet a bogus count header that still fits
-    // the rest of a large file, and walking it would cost a pass over the file.
-    let end = (p + PROBE_CONFIRM_BYTES).min(buf.len());
-    let window = &buf[..end];
-    let mut framer = Framer::new(window, p, layout, limits, 0);
-    let mut n = 0;
-    for rec in framer.by_ref().take(PROBE_CONFIRM) {
-        let Ok(rec) = rec else { return false };
-        let mut cur = Cursor::at(window, rec.body);
-        let shaped =
-            matches!(cur.read_head(), Ok(Head::Map(k)) if k > 0) && matches!(cur.read_str_bytes(), Ok(Some(_)));
-        if !shaped {
-            return false;
-        }
-        n += 1;
-    }
-    n == PROBE_CONFIRM || (n > 0 && framer.pos() == buf.len())
 }
 
 /// What inference concluded for a whole table: per input and merged.

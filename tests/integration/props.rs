@@ -68,3 +68,32 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// A file cut into byte ranges at arbitrary points, each range decoded on its own (as the
+    /// cores of a split scan do), yields every record exactly once, in order.
+    #[test]
+    fn split_ranges_read_every_record_once(
+        cuts in proptest::collection::vec(any::<prop::sample::Index>(), 1..8),
+        events in any::<bool>(),
+        seed in 1u64..1000,
+    ) {
+        let bytes = to_vecs(&Spec { records: 2500, seed, events, mixed: false }).0;
+        let opts = MsgpackReadOptions::default().with_record(true);
+        let schema = infer_schema(&bytes, &opts).expect("schema");
+        let whole: Vec<_> =
+            decode_slice(&bytes[..], Arc::clone(&schema), None, &opts).expect("d").collect::<Result<_, _>>().expect("ok");
+        let mut points: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len())).collect();
+        points.extend([0, bytes.len()]);
+        points.sort_unstable();
+        points.dedup();
+        let mut parts = Vec::new();
+        for w in points.windows(2) {
+            let it = decode_slice(&bytes[..], Arc::clone(&schema), None, &opts).expect("d").range(w[0]..w[1]);
+            parts.extend(it.collect::<Result<Vec<_>, _>>().expect("ranges verify"));
+        }
+        prop_assert_eq!(table(&whole), table(&parts));
+    }
+}

@@ -127,3 +127,33 @@ async fn schema_cache_follows_file_changes() {
     ctx.register_msgpack("t", f.to_str().expect("utf8"), MsgpackReadOptions::default()).await.expect("reg");
     assert_eq!(names(ctx).await, ["bb", "_extra"], "a changed size misses the cache");
 }
+
+/// One file split into byte ranges across partitions (as on a many-core machine) answers
+/// exactly as the unsplit scan does, and the plan shows the ranges.
+#[tokio::test]
+async fn split_scans_equal_whole_file_scans() {
+    use datafusion::prelude::SessionConfig;
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("big.msgpack");
+    for events in [false, true] {
+        let spec = mpq::generate::Spec { records: 20_000, seed: 3, events, mixed: false };
+        std::fs::write(&file, mpq::generate::to_vecs(&spec).0).expect("write");
+        let opts = MsgpackReadOptions::default().mmap(mpq::source::MmapPolicy::Always);
+        let sql = "SELECT count(*), sum(status), count(DISTINCT service), sum(\"user\".id), min(ts), max(ts), \
+                   sum(CASE WHEN _extra IS NULL THEN 0 ELSE 1 END) FROM t";
+        let mut answers = Vec::new();
+        for partitions in [1, 7] {
+            let config = SessionConfig::new()
+                .with_target_partitions(partitions)
+                .set_usize("datafusion.optimizer.repartition_file_min_size", 1024);
+            let ctx = SessionContext::new_with_config(config);
+            ctx.register_msgpack("t", file.to_str().expect("utf8"), opts.clone()).await.expect("register");
+            let plan = run(&ctx, "EXPLAIN SELECT count(*) FROM t").await;
+            let groups = if partitions == 1 { "{1 group:" } else { "{7 groups:" };
+            assert!(plan.contains(groups), "ranges in the plan: {plan}");
+            answers.push(run(&ctx, sql).await);
+        }
+        assert_eq!(answers[0], answers[1], "events={events}");
+        assert!(answers[0].contains("| 20000 "), "{}", answers[0]);
+    }
+}

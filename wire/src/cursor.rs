@@ -342,9 +342,25 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// Skips one whole value, nesting at most `depth_left` containers deep. Recursion is
-    /// bounded by `depth_left`, which callers keep at or below [`MAX_DEPTH_LIMIT`].
+    /// Skips one whole value, nesting at most `depth_left` containers deep. This is the hot
+    /// loop of framing and of skipping unprojected fields, in three tiers: [`skip_fast`]
+    /// (values with at most `depth_left` containers in all), then [`skip_shallow`] (values
+    /// nested at most [`SHALLOW_DEPTH`] deep), then the checked recursive walk, which also
+    /// says exactly what is wrong and where when a value cannot be skipped. Recursion is bounded by
+    /// `depth_left`, which callers keep at or below [`MAX_DEPTH_LIMIT`].
+    #[inline]
     pub fn skip_value(&mut self, depth_left: usize) -> WireResult<()> {
+        if let Some(end) = skip_fast(self.buf, self.pos, depth_left).or_else(|| skip_shallow(self.buf, self.pos, depth_left))
+        {
+            self.pos = end;
+            return Ok(());
+        }
+        self.skip_value_checked(depth_left)
+    }
+
+    /// [`Cursor::skip_value`] by recursion over [`Cursor::read_head`]: slower, and the
+    /// source of the precise error of a value that cannot be skipped.
+    pub fn skip_value_checked(&mut self, depth_left: usize) -> WireResult<()> {
         let head = self.read_head()?;
         self.skip_rest(head, depth_left)
     }
@@ -359,14 +375,14 @@ impl<'a> Cursor<'a> {
             Head::Array(n) => {
                 let d = self.descend(depth_left)?;
                 for _ in 0..n {
-                    self.skip_value(d)?;
+                    self.skip_value_checked(d)?;
                 }
             }
             Head::Map(n) => {
                 let d = self.descend(depth_left)?;
                 for _ in 0..n {
-                    self.skip_value(d)?;
-                    self.skip_value(d)?;
+                    self.skip_value_checked(d)?;
+                    self.skip_value_checked(d)?;
                 }
             }
             _ => {}
@@ -502,6 +518,153 @@ pub fn skip_at(buf: &[u8], mut pos: usize) -> WireResult<usize> {
     Ok(pos)
 }
 
+/// How [`skip_fast`] steps over a value by its first byte: bytes to advance (0: read the
+/// header), values it contains, and whether it is a container.
+#[derive(Clone, Copy)]
+struct Step {
+    advance: u8,
+    children: u8,
+    container: u8,
+}
+
+static STEPS: [Step; 256] = {
+    let mut t = [Step { advance: 0, children: 0, container: 0 }; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = match SKIP_CLASS[i] {
+            FIXSTR => Step { advance: 1 + (b & 0x1f), children: 0, container: 0 },
+            FIXMAP => Step { advance: 1, children: 2 * (b & 0x0f), container: 1 },
+            FIXARRAY => Step { advance: 1, children: b & 0x0f, container: 1 },
+            GENERAL => Step { advance: 0, children: 0, container: 0 },
+            size => Step { advance: size, children: 0, container: 0 },
+        };
+        i += 1;
+    }
+    t
+};
+
+/// Reads a big-endian length of `N` bytes at `at`.
+#[inline]
+fn be_len<const N: usize>(buf: &[u8], at: usize) -> Option<u64> {
+    let s = buf.get(at..at + N)?;
+    Some(s.iter().fold(0u64, |acc, &b| (acc << 8) | b as u64))
+}
+
+/// Skips the value at `pos` if it is complete and holds at most `depth_left` containers in
+/// all (so it cannot nest deeper), and returns the offset after it; `None` otherwise. The
+/// fastest walk: a count of values still to skip and a table of first bytes, with no branch
+/// on the value's family except for the formats whose size is in a length header.
+#[inline]
+pub fn skip_fast(buf: &[u8], mut pos: usize, depth_left: usize) -> Option<usize> {
+    let mut pending: u64 = 1;
+    let mut containers: u64 = 0;
+    while pending > 0 {
+        let b = *buf.get(pos)?;
+        let step = STEPS[b as usize];
+        pending -= 1;
+        if step.advance != 0 {
+            pos += step.advance as usize;
+            pending += step.children as u64;
+            containers += step.container as u64;
+            continue;
+        }
+        // Lengths are added unchecked (the end is checked once below); counts need no check,
+        // since every value takes at least one byte and the walk stops at the end.
+        match b {
+            0xc4 | 0xd9 => pos += 2 + be_len::<1>(buf, pos + 1)? as usize,
+            0xc5 | 0xda => pos += 3 + be_len::<2>(buf, pos + 1)? as usize,
+            0xc6 | 0xdb => pos += 5 + be_len::<4>(buf, pos + 1)? as usize,
+            0xc7 => pos += 3 + be_len::<1>(buf, pos + 1)? as usize,
+            0xc8 => pos += 4 + be_len::<2>(buf, pos + 1)? as usize,
+            0xc9 => pos += 6 + be_len::<4>(buf, pos + 1)? as usize,
+            0xdc | 0xdd | 0xde | 0xdf => {
+                let (n, header) = if b & 1 == 0 { (be_len::<2>(buf, pos + 1)?, 3) } else { (be_len::<4>(buf, pos + 1)?, 5) };
+                pos += header;
+                pending += if b >= 0xde { 2 * n } else { n };
+                containers += 1;
+            }
+            // 0xc1, reserved.
+            _ => return None,
+        }
+    }
+    (pos <= buf.len() && containers <= depth_left as u64).then_some(pos)
+}
+
+/// The deepest nesting [`skip_shallow`] tracks itself; deeper values take the recursive walk.
+pub const SHALLOW_DEPTH: usize = 32;
+
+/// Skips the value at `pos` if it is complete and nested at most `depth_left` (and at most
+/// [`SHALLOW_DEPTH`]) containers deep, and returns the offset after it; `None` otherwise, with
+/// no reason given (see [`Cursor::skip_value`]). It walks with a table of first bytes and a
+/// small stack of counts, one entry per open container, so it neither recurses nor re-reads
+/// a byte. Every step consumes at least one byte, so no count header can make it loop longer
+/// than the input is long.
+#[inline]
+pub fn skip_shallow(buf: &[u8], mut pos: usize, depth_left: usize) -> Option<usize> {
+    let limit = depth_left.min(SHALLOW_DEPTH);
+    let mut stack = [0u64; SHALLOW_DEPTH];
+    let mut depth = 0usize;
+    // Values still to skip in the innermost open container (or at the top).
+    let mut left: u64 = 1;
+    loop {
+        let b = *buf.get(pos)?;
+        left -= 1;
+        let opened: u64 = match SKIP_CLASS[b as usize] {
+            FIXSTR => {
+                pos += 1 + (b & 0x1f) as usize;
+                u64::MAX
+            }
+            FIXMAP => {
+                pos += 1;
+                2 * (b & 0x0f) as u64
+            }
+            FIXARRAY => {
+                pos += 1;
+                (b & 0x0f) as u64
+            }
+            GENERAL => {
+                let mut c = Cursor::at(buf, pos);
+                let head = c.read_head().ok()?;
+                pos = c.pos;
+                match head {
+                    Head::Str(n) | Head::Bin(n) | Head::Ext(_, n) => {
+                        pos += n as usize;
+                        u64::MAX
+                    }
+                    Head::Array(n) => n as u64,
+                    Head::Map(n) => 2 * n as u64,
+                    _ => u64::MAX,
+                }
+            }
+            size => {
+                pos += size as usize;
+                u64::MAX
+            }
+        };
+        if opened != u64::MAX {
+            // A container, empty or not, needs a level of nesting (as in the recursive walk).
+            if depth >= limit {
+                return None;
+            }
+            if opened > 0 {
+                stack[depth] = left;
+                depth += 1;
+                left = opened;
+                continue;
+            }
+        }
+        while left == 0 {
+            if depth == 0 {
+                // Sizes from first bytes were added unchecked: check the end once.
+                return (pos <= buf.len()).then_some(pos);
+            }
+            depth -= 1;
+            left = stack[depth];
+        }
+    }
+}
+
 /// The largest nesting limit a caller may configure: walks recurse once per level, so this
 /// bounds native stack use (a few hundred bytes per level).
 pub const MAX_DEPTH_LIMIT: usize = 1024;
@@ -568,6 +731,8 @@ mod tests {
             let mut c = Cursor::new(&bytes);
             c.skip_value(4).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(c.pos(), bytes.len(), "{name}: skip consumes exactly the value");
+            assert_eq!(skip_shallow(&bytes, 0, 4), Some(bytes.len()), "{name}: shallow skip");
+            assert_eq!(skip_fast(&bytes, 0, 4), Some(bytes.len()), "{name}: fast skip");
             let mut c = Cursor::new(&bytes);
             c.skip_flat().unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(c.pos(), bytes.len(), "{name}: flat skip consumes exactly the value");
@@ -607,6 +772,16 @@ mod tests {
         assert!(Cursor::new(&deep).skip_value(10).is_ok());
         let e = Cursor::new(&deep).skip_value(9).expect_err("too deep");
         assert!(matches!(e.kind, WireErrorKind::TooDeep { .. }));
+        // Deeper than the shallow walk tracks: the recursive walk takes over.
+        let deeper = [vec![0x91u8; 100], vec![0xc0]].concat();
+        assert_eq!(skip_shallow(&deeper, 0, 200), None);
+        let mut c = Cursor::new(&deeper);
+        c.skip_value(200).expect("deep but allowed");
+        assert_eq!(c.pos(), deeper.len());
+        assert!(Cursor::new(&deeper).skip_value(99).is_err());
+        // Empty containers count as a level, as in the recursive walk.
+        assert_eq!(skip_shallow(&[0x91, 0x90], 0, 1), None);
+        assert_eq!(skip_shallow(&[0x91, 0x90], 0, 2), Some(2));
     }
 
     #[test]
@@ -621,6 +796,31 @@ mod tests {
         // A huge count claimed by a 5-byte header is refused, not iterated.
         let e = Cursor::new(&[0xdd, 0xff, 0xff, 0xff, 0xff]).skip_flat().expect_err("count");
         assert!(matches!(e.kind, WireErrorKind::CountTooLarge { .. }));
+    }
+
+    proptest::proptest! {
+        /// The fast walk and the checked walk agree on every input: same end, or both refuse.
+        #[test]
+        fn shallow_walk_agrees_with_checked_walk(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+            depth in 0usize..6,
+        ) {
+            let checked = {
+                let mut c = Cursor::new(&bytes);
+                c.skip_value_checked(depth).map(|_| c.pos()).ok()
+            };
+            let fastest = skip_fast(&bytes, 0, depth);
+            if let Some(end) = fastest {
+                proptest::prop_assert_eq!(Some(end), checked);
+            }
+            let fast = skip_shallow(&bytes, 0, depth);
+            if let Some(end) = fast {
+                proptest::prop_assert_eq!(Some(end), checked);
+            } else {
+                let mut c = Cursor::new(&bytes);
+                proptest::prop_assert_eq!(c.skip_value(depth).map(|_| c.pos()).ok(), checked);
+            }
+        }
     }
 
     #[test]

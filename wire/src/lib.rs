@@ -10,5 +10,5 @@ pub mod write;
 
 pub use cursor::{
     Cursor, DEFAULT_MAX_DEPTH, Head, MAX_DEPTH_LIMIT, WireError, WireErrorKind, WireResult, size_from_first_byte,
-    skip_at,
+    skip_at, skip_fast, skip_shallow,
 };

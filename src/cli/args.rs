@@ -58,6 +58,11 @@ pub enum Command {
   mpq generate --records 5000 --out messy.msgpack --ndjson messy.ndjson
   mpq generate --records 1000000 --out big.msgpack --seed 7")]
     Generate(GenerateArgs),
+    /// Frame every record of the files and count them, split across the cores as a query
+    /// would be, decoding nothing: the bare structural walk that queries are measured
+    /// against (benches/peers/run.sh). Prints records, bytes and seconds.
+    #[command(hide = true)]
+    Walk(WalkArgs),
     /// List the SQL functions for MessagePack values, or describe one.
     #[command(after_help = "Examples:
   mpq functions
@@ -193,6 +198,14 @@ pub struct SchemaArgs {
     /// Reading options.
     #[command(flatten)]
     pub read: ReadArgs,
+}
+
+/// `mpq walk`.
+#[derive(Debug, Args)]
+pub struct WalkArgs {
+    /// Files to walk.
+    #[arg(required = true)]
+    pub files: Vec<String>,
 }
 
 /// `mpq generate`.

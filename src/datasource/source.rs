@@ -4,23 +4,23 @@
 use super::format::{display_path, read_object};
 use crate::options::MsgpackReadOptions;
 use crate::reader::SliceBatches;
+use crate::source::would_map;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::Result;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::listing::PartitionedFile;
-use crate::source::would_map;
 use datafusion::datasource::physical_plan::{
     FileGroupPartitioner, FileOpenFuture, FileOpener, FileScanConfig, FileSource,
 };
-use datafusion::physical_expr::LexOrdering;
-use std::path::Path;
 use datafusion::datasource::projection::{ProjectionOpener, SplitProjection};
 use datafusion::datasource::table_schema::TableSchema;
+use datafusion::physical_expr::LexOrdering;
 use datafusion::physical_plan::PhysicalExpr;
 use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use datafusion::physical_plan::projection::ProjectionExprs;
 use futures::StreamExt;
 use object_store::ObjectStore;
+use std::path::Path;
 use std::sync::Arc;
 
 /// The per-scan configuration of a MessagePack scan.

@@ -97,6 +97,14 @@ impl RecordDecoder {
             roles.push(r);
         }
         let has = [Role::Field, Role::Time, Role::Value, Role::Extra, Role::Record].map(|r| roles.contains(&r));
+        let (names, slots) = if has[3] {
+            (names, slots)
+        } else {
+            // Without `_extra`, a known key that is not projected and an unknown key are both
+            // skipped: only the projected keys need to be told apart, which makes the lookup
+            // of every other key a few length comparisons.
+            names.into_iter().zip(slots).filter(|(_, s)| s.is_some()).unzip()
+        };
         Ok(RecordDecoder {
             schema,
             wants_pairs: has[0] || has[3],

@@ -350,7 +350,8 @@ impl<'a> Cursor<'a> {
     /// `depth_left`, which callers keep at or below [`MAX_DEPTH_LIMIT`].
     #[inline]
     pub fn skip_value(&mut self, depth_left: usize) -> WireResult<()> {
-        if let Some(end) = skip_fast(self.buf, self.pos, depth_left).or_else(|| skip_shallow(self.buf, self.pos, depth_left))
+        if let Some(end) =
+            skip_fast(self.buf, self.pos, depth_left).or_else(|| skip_shallow(self.buf, self.pos, depth_left))
         {
             self.pos = end;
             return Ok(());
@@ -578,8 +579,9 @@ pub fn skip_fast(buf: &[u8], mut pos: usize, depth_left: usize) -> Option<usize>
             0xc7 => pos += 3 + be_len::<1>(buf, pos + 1)? as usize,
             0xc8 => pos += 4 + be_len::<2>(buf, pos + 1)? as usize,
             0xc9 => pos += 6 + be_len::<4>(buf, pos + 1)? as usize,
-            0xdc | 0xdd | 0xde | 0xdf => {
-                let (n, header) = if b & 1 == 0 { (be_len::<2>(buf, pos + 1)?, 3) } else { (be_len::<4>(buf, pos + 1)?, 5) };
+            0xdc..=0xdf => {
+                let (n, header) =
+                    if b & 1 == 0 { (be_len::<2>(buf, pos + 1)?, 3) } else { (be_len::<4>(buf, pos + 1)?, 5) };
                 pos += header;
                 pending += if b >= 0xde { 2 * n } else { n };
                 containers += 1;

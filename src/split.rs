@@ -153,7 +153,7 @@ fn vote(buf: &[u8], lo: usize, from: usize, layout: Layout, limits: FrameLimits,
             None => counts.push((r, 1)),
         }
     }
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     match counts.as_slice() {
         [(b, n), rest @ ..] if *n >= MIN_VOTES && rest.first().is_none_or(|(_, m)| *n >= 2 * m) => Some(*b),
         _ => None,

@@ -141,6 +141,25 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
         self
     }
 
+    /// Bookkeeping after a batch's records were framed without error: the end of the range
+    /// (verified), of the buffer, or of the limit.
+    fn after_batch(&mut self) -> Result<()> {
+        if self.pos >= self.stop && !self.done {
+            self.done = true;
+            self.verify_stop()?;
+        }
+        if self.pos >= self.buf.as_ref().len() {
+            self.done = true;
+        }
+        if let Some(l) = self.remaining_limit.as_mut() {
+            *l -= self.records.len();
+            if *l == 0 {
+                self.done = true;
+            }
+        }
+        Ok(())
+    }
+
     /// After the last record of a range that ends inside the buffer: the record reached must
     /// start where the next range starts.
     fn verify_stop(&self) -> Result<()> {
@@ -195,9 +214,23 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
         }
         let buf = self.buf.as_ref();
         let want = self.remaining_limit.map_or(self.batch_size, |l| l.min(self.batch_size));
+        let first = self.next_record;
+        // The common case first: records framed by decoding them (one walk each).
+        let fused = if self.decoder.frames_while_decoding(self.layout) {
+            let range = (self.pos, self.stop);
+            self.decoder.decode_unframed(buf, self.layout, range, want, self.limits, first, &mut self.records)
+        } else {
+            None
+        };
+        if let Some(batch) = fused {
+            self.pos = self.records.last().map_or(self.pos, |r| r.end);
+            self.next_record = first.saturating_add(self.records.len() as u64);
+            self.after_batch()?;
+            self.report_consumed();
+            return Ok(Some(batch));
+        }
         self.records.clear();
         let mut framer = Framer::new(buf, self.pos, self.layout, self.limits, self.next_record);
-        let first = self.next_record;
         let mut error = None;
         while self.records.len() < want && framer.pos() < self.stop {
             match framer.next() {
@@ -242,24 +275,14 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
                     dropped.1 - dropped.0
                 )),
             }
-        } else if self.pos >= self.stop && !self.done {
-            self.done = true;
-            self.verify_stop()?;
-        }
-        if self.pos >= buf.len() {
-            self.done = true;
-        }
-        if let Some(l) = self.remaining_limit.as_mut() {
-            *l -= self.records.len();
-            if *l == 0 {
-                self.done = true;
-            }
+        } else {
+            self.after_batch()?;
         }
         if self.records.is_empty() {
             self.report_consumed();
             return Ok(None);
         }
-        let batch = self.decoder.decode(buf, self.layout, &self.records, first)?;
+        let batch = self.decoder.decode(self.buf.as_ref(), self.layout, &self.records, first)?;
         self.report_consumed();
         Ok(Some(batch))
     }

@@ -27,8 +27,20 @@ pub struct RowCtx {
     pub needs_careful: bool,
     /// Duplicate keys seen (careful mode).
     pub duplicate_keys: u64,
-    /// Nesting left.
+    /// Nesting left at the value being decoded: containers may nest this many levels more
+    /// (the framing walk's count).
     pub depth_left: usize,
+}
+
+/// Enters a container at `at`: one level of nesting less for what it holds, as the framing
+/// walk counts (so decoding refuses exactly what framing refuses).
+#[inline]
+fn descend(ctx: &mut RowCtx, at: usize) -> WireResult<()> {
+    if ctx.depth_left == 0 {
+        return Err(mpq_wire::WireError { offset: at, kind: mpq_wire::WireErrorKind::TooDeep { limit: 0 } });
+    }
+    ctx.depth_left -= 1;
+    Ok(())
 }
 
 /// A column decoder.
@@ -150,15 +162,30 @@ impl Column {
             },
             Column::Bytes(c) => c.push_value(cur, head, start, ctx)?,
             Column::List(c) => match head {
-                Head::Array(n) => c.push_array(cur, n, ctx)?,
+                Head::Array(n) => {
+                    descend(ctx, start)?;
+                    let fits = c.push_array(cur, n, ctx);
+                    ctx.depth_left += 1;
+                    fits?
+                }
                 _ => false,
             },
             Column::Struct(c) => match head {
-                Head::Map(n) => c.push_map(cur, n, ctx)?,
+                Head::Map(n) => {
+                    descend(ctx, start)?;
+                    let fits = c.push_map(cur, n, ctx);
+                    ctx.depth_left += 1;
+                    fits?
+                }
                 _ => false,
             },
             Column::Map(c) => match head {
-                Head::Map(n) => c.push_map(cur, n, ctx)?,
+                Head::Map(n) => {
+                    descend(ctx, start)?;
+                    let fits = c.push_map(cur, n, ctx);
+                    ctx.depth_left += 1;
+                    fits?
+                }
                 _ => false,
             },
         };

@@ -10,7 +10,7 @@ pub mod report;
 
 use crate::error::{Error, Result, hex_excerpt};
 use crate::infer::ROLE_KEY;
-use crate::layout::{FrameError, Layout, Record, describe};
+use crate::layout::{FrameError, FrameLimits, Layout, Record, describe};
 use column::{BytesCol, BytesKind, Column, Prim, RowCtx};
 use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, TimestampNanosecondArray};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
@@ -192,7 +192,7 @@ impl RecordDecoder {
         ctx: &mut RowCtx,
         pairs: &mut ExtraPairs,
         stats: &mut BatchStats,
-    ) -> WireResult<()> {
+    ) -> WireResult<usize> {
         if self.has[1] {
             match rec.time.map(|p| event_time(buf, p)) {
                 Some(Ok(ns)) => {
@@ -215,6 +215,7 @@ impl RecordDecoder {
                 self.value.push_null();
             } else {
                 ctx.spilled = false;
+                ctx.depth_left = self.max_depth;
                 self.value.push(&mut cur, ctx)?;
             }
             if self.has[2] && ctx.spilled {
@@ -223,8 +224,16 @@ impl RecordDecoder {
             }
         } else {
             self.value.push_null();
+            let at = cur.pos();
             match cur.read_head()? {
                 Head::Map(n) if self.wants_pairs => {
+                    // What the map holds nests one level below it, and the map of an event
+                    // one below the event's array (as framing counts).
+                    let levels = if layout == Layout::Events { 2 } else { 1 };
+                    ctx.depth_left = self.max_depth.checked_sub(levels).ok_or(mpq_wire::WireError {
+                        offset: at,
+                        kind: mpq_wire::WireErrorKind::TooDeep { limit: self.max_depth },
+                    })?;
                     let extra = if self.has[3] { Some(&mut *pairs) } else { None };
                     self.record.push_pairs(&mut cur, n, ctx, extra)?;
                 }
@@ -242,7 +251,101 @@ impl RecordDecoder {
         if self.has[4] {
             self.whole.push_bytes(&buf[rec.body..rec.end]);
         }
-        Ok(())
+        Ok(cur.pos())
+    }
+
+    /// Whether [`RecordDecoder::decode_unframed`] can frame records of `layout`: decoding
+    /// walks a record to its end only when it reads the record's pairs, and `_record` needs
+    /// the end before.
+    pub fn frames_while_decoding(&self, layout: Layout) -> bool {
+        layout != Layout::Values && self.wants_pairs && !self.has[4]
+    }
+
+    /// Decodes up to `want` records that start in `from..stop` without framing them first:
+    /// the decoding walk of a record *is* its framing, so each record is walked once rather
+    /// than twice. Every read is checked, the nesting is counted as framing counts it, and
+    /// the size limit is applied, so a record decoded here is one framing accepts. Anything
+    /// unusual (a record that does not decode, is not a map, is too large, a duplicate key,
+    /// invalid UTF-8) gives `None`, with nothing kept: the caller then frames and decodes
+    /// the same records the classic way, which handles and reports each case. On success,
+    /// `records` holds the records decoded.
+    #[allow(clippy::too_many_arguments)]
+    pub fn decode_unframed(
+        &mut self,
+        buf: &[u8],
+        layout: Layout,
+        (from, stop): (usize, usize),
+        want: usize,
+        limits: FrameLimits,
+        first_record: u64,
+        records: &mut Vec<Record>,
+    ) -> Option<RecordBatch> {
+        records.clear();
+        let mut ctx = RowCtx { careful: false, depth_left: self.max_depth, ..Default::default() };
+        let mut pairs = ExtraPairs::new();
+        let mut stats = BatchStats::default();
+        let mut pos = from;
+        let mut ok = true;
+        while ok && records.len() < want && pos < stop.min(buf.len()) {
+            let number = first_record.saturating_add(records.len() as u64);
+            pairs.clear();
+            match self.frame_by_decoding(buf, layout, pos, limits, number, &mut ctx, &mut pairs, &mut stats) {
+                Some(rec) if !ctx.needs_careful => {
+                    pos = rec.end;
+                    records.push(rec);
+                    if rec.end - records[0].start >= crate::reader::MAX_BATCH_BYTES {
+                        break;
+                    }
+                }
+                _ => ok = false,
+            }
+        }
+        let batch = self.finish(if ok { records.len() } else { 0 });
+        match batch {
+            Some(Ok(batch)) if ok && !records.is_empty() => {
+                stats.duplicate_keys = ctx.duplicate_keys;
+                let bytes = (pos - from) as u64;
+                self.report.add_batch(records.len(), bytes, &stats);
+                Some(batch)
+            }
+            _ => None,
+        }
+    }
+
+    /// Decodes the record at `start` and returns it framed, or `None` (see
+    /// [`RecordDecoder::decode_unframed`]).
+    #[allow(clippy::too_many_arguments)]
+    fn frame_by_decoding(
+        &mut self,
+        buf: &[u8],
+        layout: Layout,
+        start: usize,
+        limits: FrameLimits,
+        number: u64,
+        ctx: &mut RowCtx,
+        pairs: &mut ExtraPairs,
+        stats: &mut BatchStats,
+    ) -> Option<Record> {
+        let mut cur = Cursor::at(buf, start);
+        let time = match layout {
+            Layout::Records => None,
+            Layout::Events => {
+                if cur.read_head().ok()? != Head::Array(2) {
+                    return None;
+                }
+                let t = cur.pos();
+                cur.skip_value(limits.max_depth).ok()?;
+                Some(t)
+            }
+            Layout::Values => return None,
+        };
+        let body = cur.pos();
+        if !matches!(buf.get(body), Some(0x80..=0x8f | 0xde | 0xdf)) {
+            return None;
+        }
+        let rec = Record { start, end: usize::MAX, body, time };
+        let end = self.decode_row(buf, layout, &rec, number, ctx, pairs, stats).ok()?;
+        (end - start <= limits.max_record_bytes).then_some(Record { end, ..rec })
     }
 
     fn record_error(&self, buf: &[u8], rec: &Record, number: u64, msg: &str) -> String {

@@ -30,6 +30,7 @@ pub mod error;
 pub mod generate;
 pub mod infer;
 pub mod json_text;
+pub mod lanes;
 pub mod layout;
 pub mod options;
 pub mod reader;

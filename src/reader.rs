@@ -73,6 +73,10 @@ pub struct SliceBatches<B> {
     stop: usize,
 }
 
+/// Bytes the `count(*)` path counts at a time (on [`crate::lanes::LANES`] lanes), and so the
+/// most it holds resident between page releases.
+const LANE_SEGMENT: usize = 32 << 20;
+
 /// The scan tells its `on_consumed` callback about passed bytes in steps of at least this.
 const CONSUMED_STEP: usize = 8 << 20;
 
@@ -215,6 +219,21 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
         let buf = self.buf.as_ref();
         let want = self.remaining_limit.map_or(self.batch_size, |l| l.min(self.batch_size));
         let first = self.next_record;
+        // `count(*)`: records counted on interleaved lanes, a segment at a time.
+        if self.decoder.reads_nothing() && self.layout == Layout::Records && self.remaining_limit.is_none() {
+            let to = self.stop.min(self.pos.saturating_add(LANE_SEGMENT));
+            if let Some((n, end)) = crate::lanes::count_records(buf, self.pos, to, self.limits)
+                && n > 0
+            {
+                let bytes = (end - self.pos) as u64;
+                self.records.clear();
+                self.pos = end;
+                self.next_record = first.saturating_add(n);
+                self.after_batch()?;
+                self.report_consumed();
+                return Ok(Some(self.decoder.rows_only(n as usize, bytes)?));
+            }
+        }
         // The common case first: records framed by decoding them (one walk each).
         let fused = if self.decoder.frames_while_decoding(self.layout) {
             let range = (self.pos, self.stop);

@@ -254,6 +254,21 @@ impl RecordDecoder {
         Ok(cur.pos())
     }
 
+    /// True when no column needs the records' bytes (the `count(*)` projection): rows are
+    /// only counted ([`RecordDecoder::rows_only`]).
+    pub fn reads_nothing(&self) -> bool {
+        self.schema.fields().is_empty()
+    }
+
+    /// A batch of `rows` rows and no columns, for records counted elsewhere (spanning
+    /// `bytes` bytes).
+    pub fn rows_only(&mut self, rows: usize, bytes: u64) -> Result<RecordBatch> {
+        let options = RecordBatchOptions::new().with_row_count(Some(rows));
+        let batch = RecordBatch::try_new_with_options(self.schema(), vec![], &options)?;
+        self.report.add_batch(rows, bytes, &BatchStats::default());
+        Ok(batch)
+    }
+
     /// Whether [`RecordDecoder::decode_unframed`] can frame records of `layout`: decoding
     /// walks a record to its end only when it reads the record's pairs, and `_record` needs
     /// the end before.

@@ -322,6 +322,16 @@ impl<'a> Cursor<'a> {
     /// value is not a string.
     #[inline]
     pub fn read_str_bytes(&mut self) -> WireResult<Option<&'a [u8]>> {
+        // fixstr, the usual map key, without the general header decoding.
+        if let Some(&b) = self.buf.get(self.pos)
+            && b & 0xe0 == 0xa0
+        {
+            let (from, to) = (self.pos + 1, self.pos + 1 + (b & 0x1f) as usize);
+            if let Some(s) = self.buf.get(from..to) {
+                self.pos = to;
+                return Ok(Some(s));
+            }
+        }
         let save = self.pos;
         match self.read_head()? {
             Head::Str(n) => Ok(Some(self.take(n as usize)?)),
@@ -350,6 +360,20 @@ impl<'a> Cursor<'a> {
     /// `depth_left`, which callers keep at or below [`MAX_DEPTH_LIMIT`].
     #[inline]
     pub fn skip_value(&mut self, depth_left: usize) -> WireResult<()> {
+        // A value whose size its first byte tells (scalars, fixstr): no walk at all.
+        if let Some(&b) = self.buf.get(self.pos)
+            && let Some(n) = size_from_first_byte(b)
+            && self.pos + n <= self.buf.len()
+        {
+            self.pos += n;
+            return Ok(());
+        }
+        self.skip_value_walk(depth_left)
+    }
+
+    /// [`Cursor::skip_value`] past its first-byte shortcut.
+    #[inline(never)]
+    fn skip_value_walk(&mut self, depth_left: usize) -> WireResult<()> {
         if let Some(end) =
             skip_fast(self.buf, self.pos, depth_left).or_else(|| skip_shallow(self.buf, self.pos, depth_left))
         {
@@ -561,36 +585,43 @@ pub fn skip_fast(buf: &[u8], mut pos: usize, depth_left: usize) -> Option<usize>
     let mut pending: u64 = 1;
     let mut containers: u64 = 0;
     while pending > 0 {
-        let b = *buf.get(pos)?;
-        let step = STEPS[b as usize];
-        pending -= 1;
-        if step.advance != 0 {
-            pos += step.advance as usize;
-            pending += step.children as u64;
-            containers += step.container as u64;
-            continue;
-        }
-        // Lengths are added unchecked (the end is checked once below); counts need no check,
-        // since every value takes at least one byte and the walk stops at the end.
-        match b {
-            0xc4 | 0xd9 => pos += 2 + be_len::<1>(buf, pos + 1)? as usize,
-            0xc5 | 0xda => pos += 3 + be_len::<2>(buf, pos + 1)? as usize,
-            0xc6 | 0xdb => pos += 5 + be_len::<4>(buf, pos + 1)? as usize,
-            0xc7 => pos += 3 + be_len::<1>(buf, pos + 1)? as usize,
-            0xc8 => pos += 4 + be_len::<2>(buf, pos + 1)? as usize,
-            0xc9 => pos += 6 + be_len::<4>(buf, pos + 1)? as usize,
-            0xdc..=0xdf => {
-                let (n, header) =
-                    if b & 1 == 0 { (be_len::<2>(buf, pos + 1)?, 3) } else { (be_len::<4>(buf, pos + 1)?, 5) };
-                pos += header;
-                pending += if b >= 0xde { 2 * n } else { n };
-                containers += 1;
-            }
-            // 0xc1, reserved.
-            _ => return None,
-        }
+        let (next, children, container) = step_value(buf, pos)?;
+        pos = next;
+        pending = pending - 1 + children;
+        containers += container as u64;
     }
     (pos <= buf.len() && containers <= depth_left as u64).then_some(pos)
+}
+
+/// One step of a walk over the header of the value at `pos`: the offset after the header
+/// (after the whole value for scalars, strings, bins and exts), the number of values the
+/// value contains (elements, or keys and values), and whether it is a container. Lengths
+/// are added unchecked, so the offset can pass the end of `buf`: a walk checks its end once.
+/// `None` at the end of `buf`, for a header cut short, or for 0xc1. Counts need no check: a
+/// walk that follows them consumes at least a byte per value and stops at the end.
+#[inline(always)]
+pub fn step_value(buf: &[u8], pos: usize) -> Option<(usize, u64, bool)> {
+    let b = *buf.get(pos)?;
+    let step = STEPS[b as usize];
+    if step.advance != 0 {
+        return Some((pos + step.advance as usize, step.children as u64, step.container != 0));
+    }
+    let scalar = |size: u64| Some((pos + size as usize, 0, false));
+    match b {
+        0xc4 | 0xd9 => scalar(2 + be_len::<1>(buf, pos + 1)?),
+        0xc5 | 0xda => scalar(3 + be_len::<2>(buf, pos + 1)?),
+        0xc6 | 0xdb => scalar(5 + be_len::<4>(buf, pos + 1)?),
+        0xc7 => scalar(3 + be_len::<1>(buf, pos + 1)?),
+        0xc8 => scalar(4 + be_len::<2>(buf, pos + 1)?),
+        0xc9 => scalar(6 + be_len::<4>(buf, pos + 1)?),
+        0xdc..=0xdf => {
+            let (n, header) =
+                if b & 1 == 0 { (be_len::<2>(buf, pos + 1)?, 3) } else { (be_len::<4>(buf, pos + 1)?, 5) };
+            Some((pos + header, if b >= 0xde { 2 * n } else { n }, true))
+        }
+        // 0xc1, reserved.
+        _ => None,
+    }
 }
 
 /// The deepest nesting [`skip_shallow`] tracks itself; deeper values take the recursive walk.

@@ -60,6 +60,8 @@ pub struct MsgpackReadOptions {
     pub file_extension: String,
     /// Counters the scans of tables registered with these options add to.
     pub report: ScanReport,
+    /// Threads inference over every record may use per file (`None`: every core).
+    pub threads: Option<usize>,
 }
 
 impl Default for MsgpackReadOptions {
@@ -75,6 +77,7 @@ impl Default for MsgpackReadOptions {
             mmap: MmapPolicy::default(),
             file_extension: String::new(),
             report: ScanReport::new(),
+            threads: None,
         }
     }
 }
@@ -114,6 +117,11 @@ impl MsgpackReadOptions {
     /// Sets the record size limit.
     pub fn max_record_bytes(mut self, n: usize) -> Self {
         self.max_record_bytes = n;
+        self
+    }
+    /// Sets the threads inference over every record may use per file.
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = Some(n.max(1));
         self
     }
     /// Sets the batch size.
@@ -169,6 +177,7 @@ impl MsgpackReadOptions {
             sample: self.sample,
             lattice: LatticeOptions { max_struct_fields: self.max_struct_fields },
             limits: self.limits(),
+            threads: self.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         }
     }
 }

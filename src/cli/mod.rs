@@ -67,6 +67,9 @@ pub fn read_options(a: &ReadArgs, framing: FramingPolicy) -> Result<MsgpackReadO
         )
     };
     o = o.infer_probes(a.infer_probes);
+    if let Some(&n) = THREADS.get() {
+        o = o.threads(n);
+    }
     o.validate()?;
     Ok(o)
 }

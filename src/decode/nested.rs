@@ -27,7 +27,7 @@ const LOOKAHEAD: usize = 3;
 
 /// Short keys compared inline: a call to `memcmp` costs more than the comparison.
 #[inline]
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 

@@ -3,11 +3,13 @@
 //! [`Node::resolve`] turns a node into an Arrow type, with the reason whenever it falls back to
 //! the variant type.
 
+use crate::decode::nested::{KeyHasher, same};
 use crate::variant::variant_field;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, TimeUnit};
 use mpq_wire::ext::is_time_ext;
 use mpq_wire::{Cursor, Head, WireResult};
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 /// How many values of each MessagePack family were seen.
@@ -119,7 +121,10 @@ pub struct Node {
     pub elem: Option<Box<Node>>,
     /// Struct fields of maps with string keys, in first-seen order.
     pub fields: Vec<(String, Node)>,
-    index: HashMap<String, usize>,
+    index: HashMap<String, usize, BuildHasherDefault<KeyHasher>>,
+    /// The field after the last one a key matched: records repeat their key order, so the
+    /// next key is usually this one, found by one comparison.
+    hint: usize,
     /// Merged value node once the map was judged a dictionary.
     pub dict: Option<Box<Node>>,
     /// Distinct keys when the map became a dictionary (a lower bound afterwards).
@@ -151,7 +156,8 @@ impl Node {
             }
             Head::F32(_) | Head::F64(_) => c.float += 1,
             Head::Str(_) => {
-                if simdutf8::basic::from_utf8(cur.payload_of(head)?).is_ok() {
+                let text = cur.payload_of(head)?;
+                if text.is_ascii() || simdutf8::basic::from_utf8(text).is_ok() {
                     c.str += 1;
                 } else {
                     c.str_invalid += 1;
@@ -189,16 +195,26 @@ impl Node {
     }
 
     fn observe_pair(&mut self, cur: &mut Cursor<'_>, d: usize, opts: &LatticeOptions) -> WireResult<()> {
-        let key = match cur.read_str_bytes()? {
-            Some(k) => simdutf8::basic::from_utf8(k).ok(),
-            None => None,
-        };
+        let bytes = cur.read_str_bytes()?;
+        if let (Some(k), Some((name, _))) = (bytes, self.fields.get(self.hint))
+            && same(name.as_bytes(), k)
+        {
+            // The stored name is valid UTF-8, so the key is.
+            let node = &mut self.fields[self.hint].1;
+            self.hint += 1;
+            node.present += 1;
+            return node.observe(cur, d, opts);
+        }
+        let key = bytes.and_then(|k| simdutf8::basic::from_utf8(k).ok());
         let Some(key) = key else {
             self.nonstr_keys += 1;
             cur.skip_value(d)?;
             return cur.skip_value(d);
         };
         if let Some(dict) = self.dict.as_mut() {
+            // Every pair counts, before and after the map became a dictionary, so the count
+            // does not depend on where that happened (nor on how the input was split).
+            dict.present += 1;
             return dict.observe(cur, d, opts);
         }
         let i = match self.index.get(key) {
@@ -207,6 +223,7 @@ impl Node {
                 if self.fields.len() >= opts.max_struct_fields {
                     self.become_dict();
                     let dict = self.dict.get_or_insert_with(Default::default);
+                    dict.present += 1;
                     return dict.observe(cur, d, opts);
                 }
                 self.index.insert(key.to_string(), self.fields.len());
@@ -214,6 +231,7 @@ impl Node {
                 self.fields.len() - 1
             }
         };
+        self.hint = i + 1;
         let node = &mut self.fields[i].1;
         node.present += 1;
         node.observe(cur, d, opts)

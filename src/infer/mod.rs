@@ -64,6 +64,9 @@ pub struct InferOptions {
     pub lattice: LatticeOptions,
     /// Framing limits.
     pub limits: FrameLimits,
+    /// Threads that inference over every record may use on one input (it splits the input
+    /// as a split scan does; the result is the same as on one thread).
+    pub threads: usize,
 }
 
 /// What inference saw in one input.
@@ -87,27 +90,43 @@ pub struct FileInference {
     pub problem: Option<String>,
 }
 
+/// Inputs at least this large are inferred on several threads when every record is read.
+const PARALLEL_MIN_BYTES: usize = 16 << 20;
+
+impl FileInference {
+    fn empty(detection: Detection) -> Self {
+        FileInference {
+            detection,
+            root: Node::default(),
+            values: Node::default(),
+            time: Node::default(),
+            records: 0,
+            complete: false,
+            not_maps: 0,
+            problem: None,
+        }
+    }
+}
+
 /// Infers what one input holds.
 pub fn infer_slice(buf: &[u8], path: &str, opts: &InferOptions) -> FileInference {
     let depth = opts.limits.max_depth;
     let detection = detect(buf, depth);
-    let mut fi = FileInference {
-        detection,
-        root: Node::default(),
-        values: Node::default(),
-        time: Node::default(),
-        records: 0,
-        complete: false,
-        not_maps: 0,
-        problem: None,
-    };
+    if opts.sample == Sample::All
+        && opts.threads > 1
+        && buf.len() >= PARALLEL_MIN_BYTES
+        && let Some(fi) = infer_split(buf, path, opts, &detection)
+    {
+        return fi;
+    }
+    let mut fi = FileInference::empty(detection);
     let layout = fi.detection.layout;
     let head = match opts.sample {
         Sample::All => usize::MAX,
         Sample::Records { head, .. } => head,
     };
     let mut framer = Framer::new(buf, 0, layout, opts.limits, 0);
-    let end = observe_run(&mut fi, &mut framer, buf, head, opts, path);
+    let end = observe_run(&mut fi, &mut framer, buf, (head, usize::MAX), opts, path);
     if end >= buf.len() || fi.problem.is_some() {
         fi.complete = fi.problem.is_none();
         return fi;
@@ -125,7 +144,7 @@ pub fn infer_slice(buf: &[u8], path: &str, opts: &InferOptions) -> FileInference
                 // record (the only way a misaligned run of maps can look right), so the
                 // first record of a probe is not observed.
                 let _ = f.next();
-                observe_run(&mut fi, &mut f, buf, probe_records, opts, path);
+                observe_run(&mut fi, &mut f, buf, (probe_records, usize::MAX), opts, path);
                 fi.problem = None; // a probe's errors are reported by the scan, not here
             }
         }
@@ -133,17 +152,67 @@ pub fn infer_slice(buf: &[u8], path: &str, opts: &InferOptions) -> FileInference
     fi
 }
 
-/// Observes up to `n` records from the framer; returns the offset reached.
+/// Every record of `buf`, read as a split scan reads it: one range per thread, each with its
+/// own lattice, merged in order (fields keep their first-seen order, since a field new to a
+/// later range was not in an earlier one). `None`, and the caller reads on one thread, when
+/// the input cannot be split, a range does not end where the next starts, or a range other
+/// than the last meets a framing error (one thread stops there; other ranges went on).
+fn infer_split(buf: &[u8], path: &str, opts: &InferOptions, detection: &Detection) -> Option<FileInference> {
+    let layout = detection.layout;
+    let n = opts.threads;
+    let mut cuts = Vec::with_capacity(n + 1);
+    for k in 0..n {
+        cuts.push(crate::split::find_boundary(buf, buf.len() * k / n, layout, opts.limits)?);
+    }
+    cuts.push(buf.len());
+    let parts: Vec<(FileInference, usize)> = std::thread::scope(|s| {
+        let runs: Vec<_> = cuts
+            .windows(2)
+            .map(|w| {
+                let (from, to) = (w[0], w[1]);
+                s.spawn(move || {
+                    let mut fi = FileInference::empty(detection.clone());
+                    let mut framer = Framer::new(buf, from, layout, opts.limits, 0);
+                    let end = observe_run(&mut fi, &mut framer, buf, (usize::MAX, to), opts, path);
+                    (fi, end)
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join()).collect::<Result<_, _>>()
+    })
+    .ok()?;
+    let last = parts.len() - 1;
+    let mut fi = FileInference::empty(detection.clone());
+    for (i, (part, end)) in parts.into_iter().enumerate() {
+        if i < last && (part.problem.is_some() || end != cuts[i + 1].max(cuts[i])) {
+            return None;
+        }
+        fi.root.merge(&part.root);
+        fi.values.merge(&part.values);
+        fi.time.merge(&part.time);
+        fi.records += part.records;
+        fi.not_maps += part.not_maps;
+        fi.problem = part.problem;
+    }
+    fi.complete = fi.problem.is_none();
+    Some(fi)
+}
+
+/// Observes up to `n` records from the framer, and only records that start before `stop`;
+/// returns the offset reached.
 fn observe_run(
     fi: &mut FileInference,
     framer: &mut Framer<'_>,
     buf: &[u8],
-    n: usize,
+    (n, stop): (usize, usize),
     opts: &InferOptions,
     path: &str,
 ) -> usize {
     let depth = opts.limits.max_depth;
     for _ in 0..n {
+        if framer.pos() >= stop {
+            break;
+        }
         match framer.next() {
             None => break,
             Some(Err(e)) => {
@@ -285,5 +354,66 @@ pub fn cache_put(key: CacheKey, fi: Arc<FileInference>) {
             c.clear();
         }
         c.insert(key, fi);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::{Spec, to_vecs};
+
+    /// A rendering of everything inference concluded, down the tree (not its lookup hints).
+    fn render(n: &Node, out: &mut String, indent: usize) {
+        out.push_str(&format!(
+            "{:?} neg={} big={} present={} nonstr={}\n",
+            n.counts, n.negative, n.beyond_f64, n.present, n.nonstr_keys
+        ));
+        for (k, f) in &n.fields {
+            out.push_str(&format!("{}{k}: ", " ".repeat(indent)));
+            render(f, out, indent + 2);
+        }
+        if let Some(e) = &n.elem {
+            out.push_str(&format!("{}[]: ", " ".repeat(indent)));
+            render(e, out, indent + 2);
+        }
+        if let Some(d) = &n.dict {
+            out.push_str(&format!("{}{{}} ({} keys): ", " ".repeat(indent), n.dict_keys));
+            render(d, out, indent + 2);
+        }
+    }
+
+    /// Inference over every record on several threads concludes exactly what one thread does,
+    /// for plain records and events, and with damage in the middle (which one thread stops at).
+    #[test]
+    fn split_inference_equals_one_thread() {
+        let limits = FrameLimits { max_depth: 128, max_record_bytes: 64 << 20 };
+        let one = InferOptions { sample: Sample::All, lattice: LatticeOptions::default(), limits, threads: 1 };
+        for (events, damage) in [(false, false), (true, false), (false, true)] {
+            let (mut buf, _) = to_vecs(&Spec { records: 12_000, seed: 4, events, mixed: false });
+            if damage {
+                let at = buf.len() / 3;
+                let start = crate::split::find_boundary(&buf, at, Layout::Records, limits).expect("boundary");
+                buf[start] = 0xc1;
+            }
+            let whole = infer_slice(&buf, "f", &one);
+            for threads in [2, 3, 7] {
+                let split = infer_split(&buf, "f", &InferOptions { threads, ..one }, &whole.detection);
+                if damage {
+                    assert!(split.is_none(), "damage before the last range: one thread decides");
+                    continue;
+                }
+                let split = split.expect("splits");
+                let (mut a, mut b) = (String::new(), String::new());
+                render(&whole.root, &mut a, 0);
+                render(&split.root, &mut b, 0);
+                render(&whole.time, &mut a, 0);
+                render(&split.time, &mut b, 0);
+                assert_eq!(a, b, "events={events} threads={threads}");
+                assert_eq!(
+                    (whole.records, whole.not_maps, whole.complete),
+                    (split.records, split.not_maps, split.complete)
+                );
+            }
+        }
     }
 }

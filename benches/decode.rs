@@ -30,6 +30,14 @@ fn stages(c: &mut Criterion) {
         let limits = FrameLimits { max_depth: 128, max_record_bytes: 64 << 20 };
         b.iter(|| Framer::new(&bytes, 0, Layout::Records, limits, 0).filter(|r| r.is_ok()).count())
     });
+    g.bench_function("count_on_lanes", |b| {
+        let limits = FrameLimits { max_depth: 128, max_record_bytes: 64 << 20 };
+        b.iter(|| mpq::lanes::count_records(&bytes, 0, bytes.len(), limits).expect("counts").0)
+    });
+    g.bench_function("find_boundary", |b| {
+        let limits = FrameLimits { max_depth: 128, max_record_bytes: 64 << 20 };
+        b.iter(|| mpq::split::find_boundary(&bytes, black_box(bytes.len() / 2), Layout::Records, limits))
+    });
     g.bench_function("decode_all_columns", |b| {
         b.iter(|| {
             let it = decode_slice(&bytes[..], Arc::clone(&schema), None, &opts).expect("decoder");
@@ -51,6 +59,10 @@ fn stages(c: &mut Criterion) {
         })
     });
     g.bench_function("infer_default_sample", |b| b.iter(|| infer_schema(black_box(&bytes), &opts).expect("schema")));
+    let all = opts.clone().infer_all().threads(1);
+    g.bench_function("infer_every_record_one_thread", |b| {
+        b.iter(|| infer_schema(black_box(&bytes), &all).expect("schema"))
+    });
     g.finish();
 }
 

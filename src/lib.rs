@@ -4,7 +4,9 @@
 //! `[time, record]`, streams of other values) through a memory map, infers a schema from the
 //! data, decodes straight into Arrow record batches and hands them to DataFusion.
 //!
-//! Layers, one module each: [`source`] (bytes), [`layout`] (framing), [`infer`] (schema
+//! Layers, one module each: [`source`] (bytes), [`layout`] (framing), [`split`] (record
+//! boundaries at any offset, so a file can be scanned by several cores), [`lanes`] (counting
+//! records on interleaved lanes), [`infer`] (schema
 //! inference), [`decode`] (the decode plan and column decoders), [`reader`] (the plain Rust
 //! API), [`datasource`] (the DataFusion format, source and opener, and
 //! [`SessionContextExt`]), and `cli` (the only place that prints).

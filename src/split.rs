@@ -124,6 +124,33 @@ fn confirms(buf: &[u8], p: usize, layout: Layout, limits: FrameLimits) -> bool {
     n == PROBE_CONFIRM || (n > 0 && framer.pos() == buf.len())
 }
 
+/// The end of the record at `x` if it has the layout's shape all through its top level: a map
+/// whose keys are all strings (plain records), or `[time, such a map]` (events); `None` as
+/// soon as anything does not fit. A false start inside a record usually fails at its first
+/// key or two, before walking far. Records whose top-level keys are not strings never vote,
+/// so a file of them is split by walking from its start (exact, but slower).
+fn shaped_record(buf: &[u8], x: usize, layout: Layout, limits: FrameLimits) -> Option<usize> {
+    let mut cur = Cursor::at(buf, x);
+    let mut depth = limits.max_depth.checked_sub(1)?;
+    if layout == Layout::Events {
+        if cur.read_head().ok()? != Head::Array(2) {
+            return None;
+        }
+        let time = cur.read_head().ok()?;
+        if !matches!(time, Head::Int(_) | Head::UInt(_) | Head::F32(_) | Head::F64(_) | Head::Ext(0 | -1, _)) {
+            return None;
+        }
+        cur.payload_of(time).ok()?;
+        depth = depth.checked_sub(1)?;
+    }
+    let Head::Map(n) = cur.read_head().ok()? else { return None };
+    for _ in 0..n {
+        cur.read_str_bytes().ok()??;
+        cur.skip_value(depth).ok()?;
+    }
+    (cur.pos() - x <= limits.max_record_bytes).then_some(cur.pos())
+}
+
 /// A chain that broke (a record that does not frame or has the wrong shape).
 const DEAD: usize = usize::MAX;
 
@@ -139,12 +166,8 @@ fn vote(buf: &[u8], lo: usize, from: usize, layout: Layout, limits: FrameLimits,
         if !ok(buf[x]) {
             continue;
         }
-        let mut framer = Framer::new(buf, x, layout, limits, 0);
-        let Some(Ok(rec)) = framer.next() else { continue };
-        if !well_shaped(buf, rec.start, layout) {
-            continue;
-        }
-        reach[x - lo] = if rec.end >= from { rec.end } else { reach[rec.end - lo] };
+        let Some(end) = shaped_record(buf, x, layout, limits) else { continue };
+        reach[x - lo] = if end >= from { end } else { reach[end - lo] };
     }
     let mut counts: Vec<(usize, usize)> = Vec::new();
     for &r in reach.iter().filter(|&&r| r != DEAD) {

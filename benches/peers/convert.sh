@@ -6,7 +6,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 records="${1:-1000000}"
-if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/py/requirements.txt
-cargo build --release --bin mpq
+benches/peers/prepare.sh
 exec .venv/bin/python benches/peers/convert.py "$records"

@@ -195,3 +195,29 @@ fn functions_listing_matches_the_readme() {
     let out = mpq().args(["functions", "nope"]).output().expect("run");
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `--threads`: a file above the 10 MiB split threshold answers the same on one thread and on
+/// three (a split scan), `mpq walk` counts the records, and the thread count is validated.
+#[test]
+fn threads_and_walk() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("big.msgpack");
+    let spec = mpq::generate::Spec { records: 60_000, seed: 2, events: false, mixed: false };
+    std::fs::write(&file, mpq::generate::to_vecs(&spec).0).expect("write");
+    let f = file.to_str().expect("utf8");
+    assert!(std::fs::metadata(&file).expect("meta").len() > 10 << 20);
+    let sql = "SELECT count(*) AS n, sum(status) AS s, count(DISTINCT \"user\".geo.city) AS c FROM t";
+    let answers: Vec<String> = ["1", "3"]
+        .iter()
+        .map(|t| stdout(&["--threads", t, "query", sql, f, "--mmap", "always", "--format", "csv"]))
+        .collect();
+    assert_eq!(answers[0], answers[1]);
+    assert!(answers[0].starts_with("n,s,c\n60000,"), "{}", answers[0]);
+    let count =
+        stdout(&["--threads", "3", "query", "SELECT count(*) AS n FROM t", f, "--mmap", "always", "--format", "csv"]);
+    assert_eq!(count, "n\n60000\n");
+    let walk = stdout(&["walk", f]);
+    assert!(walk.starts_with("records 60000 bytes "), "{walk}");
+    let out = mpq().args(["--threads", "0", "query", "SELECT 1"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+}

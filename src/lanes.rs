@@ -100,37 +100,18 @@ pub fn count_records(buf: &[u8], from: usize, to: usize, limits: FrameLimits) ->
 }
 
 /// Steps all four lanes in turn while none has reached its end, with every lane's state in
-/// locals (registers), so the four walks overlap in the core; the generic loop finishes.
+/// locals (registers), so the four walks overlap in the core; the generic loop finishes (a
+/// lane that has just ended is stepped there again, and reports the end again).
 #[inline(never)]
 fn walk_four(buf: &[u8], ls: &mut [Lane; LANES], limits: FrameLimits) -> Option<()> {
     let [mut a, mut b, mut c, mut d] = *ls;
+    // `step` inlines here, so each lane's state stays in registers.
     macro_rules! step {
-        ($l:ident) => {{
-            if $l.pending == 0 {
-                if $l.pos >= $l.end || $l.pos >= buf.len() {
-                    break;
-                }
-                if !matches!(buf[$l.pos], 0x80..=0x8f | 0xde | 0xdf) {
-                    return None;
-                }
-                $l.start = $l.pos;
-                $l.pending = 1;
-                $l.containers = 0;
+        ($l:ident) => {
+            if !step(buf, &mut $l, limits)? {
+                break;
             }
-            let (pos, children, container) = mpq_wire::cursor::step_value(buf, $l.pos)?;
-            $l.pos = pos;
-            $l.pending = $l.pending - 1 + children;
-            $l.containers += container as u64;
-            if $l.pending == 0 {
-                if $l.pos > buf.len()
-                    || $l.containers > limits.max_depth as u64
-                    || $l.pos - $l.start > limits.max_record_bytes
-                {
-                    return None;
-                }
-                $l.count += 1;
-            }
-        }};
+        };
     }
     loop {
         step!(a);

@@ -86,14 +86,18 @@ enum Shape {
     Other,
 }
 
+/// Whether a header can be an event time (integer or float seconds, EventTime, timestamp).
+pub(crate) fn is_time_head(t: Head) -> bool {
+    matches!(t, Head::Int(_) | Head::UInt(_) | Head::F32(_) | Head::F64(_) | Head::Ext(0 | -1, _))
+}
+
 fn classify(cur: &mut Cursor<'_>) -> Option<Shape> {
     match cur.read_head().ok()? {
         Head::Map(_) => Some(Shape::Map),
         Head::Array(2) => {
             let t = cur.read_head().ok()?;
             cur.skip_rest(t, 0).ok()?;
-            let is_time =
-                matches!(t, Head::Int(_) | Head::UInt(_) | Head::F32(_) | Head::F64(_) | Head::Ext(0 | -1, _));
+            let is_time = is_time_head(t);
             let body = cur.read_head().ok()?;
             Some(if is_time && matches!(body, Head::Map(_)) { Shape::Event } else { Shape::Other })
         }

@@ -145,6 +145,16 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
         self
     }
 
+    /// Moves past a batch read without the framer: the next record is at `end` and numbered
+    /// `next_record`.
+    fn advance(&mut self, end: usize, next_record: u64) -> Result<()> {
+        self.pos = end;
+        self.next_record = next_record;
+        self.after_batch()?;
+        self.report_consumed();
+        Ok(())
+    }
+
     /// Bookkeeping after a batch's records were framed without error: the end of the range
     /// (verified), of the buffer, or of the limit.
     fn after_batch(&mut self) -> Result<()> {
@@ -227,10 +237,7 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
             {
                 let bytes = (end - self.pos) as u64;
                 self.records.clear();
-                self.pos = end;
-                self.next_record = first.saturating_add(n);
-                self.after_batch()?;
-                self.report_consumed();
+                self.advance(end, first.saturating_add(n))?;
                 return Ok(Some(self.decoder.rows_only(n as usize, bytes)?));
             }
         }
@@ -242,10 +249,8 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
             None
         };
         if let Some(batch) = fused {
-            self.pos = self.records.last().map_or(self.pos, |r| r.end);
-            self.next_record = first.saturating_add(self.records.len() as u64);
-            self.after_batch()?;
-            self.report_consumed();
+            let end = self.records.last().map_or(self.pos, |r| r.end);
+            self.advance(end, first.saturating_add(self.records.len() as u64))?;
             return Ok(Some(batch));
         }
         self.records.clear();

@@ -77,6 +77,16 @@ pub fn find_boundary(buf: &[u8], from: usize, layout: Layout, limits: FrameLimit
     }
 }
 
+/// Where `n` ranges of `buf` start, plus its end: the boundaries [`find_boundary`] finds at
+/// `k/n` of the length (so the scans of a split file, the walk baseline and split inference
+/// cut alike); `None` when `buf` cannot be split.
+pub fn cut_points(buf: &[u8], n: usize, layout: Layout, limits: FrameLimits) -> Option<Vec<usize>> {
+    let n = n.max(1);
+    let mut cuts = (0..n).map(|k| find_boundary(buf, buf.len() * k / n, layout, limits)).collect::<Option<Vec<_>>>()?;
+    cuts.push(buf.len());
+    Some(cuts)
+}
+
 /// The exact answer: frame from offset 0 to the first record at or after `from` (or the first
 /// framing error, after which no boundary is known: `buf.len()`).
 fn walk_from_start(buf: &[u8], from: usize, layout: Layout, limits: FrameLimits) -> usize {
@@ -137,7 +147,7 @@ fn shaped_record(buf: &[u8], x: usize, layout: Layout, limits: FrameLimits) -> O
             return None;
         }
         let time = cur.read_head().ok()?;
-        if !matches!(time, Head::Int(_) | Head::UInt(_) | Head::F32(_) | Head::F64(_) | Head::Ext(0 | -1, _)) {
+        if !crate::layout::is_time_head(time) {
             return None;
         }
         cur.payload_of(time).ok()?;

@@ -315,13 +315,8 @@ fn walk(a: &WalkArgs) -> Result<()> {
         let file = crate::source::file_bytes(Path::new(path), crate::source::MmapPolicy::Always)?;
         let buf: &[u8] = &file.bytes;
         let layout = crate::layout::detect(buf, opts.max_depth).layout;
-        let cuts: Vec<usize> = (0..=cores)
-            // Values cannot be split: the first range walks them all.
-            .map(|k| {
-                let at = buf.len() * k / cores;
-                crate::split::find_boundary(buf, at, layout, limits).unwrap_or(if k == 0 { 0 } else { buf.len() })
-            })
-            .collect();
+        // Values cannot be split: one range walks them all.
+        let cuts = crate::split::cut_points(buf, cores, layout, limits).unwrap_or_else(|| vec![0, buf.len()]);
         let counts: Vec<Result<u64>> = std::thread::scope(|s| {
             let walks: Vec<_> = cuts
                 .windows(2)

@@ -159,12 +159,7 @@ pub fn infer_slice(buf: &[u8], path: &str, opts: &InferOptions) -> FileInference
 /// than the last meets a framing error (one thread stops there; other ranges went on).
 fn infer_split(buf: &[u8], path: &str, opts: &InferOptions, detection: &Detection) -> Option<FileInference> {
     let layout = detection.layout;
-    let n = opts.threads;
-    let mut cuts = Vec::with_capacity(n + 1);
-    for k in 0..n {
-        cuts.push(crate::split::find_boundary(buf, buf.len() * k / n, layout, opts.limits)?);
-    }
-    cuts.push(buf.len());
+    let cuts = crate::split::cut_points(buf, opts.threads, layout, opts.limits)?;
     let parts: Vec<(FileInference, usize)> = std::thread::scope(|s| {
         let runs: Vec<_> = cuts
             .windows(2)

@@ -43,6 +43,10 @@ pub enum Error {
     /// names the file and offsets).
     #[error("{0}")]
     Split(String),
+    /// An input that cannot be read as asked: a forced layout it does not have, a compressed
+    /// stream too large or damaged under `--framing fail` (the message names the file).
+    #[error("{0}")]
+    Input(String),
     /// An I/O error on a file.
     #[error("{path}: {source}")]
     Io {

@@ -15,7 +15,17 @@ pub enum Layout {
     Events,
     /// Concatenated values that are not maps: one column `value`.
     Values,
+    /// Fluent Bit: concatenated `[[time, metadata], record]` arrays.
+    FluentBit,
+    /// Fluentd forward protocol captures: each top-level value is a Message
+    /// `[tag, time, record, opt?]`, a Forward `[tag, [[time, record], ...], opt?]` or a
+    /// PackedForward `[tag, event-stream-as-bin-or-str, opt?]` entry (CompressedPackedForward
+    /// entries are decompressed before framing, see [`crate::input`]).
+    Forward,
 }
+
+/// Every layout, in the order `--layout` lists them.
+pub const LAYOUTS: [Layout; 5] = [Layout::Records, Layout::Events, Layout::FluentBit, Layout::Forward, Layout::Values];
 
 impl Layout {
     /// The name used in `mpq schema` and options.
@@ -24,7 +34,41 @@ impl Layout {
             Layout::Records => "records",
             Layout::Events => "events",
             Layout::Values => "values",
+            Layout::FluentBit => "fluentbit",
+            Layout::Forward => "forward",
         }
+    }
+
+    /// Whether records carry an event time (the `time` column).
+    pub fn has_time(&self) -> bool {
+        matches!(self, Layout::Events | Layout::FluentBit | Layout::Forward)
+    }
+
+    /// Whether records carry a tag (the `tag` column).
+    pub fn has_tag(&self) -> bool {
+        *self == Layout::Forward
+    }
+
+    /// Whether records carry Fluent Bit metadata (the `metadata` column).
+    pub fn has_metadata(&self) -> bool {
+        *self == Layout::FluentBit
+    }
+
+    /// Whether one top-level value is one record, so a file can be split into byte ranges
+    /// ([`crate::split`]).
+    pub fn splittable(&self) -> bool {
+        matches!(self, Layout::Records | Layout::Events)
+    }
+}
+
+impl std::str::FromStr for Layout {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        LAYOUTS.into_iter().find(|l| l.name() == s).ok_or_else(|| {
+            let names: Vec<&str> = LAYOUTS.iter().map(|l| l.name()).collect();
+            format!("unknown layout {s:?}: expected auto or one of {}", names.join(", "))
+        })
     }
 }
 
@@ -47,43 +91,101 @@ impl Detection {
 /// How many leading records detection looks at.
 pub const DETECT_RECORDS: usize = 16;
 
-/// Looks at the first records of `buf` and decides the layout.
+/// Looks at the first records of `buf` and decides the layout: the shape most of the first
+/// [`DETECT_RECORDS`] top-level values have.
 pub fn detect(buf: &[u8], max_depth: usize) -> Detection {
     let mut cur = Cursor::new(buf);
-    let (mut maps, mut events, mut seen) = (0usize, 0usize, 0usize);
+    let mut votes = [0usize; 5];
+    let mut seen = 0usize;
     while seen < DETECT_RECORDS && !cur.is_empty() {
         let start = cur.pos();
-        match classify(&mut cur) {
-            Some(Shape::Map) => maps += 1,
-            Some(Shape::Event) => events += 1,
-            Some(Shape::Other) => {}
-            None => break,
-        }
+        let shape = classify(&mut cur);
         cur = Cursor::at(buf, start);
         if cur.skip_value(max_depth).is_err() {
             break;
         }
+        votes[shape as usize] += 1;
         seen += 1;
     }
-    let (layout, evidence) = if seen == 0 {
-        (Layout::Records, "no complete record to look at; assumed a plain stream of maps".to_string())
-    } else if events > 0 && events >= maps && events * 2 > seen {
-        (Layout::Events, format!("{events} of the first {seen} records are [time, map] arrays"))
-    } else if maps * 2 > seen || (maps > 0 && events == 0 && maps == seen) {
-        (Layout::Records, format!("{maps} of the first {seen} records are maps"))
-    } else {
-        (
-            Layout::Values,
-            format!("{} of the first {seen} records are neither maps nor [time, map] arrays", seen - maps - events),
-        )
+    if seen == 0 {
+        let evidence = "no complete record to look at; assumed a plain stream of maps".to_string();
+        return Detection { layout: Layout::Records, evidence };
+    }
+    let (best, n) = votes
+        .iter()
+        .enumerate()
+        .take(4)
+        .max_by_key(|(i, n)| (**n, std::cmp::Reverse(*i)))
+        .map(|(i, n)| (i, *n))
+        .unwrap_or((0, 0));
+    let (layout, what) = match best {
+        _ if n * 2 <= seen => {
+            let other = seen - votes[..4].iter().sum::<usize>();
+            let evidence = format!("{other} of the first {seen} records are not maps, events or forward entries");
+            return Detection { layout: Layout::Values, evidence };
+        }
+        0 => (Layout::Records, "maps"),
+        1 => (Layout::Events, "[time, map] arrays"),
+        2 => (Layout::FluentBit, "[[time, metadata], map] arrays (Fluent Bit)"),
+        _ => (Layout::Forward, "forward protocol entries [tag, ...]"),
     };
-    Detection { layout, evidence }
+    Detection { layout, evidence: format!("{n} of the first {seen} records are {what}") }
 }
 
+/// The layout `forced` (from `--layout`), or the one detected.
+pub fn detect_or(buf: &[u8], forced: Option<Layout>, max_depth: usize) -> Detection {
+    match forced {
+        Some(layout) => Detection { layout, evidence: "given by --layout".to_string() },
+        None => detect(buf, max_depth),
+    }
+}
+
+/// The shape of one top-level value; the discriminant indexes the votes of [`detect`].
+#[derive(Clone, Copy)]
 enum Shape {
-    Map,
-    Event,
-    Other,
+    Map = 0,
+    Event = 1,
+    FluentBit = 2,
+    Forward = 3,
+    Other = 4,
+}
+
+/// Forcing `layout` on `buf`: an error when the first record does not have that layout's
+/// shape, so a wrong `--layout` fails clearly instead of giving rows of NULLs.
+pub fn check_forced(buf: &[u8], layout: Layout, max_depth: usize) -> Result<(), String> {
+    if buf.is_empty() || layout == Layout::Values {
+        return Ok(());
+    }
+    let want = match layout {
+        Layout::Records => Shape::Map,
+        Layout::Events => Shape::Event,
+        Layout::FluentBit => Shape::FluentBit,
+        _ => Shape::Forward,
+    };
+    let found = classify(&mut Cursor::new(buf));
+    if found as usize == want as usize {
+        return Ok(());
+    }
+    let detected = detect(buf, max_depth);
+    Err(format!(
+        "the first record at byte 0 does not fit the {} layout given by --layout ({}); detection says {}: {} [{}]",
+        layout.name(),
+        shape_wanted(layout),
+        detected.layout.name(),
+        detected.evidence,
+        hex_excerpt(buf, 0)
+    ))
+}
+
+/// What a record of `layout` looks like, for messages.
+fn shape_wanted(layout: Layout) -> &'static str {
+    match layout {
+        Layout::Records => "a map",
+        Layout::Events => "a [time, map] array",
+        Layout::FluentBit => "a [[time, metadata], map] array",
+        Layout::Forward => "a [tag, time, map], [tag, [events]] or [tag, packed events] array",
+        Layout::Values => "any value",
+    }
 }
 
 /// Whether a header can be an event time (integer or float seconds, EventTime, timestamp).
@@ -91,36 +193,133 @@ pub(crate) fn is_time_head(t: Head) -> bool {
     matches!(t, Head::Int(_) | Head::UInt(_) | Head::F32(_) | Head::F64(_) | Head::Ext(0 | -1, _))
 }
 
-fn classify(cur: &mut Cursor<'_>) -> Option<Shape> {
-    match cur.read_head().ok()? {
-        Head::Map(_) => Some(Shape::Map),
-        Head::Array(2) => {
-            let t = cur.read_head().ok()?;
-            cur.skip_rest(t, 0).ok()?;
-            let is_time = is_time_head(t);
-            let body = cur.read_head().ok()?;
-            Some(if is_time && matches!(body, Head::Map(_)) { Shape::Event } else { Shape::Other })
-        }
-        _ => Some(Shape::Other),
-    }
+fn classify(cur: &mut Cursor<'_>) -> Shape {
+    classify_head(cur).unwrap_or(Shape::Other)
 }
 
-/// Whether the value at the cursor is an event, `[time, map]`.
+/// Whether the value at the cursor is a `[time, map]` event (the cursor moves past it or
+/// stops inside).
 pub(crate) fn is_event(cur: &mut Cursor<'_>) -> bool {
-    matches!(classify(cur), Some(Shape::Event))
+    if cur.read_head().ok() != Some(Head::Array(2)) {
+        return false;
+    }
+    time_then_map(cur)
 }
+
+/// Whether a time value follows at the cursor, then a map header.
+fn time_then_map(cur: &mut Cursor<'_>) -> bool {
+    let Ok(t) = cur.read_head() else { return false };
+    if !is_time_head(t) || cur.skip_rest(t, 0).is_err() {
+        return false;
+    }
+    matches!(cur.read_head(), Ok(Head::Map(_)))
+}
+
+fn classify_head(cur: &mut Cursor<'_>) -> Option<Shape> {
+    Some(match cur.read_head().ok()? {
+        Head::Map(_) => Shape::Map,
+        Head::Array(2) => match cur.peek()? {
+            // [[time, metadata], record]
+            0x92 => {
+                cur.read_head().ok()?;
+                let t = cur.read_head().ok()?;
+                cur.skip_rest(t, 0).ok()?;
+                let meta = cur.read_head().ok()?;
+                cur.skip_rest(meta, 64).ok()?;
+                let body = cur.read_head().ok()?;
+                if is_time_head(t) && matches!(meta, Head::Map(_)) && matches!(body, Head::Map(_)) {
+                    Shape::FluentBit
+                } else {
+                    Shape::Other
+                }
+            }
+            0xa0..=0xbf | 0xd9..=0xdb => return Some(forward_entry(cur, 2)),
+            _ => {
+                if time_then_map(cur) {
+                    Shape::Event
+                } else {
+                    Shape::Other
+                }
+            }
+        },
+        Head::Array(n @ 3..=4) => forward_entry(cur, n),
+        _ => Shape::Other,
+    })
+}
+
+/// Classifies an array of `n` elements whose first element is at the cursor as a forward
+/// protocol entry: a str tag, then a time and a map (Message), an array of events
+/// (Forward) or a bin/str event stream (PackedForward).
+fn forward_entry(cur: &mut Cursor<'_>, n: u32) -> Shape {
+    let Ok(Some(_tag)) = cur.read_str_bytes() else { return Shape::Other };
+    let at = cur.pos();
+    let ok = match cur.read_head() {
+        Ok(Head::Array(0)) => n <= 3,
+        Ok(Head::Array(_)) => n <= 3 && is_event(cur),
+        Ok(Head::Bin(len) | Head::Str(len)) => {
+            n <= 3 && {
+                let payload = cur.payload_of(Head::Bin(len)).unwrap_or_default();
+                // An empty stream, a compressed one (the option says so), or an event.
+                payload.is_empty()
+                    || payload.starts_with(&[0x1f, 0x8b])
+                    || payload.starts_with(&ZSTD_MAGIC)
+                    || is_event(&mut Cursor::new(payload))
+            }
+        }
+        Ok(_) => n >= 3 && time_then_map(&mut Cursor::at(cur.buf(), at)),
+        Err(_) => false,
+    };
+    if ok { Shape::Forward } else { Shape::Other }
+}
+
+/// The first bytes of a zstd frame.
+pub const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /// One framed record: byte offsets into the framed buffer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Record {
-    /// First byte of the top-level value.
+    /// First byte of the record's value: the top-level value, or for events inside a
+    /// forward entry, the `[time, record]` array.
     pub start: usize,
-    /// One past its last byte.
+    /// One past the last byte of the record body.
     pub end: usize,
     /// First byte of the record body (the map; for events, the second array element).
     pub body: usize,
-    /// For events, the first byte of the time value.
+    /// For event layouts, the first byte of the time value.
     pub time: Option<usize>,
+    /// For the forward layout, the first byte of the tag (a str).
+    pub tag: Option<usize>,
+    /// For Fluent Bit, the first byte of the metadata value.
+    pub meta: Option<usize>,
+}
+
+/// Where the framer is inside a forward entry whose events it is handing out one by one.
+/// Plain data, so a scan can stop between batches and resume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    /// First byte of the entry (the top-level array).
+    pub start: usize,
+    /// One past its last byte: where the next top-level value starts.
+    pub end: usize,
+    /// The tag's first byte.
+    pub tag: usize,
+    /// The next event.
+    pub pos: usize,
+    /// One past the last byte of the entry's events.
+    pub events_end: usize,
+}
+
+impl Entry {
+    /// The same entry with every offset `by` bytes lower (the stream dropped bytes before it).
+    pub fn shifted_down(self, by: usize) -> Entry {
+        Entry {
+            start: self.start - by,
+            end: self.end - by,
+            tag: self.tag - by,
+            pos: self.pos - by,
+            events_end: self.events_end - by,
+        }
+    }
 }
 
 /// What the framer found wrong; turned into [`Error::Framing`] with the file name.
@@ -171,17 +370,33 @@ pub struct Framer<'a> {
     /// Number of records framed so far.
     pub records: u64,
     failed: bool,
+    /// The forward entry being read, if any.
+    entry: Option<Entry>,
 }
 
 impl<'a> Framer<'a> {
     /// A framer over `buf` starting at offset `pos`, numbering records from `first_record`.
     pub fn new(buf: &'a [u8], pos: usize, layout: Layout, limits: FrameLimits, first_record: u64) -> Self {
-        Framer { buf, pos, layout, limits, records: first_record, failed: false }
+        Framer { buf, pos, layout, limits, records: first_record, failed: false, entry: None }
     }
 
-    /// The offset of the next record.
+    /// Resumes inside a forward entry (from [`Framer::entry`] of an earlier framer).
+    pub fn resume(mut self, entry: Option<Entry>) -> Self {
+        if let Some(e) = entry {
+            self.pos = e.end;
+        }
+        self.entry = entry;
+        self
+    }
+
+    /// The forward entry whose events are being read, if the framer stopped inside one.
+    pub fn entry(&self) -> Option<Entry> {
+        self.entry
+    }
+
+    /// The offset of the next record (inside a forward entry, of its next event).
     pub fn pos(&self) -> usize {
-        self.pos
+        self.entry.map_or(self.pos, |e| e.pos)
     }
 
     fn wire_error(&self, start: usize, e: WireError) -> FrameError {
@@ -195,47 +410,169 @@ impl<'a> Framer<'a> {
         FrameError { record: self.records, record_offset: start, offset: e.offset, message, truncated }
     }
 
-    fn frame_one(&self, start: usize) -> Result<Record, FrameError> {
+    fn error(&self, start: usize, offset: usize, message: String) -> FrameError {
+        FrameError { record: self.records, record_offset: start, offset, message, truncated: false }
+    }
+
+    /// Frames the top-level value at `start`: a record, or (forward layout) an entry whose
+    /// events follow. Returns the record, if any, and where the next top-level value starts.
+    fn frame_one(&mut self, start: usize) -> Result<(Option<Record>, usize), FrameError> {
         let mut cur = Cursor::at(self.buf, start);
         let depth = self.limits.max_depth;
-        let rec = match self.layout {
+        let wire = |e| self.wire_error(start, e);
+        let (rec, next) = match self.layout {
             Layout::Records | Layout::Values => {
-                cur.skip_value(depth).map_err(|e| self.wire_error(start, e))?;
-                Record { start, end: cur.pos(), body: start, time: None }
+                cur.skip_value(depth).map_err(wire)?;
+                (Some(Record { start, end: cur.pos(), body: start, ..Record::default() }), cur.pos())
             }
             Layout::Events => {
-                let head = cur.read_head().map_err(|e| self.wire_error(start, e))?;
-                if head != Head::Array(2) {
-                    return Err(FrameError {
-                        record: self.records,
-                        record_offset: start,
-                        offset: start,
-                        message: format!("expected a [time, record] array (events layout), found {}", describe(head)),
-                        truncated: false,
-                    });
+                let rec = self.frame_event(self.buf, start)?;
+                (Some(rec), rec.end)
+            }
+            Layout::FluentBit => {
+                let head = cur.read_head().map_err(wire)?;
+                let header = if head == Head::Array(2) { cur.read_head().map_err(wire)? } else { head };
+                if head != Head::Array(2) || header != Head::Array(2) {
+                    let found =
+                        if head == Head::Array(2) { format!("[{}, ...]", describe(header)) } else { describe(head) };
+                    let msg = format!("expected a [[time, metadata], record] array (fluentbit layout), found {found}");
+                    return Err(self.error(start, start, msg));
                 }
                 let time = cur.pos();
-                cur.skip_value(depth).map_err(|e| self.wire_error(start, e))?;
+                cur.skip_value(depth.saturating_sub(2)).map_err(wire)?;
+                let meta = cur.pos();
+                cur.skip_value(depth.saturating_sub(2)).map_err(wire)?;
                 let body = cur.pos();
-                cur.skip_value(depth.saturating_sub(1)).map_err(|e| self.wire_error(start, e))?;
-                Record { start, end: cur.pos(), body, time: Some(time) }
+                cur.skip_value(depth.saturating_sub(1)).map_err(wire)?;
+                let rec = Record { start, end: cur.pos(), body, time: Some(time), meta: Some(meta), tag: None };
+                (Some(rec), rec.end)
+            }
+            Layout::Forward => self.frame_entry(start)?,
+        };
+        let size = rec.map_or(next - start, |r| r.end - r.start);
+        if size > self.limits.max_record_bytes {
+            let msg = format!(
+                "expected a record of at most {} bytes, found one of {size} bytes",
+                self.limits.max_record_bytes
+            );
+            return Err(self.error(start, start, msg));
+        }
+        Ok((rec, next))
+    }
+
+    /// Frames a `[time, record]` event at `start` of `buf` (the whole input, or a forward
+    /// entry's events cut at their end).
+    fn frame_event(&self, buf: &[u8], start: usize) -> Result<Record, FrameError> {
+        let mut cur = Cursor::at(buf, start);
+        let depth = self.limits.max_depth;
+        let head = cur.read_head().map_err(|e| self.wire_error(start, e))?;
+        if head != Head::Array(2) {
+            let msg = format!("expected a [time, record] array (events layout), found {}", describe(head));
+            return Err(self.error(start, start, msg));
+        }
+        let time = cur.pos();
+        cur.skip_value(depth).map_err(|e| self.wire_error(start, e))?;
+        let body = cur.pos();
+        cur.skip_value(depth.saturating_sub(1)).map_err(|e| self.wire_error(start, e))?;
+        Ok(Record { start, end: cur.pos(), body, time: Some(time), ..Record::default() })
+    }
+
+    /// Frames a forward protocol entry at `start`. A Message is one record; a Forward or
+    /// PackedForward entry becomes [`Framer::entry`], whose events the iterator hands out.
+    fn frame_entry(&mut self, start: usize) -> Result<(Option<Record>, usize), FrameError> {
+        let depth = self.limits.max_depth;
+        let wire = |e| self.wire_error(start, e);
+        // The whole entry first: it is complete and within the limits.
+        let mut whole = Cursor::at(self.buf, start);
+        whole.skip_value(depth).map_err(wire)?;
+        let end = whole.pos();
+        let mut cur = Cursor::at(self.buf, start);
+        let n = match cur.read_head().map_err(wire)? {
+            Head::Array(n @ 2..=4) => n,
+            head => {
+                let msg =
+                    format!("expected a forward protocol entry [tag, ...] (forward layout), found {}", describe(head));
+                return Err(self.error(start, start, msg));
             }
         };
-        if rec.end - rec.start > self.limits.max_record_bytes {
-            return Err(FrameError {
-                record: self.records,
-                record_offset: start,
-                offset: start,
-                message: format!(
-                    "expected a record of at most {} bytes, found one of {} bytes",
-                    self.limits.max_record_bytes,
-                    rec.end - rec.start
-                ),
-                truncated: false,
-            });
+        let tag = cur.pos();
+        if !matches!(cur.read_str_bytes(), Ok(Some(_))) {
+            let head = Cursor::at(self.buf, tag).read_head().map_err(wire)?;
+            let msg = format!("expected a str tag as the first element of a forward entry, found {}", describe(head));
+            return Err(self.error(start, tag, msg));
         }
-        Ok(rec)
+        let second = cur.pos();
+        let (events, events_end) = match cur.read_head().map_err(wire)? {
+            Head::Array(_) if n <= 3 => {
+                let mut c = Cursor::at(self.buf, second);
+                c.skip_value(depth).map_err(wire)?;
+                (cur.pos(), c.pos())
+            }
+            Head::Bin(len) | Head::Str(len) if n <= 3 => {
+                let payload = cur.pos();
+                let payload_end = payload + len as usize;
+                if let Some(c) = compressed_option(&self.buf[payload_end..end]) {
+                    let msg = format!(
+                        "expected packed events, found a CompressedPackedForward entry ({c}); such entries are \
+                         expanded in files but not in streams such as standard input: save the stream to a file"
+                    );
+                    return Err(self.error(start, payload, msg));
+                }
+                (payload, payload_end)
+            }
+            t if n >= 3 && is_time_head(t) => {
+                cur.skip_rest(t, 0).map_err(wire)?;
+                let body = cur.pos();
+                cur.skip_value(depth.saturating_sub(1)).map_err(wire)?;
+                let rec = Record { start, end: cur.pos(), body, time: Some(second), tag: Some(tag), meta: None };
+                return Ok((Some(rec), end));
+            }
+            head => {
+                let msg = format!(
+                    "expected an event time, an array of events or packed events after the tag of a forward entry of {n} elements, found {}",
+                    describe(head)
+                );
+                return Err(self.error(start, second, msg));
+            }
+        };
+        self.entry = Some(Entry { start, end, tag, pos: events, events_end });
+        Ok((None, end))
     }
+
+    /// The next event of the current forward entry, or `None` when it has no more.
+    fn next_in_entry(&mut self) -> Option<Result<Record, FrameError>> {
+        let e = self.entry?;
+        if e.pos >= e.events_end {
+            self.entry = None;
+            return None;
+        }
+        match self.frame_event(&self.buf[..e.events_end], e.pos) {
+            Ok(rec) => {
+                self.entry = Some(Entry { pos: rec.end, ..e });
+                Some(Ok(Record { tag: Some(e.tag), ..rec }))
+            }
+            // The entry is complete, so more input cannot help.
+            Err(err) => Some(Err(FrameError { truncated: false, ..err })),
+        }
+    }
+}
+
+/// The compression a forward entry's option map names (`{"compressed": "gzip"}`), if any.
+pub fn compressed_option(opt: &[u8]) -> Option<String> {
+    let mut cur = Cursor::new(opt);
+    let Ok(Head::Map(n)) = cur.read_head() else { return None };
+    for _ in 0..n {
+        let key = cur.read_str_bytes().ok()?;
+        if key == Some(b"compressed".as_slice()) {
+            let v = cur.read_str_bytes().ok()??;
+            return Some(String::from_utf8_lossy(v).into_owned());
+        }
+        if key.is_none() {
+            return None;
+        }
+        cur.skip_value(8).ok()?;
+    }
+    None
 }
 
 /// A short description of a header for messages.
@@ -254,20 +591,35 @@ impl Iterator for Framer<'_> {
     type Item = Result<Record, FrameError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed || self.pos >= self.buf.len() {
-            return None;
-        }
-        match self.frame_one(self.pos) {
-            Ok(rec) => {
-                self.pos = rec.end;
-                // Saturating: a split scan's later ranges count from UNKNOWN_RECORD.
-                self.records = self.records.saturating_add(1);
-                Some(Ok(rec))
+        loop {
+            if self.failed {
+                return None;
             }
-            Err(e) => {
-                self.failed = true;
-                Some(Err(e))
-            }
+            let framed = match self.next_in_entry() {
+                Some(r) => r,
+                None if self.pos >= self.buf.len() => return None,
+                None => match self.frame_one(self.pos) {
+                    Ok((rec, next)) => {
+                        self.pos = next;
+                        match rec {
+                            Some(r) => Ok(r),
+                            None => continue,
+                        }
+                    }
+                    Err(e) => Err(e),
+                },
+            };
+            return Some(match framed {
+                Ok(rec) => {
+                    // Saturating: a split scan's later ranges count from UNKNOWN_RECORD.
+                    self.records = self.records.saturating_add(1);
+                    Ok(rec)
+                }
+                Err(e) => {
+                    self.failed = true;
+                    Err(e)
+                }
+            });
         }
     }
 }
@@ -293,7 +645,7 @@ mod tests {
     fn frames_events() {
         let ev = [0x92, 0x01, 0x80, 0x92, 0x02, 0x80];
         let recs: Vec<_> = Framer::new(&ev, 0, Layout::Events, LIMITS, 0).collect::<Result<_, _>>().expect("ok");
-        assert_eq!(recs[1], Record { start: 3, end: 6, body: 5, time: Some(4) });
+        assert_eq!(recs[1], Record { start: 3, end: 6, body: 5, time: Some(4), ..Record::default() });
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub mod decode;
 pub mod error;
 pub mod generate;
 pub mod infer;
+pub mod input;
 pub mod json_text;
 pub mod lanes;
 pub mod layout;

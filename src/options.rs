@@ -5,7 +5,7 @@ use crate::decode::ScanReport;
 use crate::error::{Error, Result};
 use crate::infer::lattice::LatticeOptions;
 use crate::infer::{InferOptions, Sample};
-use crate::layout::FrameLimits;
+use crate::layout::{FrameLimits, Layout};
 use crate::source::MmapPolicy;
 use mpq_wire::{DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT};
 
@@ -62,7 +62,15 @@ pub struct MsgpackReadOptions {
     pub report: ScanReport,
     /// Threads inference over every record may use per file (`None`: every core).
     pub threads: Option<usize>,
+    /// The layout of every input (`None`: detected per input).
+    pub layout: Option<Layout>,
+    /// The most bytes a compressed input (or a forward capture's compressed entries) may
+    /// decompress to; decompressed inputs are held in memory.
+    pub max_decompressed_bytes: u64,
 }
+
+/// Default bound on decompressed input (8 GiB).
+pub const DEFAULT_MAX_DECOMPRESSED_BYTES: u64 = 8 << 30;
 
 impl Default for MsgpackReadOptions {
     fn default() -> Self {
@@ -78,6 +86,8 @@ impl Default for MsgpackReadOptions {
             file_extension: String::new(),
             report: ScanReport::new(),
             threads: None,
+            layout: None,
+            max_decompressed_bytes: DEFAULT_MAX_DECOMPRESSED_BYTES,
         }
     }
 }
@@ -149,6 +159,16 @@ impl MsgpackReadOptions {
         self.file_extension = ext.into();
         self
     }
+    /// Reads every input with this layout instead of detecting it.
+    pub fn layout(mut self, layout: Option<Layout>) -> Self {
+        self.layout = layout;
+        self
+    }
+    /// Sets the bound on decompressed input.
+    pub fn max_decompressed_bytes(mut self, n: u64) -> Self {
+        self.max_decompressed_bytes = n;
+        self
+    }
     /// Uses this report handle.
     pub fn report(mut self, r: ScanReport) -> Self {
         self.report = r;
@@ -177,6 +197,7 @@ impl MsgpackReadOptions {
             sample: self.sample,
             lattice: LatticeOptions { max_struct_fields: self.max_struct_fields },
             limits: self.limits(),
+            layout: self.layout,
             threads: self.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         }
     }

@@ -16,7 +16,8 @@
 use crate::decode::RecordDecoder;
 use crate::error::{Error, Result, UNKNOWN_RECORD};
 use crate::infer::{TableInference, infer_slice};
-use crate::layout::{FrameLimits, Framer, Layout, Record, detect};
+use crate::input::ChunkMeta;
+use crate::layout::{Entry, FrameLimits, Framer, Layout, Record, check_forced, detect_or};
 use crate::options::{FramingPolicy, MsgpackReadOptions};
 use crate::split::find_boundary;
 use datafusion::arrow::array::RecordBatch;
@@ -71,6 +72,10 @@ pub struct SliceBatches<B> {
     reported: usize,
     /// Only records that start before this offset are read (see [`SliceBatches::range`]).
     stop: usize,
+    /// The forward entry the last batch stopped in.
+    entry: Option<Entry>,
+    /// Records a buffer chunk's sidecar says the input holds, checked at its end.
+    expected_records: Option<u64>,
 }
 
 /// Bytes the `count(*)` path counts at a time (on [`crate::lanes::LANES`] lanes), and so the
@@ -92,7 +97,10 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
         limit: Option<usize>,
     ) -> Result<Self> {
         opts.validate()?;
-        let layout = detect(buf.as_ref(), opts.max_depth).layout;
+        let layout = detect_or(buf.as_ref(), opts.layout, opts.max_depth).layout;
+        if opts.layout.is_some() {
+            check_forced(buf.as_ref(), layout, opts.max_depth).map_err(|m| Error::Input(format!("{path}: {m}")))?;
+        }
         let mut decoder = RecordDecoder::new(schema, projection, opts.max_depth, opts.report.clone())?;
         decoder.set_path(path);
         Ok(SliceBatches {
@@ -112,7 +120,29 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
             consumed: None,
             reported: 0,
             stop: usize::MAX,
+            entry: None,
+            expected_records: None,
         })
+    }
+
+    /// Applies what a Fluentd buffer chunk's `.meta` sidecar says: every record gets its tag,
+    /// and the number of records read is checked against its count at the end (a mismatch is
+    /// reported, not fatal: Fluentd updates the sidecar after the chunk).
+    pub fn chunk_meta(mut self, meta: &ChunkMeta) -> Self {
+        self.decoder.set_file_tag(meta.tag.as_deref());
+        self.expected_records = meta.records;
+        self
+    }
+
+    /// At the end of a whole input: the records read against the sidecar's count.
+    fn check_count(&mut self) {
+        let Some(want) = self.expected_records.take() else { return };
+        if self.stop == usize::MAX && self.next_record != want {
+            self.opts_report.add_note(format!(
+                "{}: the buffer chunk holds {} records, but its .meta sidecar says {want}",
+                self.path, self.next_record
+            ));
+        }
     }
 
     /// Restricts the scan to the records that *start* in `range`, so that scans of adjacent
@@ -224,6 +254,7 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
 
     fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
         if self.done {
+            self.check_count();
             return Ok(None);
         }
         let buf = self.buf.as_ref();
@@ -254,7 +285,7 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
             return Ok(Some(batch));
         }
         self.records.clear();
-        let mut framer = Framer::new(buf, self.pos, self.layout, self.limits, self.next_record);
+        let mut framer = Framer::new(buf, self.pos, self.layout, self.limits, self.next_record).resume(self.entry);
         let mut error = None;
         while self.records.len() < want && framer.pos() < self.stop {
             match framer.next() {
@@ -272,6 +303,7 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
             }
         }
         self.pos = framer.pos();
+        self.entry = framer.entry();
         self.next_record = framer.records;
         if let Some(mut e) = error {
             self.done = true;
@@ -355,6 +387,8 @@ pub fn decode_reader<R: Read>(
         next_record: 0,
         opts: opts.clone(),
         done: false,
+        entry: None,
+        path: "<stream>".to_string(),
     })
 }
 
@@ -369,9 +403,20 @@ pub struct ReaderBatches<R> {
     next_record: u64,
     opts: MsgpackReadOptions,
     done: bool,
+    /// The forward entry the last batch stopped in (offsets into `buf`).
+    entry: Option<Entry>,
+    /// The stream's name in messages.
+    path: String,
 }
 
 impl<R: Read> ReaderBatches<R> {
+    /// Names the stream in messages (default `<stream>`).
+    pub fn named(mut self, path: &str) -> Self {
+        self.path = path.to_string();
+        self.decoder.set_path(path);
+        self
+    }
+
     fn fill(&mut self) -> Result<()> {
         let old = self.buf.len();
         self.buf.resize(old + READ_CHUNK, 0);
@@ -380,7 +425,7 @@ impl<R: Read> ReaderBatches<R> {
                 Ok(n) => break n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    return Err(Error::Io { path: "<stream>".into(), source: e });
+                    return Err(Error::Io { path: self.path.clone(), source: e });
                 }
             }
         };
@@ -398,11 +443,16 @@ impl<R: Read> ReaderBatches<R> {
                 while !self.eof && self.buf.len() < 64 * 1024 {
                     self.fill()?;
                 }
-                self.layout = Some(detect(&self.buf, self.opts.max_depth).layout);
+                let layout = detect_or(&self.buf, self.opts.layout, self.opts.max_depth).layout;
+                if self.opts.layout.is_some() {
+                    check_forced(&self.buf, layout, self.opts.max_depth)
+                        .map_err(|m| Error::Input(format!("{}: {m}", self.path)))?;
+                }
+                self.layout = Some(layout);
             }
             let layout = self.layout.unwrap_or(Layout::Records);
             let limits = self.opts.limits();
-            let mut framer = Framer::new(&self.buf, 0, layout, limits, self.next_record);
+            let mut framer = Framer::new(&self.buf, 0, layout, limits, self.next_record).resume(self.entry);
             let mut records = Vec::new();
             let mut error = None;
             while records.len() < self.opts.batch_size {
@@ -415,15 +465,17 @@ impl<R: Read> ReaderBatches<R> {
                     }
                 }
             }
-            let consumed = framer.pos();
+            // Inside a forward entry, the entry stays in the buffer (its tag is at its start).
+            let entry = framer.entry();
+            let consumed = entry.map_or(framer.pos(), |e| e.start);
             let incomplete = error.as_ref().is_some_and(|e| e.truncated);
             if records.is_empty() {
                 match error {
                     Some(_) if incomplete && !self.eof => {
                         if self.buf.len() > limits.max_record_bytes + READ_CHUNK {
                             return Err(Error::Options(format!(
-                                "<stream>: record {} at byte {}: expected a record of at most {} bytes, found more",
-                                self.next_record, self.base, limits.max_record_bytes
+                                "{}: record {} at byte {}: expected a record of at most {} bytes, found more",
+                                self.path, self.next_record, self.base, limits.max_record_bytes
                             )));
                         }
                         self.fill()?;
@@ -433,7 +485,7 @@ impl<R: Read> ReaderBatches<R> {
                         self.done = true;
                         e.offset += self.base as usize;
                         e.record_offset += self.base as usize;
-                        let err = e.into_error("<stream>", &[]);
+                        let err = e.into_error(&self.path, &[]);
                         return match self.opts.framing {
                             FramingPolicy::Fail => Err(err),
                             FramingPolicy::Truncate => {
@@ -454,6 +506,7 @@ impl<R: Read> ReaderBatches<R> {
             let batch = self.decoder.decode(&self.buf, layout, &records, first)?;
             self.buf.drain(..consumed);
             self.base += consumed as u64;
+            self.entry = entry.map(|e| e.shifted_down(consumed));
             return Ok(Some(batch));
         }
     }

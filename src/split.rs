@@ -34,7 +34,9 @@ fn plausible(layout: Layout) -> Option<fn(u8) -> bool> {
     match layout {
         Layout::Records => Some(|b| matches!(b, 0x80..=0x8f | 0xde | 0xdf)),
         Layout::Events => Some(|b| b == 0x92),
-        Layout::Values => None,
+        // Any byte can start a value; a forward entry or a Fluent Bit record holds arrays
+        // that look like the events of other layouts.
+        Layout::Values | Layout::FluentBit | Layout::Forward => None,
     }
 }
 
@@ -49,13 +51,13 @@ fn well_shaped(buf: &[u8], start: usize, layout: Layout) -> bool {
             _ => false,
         },
         Layout::Events => crate::layout::is_event(&mut cur),
-        Layout::Values => false,
+        Layout::Values | Layout::FluentBit | Layout::Forward => false,
     }
 }
 
 /// Where the first record at or after `from` starts in `buf` (`buf.len()` when none does),
-/// or `None` when `buf` cannot be split (the values layout, where any byte can start a
-/// record). Deterministic: every caller asking about the same offset gets the same answer.
+/// or `None` when `buf` cannot be split (layouts other than records and events, see
+/// [`Layout::splittable`]). Deterministic: every caller asking about the same offset gets the same answer.
 pub fn find_boundary(buf: &[u8], from: usize, layout: Layout, limits: FrameLimits) -> Option<usize> {
     let plausible = plausible(layout)?;
     if from == 0 || from >= buf.len() {

@@ -263,11 +263,14 @@ fn summary(r: &ReportData) {
     if !r.framing.is_empty() {
         parts.push(format!("{} files truncated at a framing error", r.framing.len()));
     }
+    if !r.notes.is_empty() {
+        parts.push(format!("{} warnings", r.notes.len()));
+    }
     if parts.is_empty() {
         return;
     }
     eprintln!("mpq: {} records read; {}", r.records, parts.join("; "));
-    for m in r.framing.iter().chain(&r.messages) {
+    for m in r.framing.iter().chain(&r.notes).chain(&r.messages) {
         eprintln!("mpq: {m}");
     }
 }

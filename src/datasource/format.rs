@@ -25,7 +25,8 @@ pub const MSGPACK_EXTENSION: &str = "msgpack";
 
 /// Creates [`MsgpackFormat`]s, with options from `OPTIONS(...)`:
 /// `infer_rows` (a number or `all`), `max_struct_fields`, `max_depth`, `max_record_bytes`,
-/// `with_record` (`true`/`false`), `framing` (`fail`/`truncate`).
+/// `with_record` (`true`/`false`), `framing` (`fail`/`truncate`), `layout` (`auto` or a
+/// layout name), `max_decompressed_bytes`.
 #[derive(Debug, Default)]
 pub struct MsgpackFormatFactory {
     /// Options every created format starts from.
@@ -54,6 +55,9 @@ pub fn apply_options(mut o: MsgpackReadOptions, kv: &HashMap<String, String>) ->
             "max_depth" => o.max_depth(parse_num(key, v)?),
             "max_record_bytes" => o.max_record_bytes(parse_num(key, v)?),
             "with_record" => o.with_record(v == "true"),
+            "layout" if v == "auto" => o.layout(None),
+            "layout" => o.layout(Some(v.parse().map_err(DataFusionError::Configuration)?)),
+            "max_decompressed_bytes" => o.max_decompressed_bytes(parse_num(key, v)? as u64),
             "framing" => {
                 o.framing(v.parse::<FramingPolicy>().map_err(|e| DataFusionError::Configuration(e.to_string()))?)
             }
@@ -112,8 +116,10 @@ impl MsgpackFormat {
             let fi = match cache_get(&key) {
                 Some(hit) => hit,
                 None => {
-                    let bytes = read_object(store, meta, &self.options).await?;
-                    let fi = Arc::new(infer_slice(&bytes.bytes, &display_path(&path), &opts));
+                    let input = read_object(store, meta, &self.options).await?;
+                    let mut fi = infer_slice(&input.bytes.bytes, &display_path(&path), &opts);
+                    fi.tag |= input.meta.as_ref().is_some_and(|m| m.tag.is_some());
+                    let fi = Arc::new(fi);
                     cache_put(key, Arc::clone(&fi));
                     fi
                 }
@@ -129,18 +135,34 @@ pub(crate) fn display_path(p: &str) -> String {
     if std::path::Path::new(&format!("/{p}")).exists() { format!("/{p}") } else { p.to_string() }
 }
 
-/// The bytes of an object: memory-mapped for local files (per the mmap policy), fetched
-/// otherwise.
+/// The bytes of an object, ready for framing ([`crate::input::prepare`]): memory-mapped for
+/// local files (per the mmap policy), fetched otherwise; with a buffer chunk's `.meta`
+/// sidecar read from beside it.
 pub async fn read_object(
     store: &Arc<dyn ObjectStore>,
     meta: &ObjectMeta,
     opts: &MsgpackReadOptions,
-) -> Result<crate::source::FileBytes> {
+) -> Result<crate::input::Input> {
     let got = store.get(&meta.location).await?;
-    match got.payload {
-        GetResultPayload::File(_, path) => Ok(crate::source::file_bytes(&path, opts.mmap)?),
-        GetResultPayload::Stream(_) => Ok(crate::source::FileBytes::in_memory(got.bytes().await?)),
+    let bytes = match got.payload {
+        GetResultPayload::File(_, path) => crate::source::file_bytes(&path, opts.mmap)?,
+        GetResultPayload::Stream(_) => crate::source::FileBytes::in_memory(got.bytes().await?),
+    };
+    let path = display_path(meta.location.as_ref());
+    let mut input = crate::input::prepare(bytes, &path, opts)?;
+    let name = meta.location.filename().unwrap_or_default();
+    if crate::input::is_chunk_name(name) && !input.bytes.bytes.is_empty() {
+        let sidecar = object_store::path::Path::from(format!("{}.meta", meta.location));
+        match store.get(&sidecar).await {
+            Ok(got) => match crate::input::parse_meta(&got.bytes().await?) {
+                Ok(m) => input.meta = Some(m),
+                Err(e) => input.notes.push(format!("{path}.meta: {e}; the chunk is read without it")),
+            },
+            Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
+    Ok(input)
 }
 
 #[async_trait]

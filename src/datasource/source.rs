@@ -158,9 +158,18 @@ impl FileOpener for MsgpackOpener {
         let limit = self.limit;
         Ok(Box::pin(async move {
             let meta = file.object_meta;
-            let bytes = read_object(&store, &meta, &options).await?;
+            let input = read_object(&store, &meta, &options).await?;
             let path = display_path(meta.location.as_ref());
+            if file.range.as_ref().is_none_or(|r| r.start == 0) {
+                for note in &input.notes {
+                    options.report.add_note(note.clone());
+                }
+            }
+            let bytes = input.bytes;
             let mut batches = SliceBatches::new(bytes.clone(), &path, &schema, Some(&projection), &options, limit)?;
+            if let Some(m) = &input.meta {
+                batches = batches.chunk_meta(m);
+            }
             if let Some(r) = file.range {
                 batches = batches.range(r.start.max(0) as usize..r.end.max(0) as usize);
             }

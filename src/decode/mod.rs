@@ -34,6 +34,10 @@ enum Role {
     Extra,
     /// The whole record.
     Record,
+    /// The tag (forward layout, buffer chunks with a sidecar).
+    Tag,
+    /// Fluent Bit metadata.
+    Metadata,
 }
 
 fn role(f: &Field) -> Role {
@@ -42,6 +46,8 @@ fn role(f: &Field) -> Role {
         Some("value") => Role::Value,
         Some("extra") => Role::Extra,
         Some("record") => Role::Record,
+        Some("tag") => Role::Tag,
+        Some("metadata") => Role::Metadata,
         _ => Role::Field,
     }
 }
@@ -56,7 +62,11 @@ pub struct RecordDecoder {
     value: Column,
     extra: BytesCol,
     whole: BytesCol,
-    has: [bool; 5],
+    tag: BytesCol,
+    metadata: BytesCol,
+    /// The tag of every record without its own (a buffer chunk's sidecar says it).
+    file_tag: Option<Vec<u8>>,
+    has: [bool; 7],
     wants_pairs: bool,
     max_depth: usize,
     report: ScanReport,
@@ -96,7 +106,8 @@ impl RecordDecoder {
             }
             roles.push(r);
         }
-        let has = [Role::Field, Role::Time, Role::Value, Role::Extra, Role::Record].map(|r| roles.contains(&r));
+        let has = [Role::Field, Role::Time, Role::Value, Role::Extra, Role::Record, Role::Tag, Role::Metadata]
+            .map(|r| roles.contains(&r));
         let (names, slots) = if has[3] {
             (names, slots)
         } else {
@@ -114,6 +125,9 @@ impl RecordDecoder {
             value,
             extra: BytesCol::new(BytesKind::Variant),
             whole: BytesCol::new(BytesKind::Variant),
+            tag: BytesCol::new(BytesKind::Utf8),
+            metadata: BytesCol::new(BytesKind::Variant),
+            file_tag: None,
             has,
             max_depth,
             report,
@@ -124,6 +138,11 @@ impl RecordDecoder {
     /// Names the input in error messages.
     pub fn set_path(&mut self, path: &str) {
         self.path = path.to_string();
+    }
+
+    /// Gives every record without a tag of its own this tag (from a buffer chunk's sidecar).
+    pub fn set_file_tag(&mut self, tag: Option<&str>) {
+        self.file_tag = tag.map(|t| t.as_bytes().to_vec());
     }
 
     /// The projected output schema.
@@ -207,6 +226,15 @@ impl RecordDecoder {
                 }
             };
         }
+        if self.has[5] {
+            self.push_tag(buf, rec, number, ctx.careful, stats);
+        }
+        if self.has[6] {
+            match rec.meta {
+                Some(p) => self.metadata.push_bytes(Cursor::at(buf, p).value_bytes(self.max_depth)?),
+                None => self.metadata.push_null(),
+            }
+        }
         let mut cur = Cursor::at(buf, rec.body);
         if layout == Layout::Values {
             self.record.push_null();
@@ -229,7 +257,7 @@ impl RecordDecoder {
                 Head::Map(n) if self.wants_pairs => {
                     // What the map holds nests one level below it, and the map of an event
                     // one below the event's array (as framing counts).
-                    let levels = if layout == Layout::Events { 2 } else { 1 };
+                    let levels = if layout == Layout::Records { 1 } else { 2 };
                     ctx.depth_left = self.max_depth.checked_sub(levels).ok_or(mpq_wire::WireError {
                         offset: at,
                         kind: mpq_wire::WireErrorKind::TooDeep { limit: self.max_depth },
@@ -273,7 +301,7 @@ impl RecordDecoder {
     /// walks a record to its end only when it reads the record's pairs, and `_record` needs
     /// the end before.
     pub fn frames_while_decoding(&self, layout: Layout) -> bool {
-        layout != Layout::Values && self.wants_pairs && !self.has[4]
+        layout.splittable() && self.wants_pairs && !self.has[4]
     }
 
     /// Decodes up to `want` records that start in `from..stop` without framing them first:
@@ -352,15 +380,34 @@ impl RecordDecoder {
                 cur.skip_value(limits.max_depth).ok()?;
                 Some(t)
             }
-            Layout::Values => return None,
+            Layout::Values | Layout::FluentBit | Layout::Forward => return None,
         };
         let body = cur.pos();
         if !matches!(buf.get(body), Some(0x80..=0x8f | 0xde | 0xdf)) {
             return None;
         }
-        let rec = Record { start, end: usize::MAX, body, time };
+        let rec = Record { start, end: usize::MAX, body, time, ..Record::default() };
         let end = self.decode_row(buf, layout, &rec, number, ctx, pairs, stats).ok()?;
         (end - start <= limits.max_record_bytes).then_some(Record { end, ..rec })
+    }
+
+    /// The record's tag: its own (forward layout), else the file's, else NULL.
+    fn push_tag(&mut self, buf: &[u8], rec: &Record, number: u64, careful: bool, stats: &mut BatchStats) {
+        let Some(p) = rec.tag else {
+            match &self.file_tag {
+                Some(t) => self.tag.push_bytes(t),
+                None => self.tag.push_null(),
+            }
+            return;
+        };
+        match Cursor::at(buf, p).read_str_bytes() {
+            Ok(Some(t)) if !careful || simdutf8::basic::from_utf8(t).is_ok() => self.tag.push_bytes(t),
+            _ => {
+                self.tag.push_null();
+                let msg = format!("expected a UTF-8 str tag at byte {p}");
+                stats.record_error(self.record_error(buf, rec, number, &msg));
+            }
+        }
     }
 
     fn record_error(&self, buf: &[u8], rec: &Record, number: u64, msg: &str) -> String {
@@ -412,6 +459,8 @@ impl RecordDecoder {
         let value = value_field.map(|f| self.value.finish(&f));
         let extra = self.extra.finish();
         let whole = self.whole.finish();
+        let tag = self.tag.finish();
+        let metadata = self.metadata.finish();
         let mut children = children?.into_iter();
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.roles.len());
         for r in &self.roles {
@@ -421,6 +470,8 @@ impl RecordDecoder {
                 Role::Value => value.clone()??,
                 Role::Extra => extra.clone()?,
                 Role::Record => whole.clone()?,
+                Role::Tag => tag.clone()?,
+                Role::Metadata => metadata.clone()?,
             });
         }
         let options = RecordBatchOptions::new().with_row_count(Some(rows));

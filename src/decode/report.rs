@@ -30,6 +30,9 @@ pub struct ReportData {
     pub messages: Vec<String>,
     /// Framing problems: each message says what was dropped.
     pub framing: Vec<String>,
+    /// Things worth a warning that lost nothing: a buffer chunk holding another number of
+    /// records than its `.meta` sidecar says.
+    pub notes: Vec<String>,
 }
 
 impl ReportData {
@@ -101,6 +104,12 @@ impl ScanReport {
     pub(crate) fn add_framing(&self, message: String) {
         if let Ok(mut d) = self.0.lock() {
             d.framing.push(message);
+        }
+    }
+
+    pub(crate) fn add_note(&self, message: String) {
+        if let Ok(mut d) = self.0.lock() {
+            d.notes.push(message);
         }
     }
 }

@@ -5,7 +5,7 @@
 
 pub mod lattice;
 
-use crate::layout::{Detection, FrameLimits, Framer, Layout, detect};
+use crate::layout::{Detection, FrameLimits, Framer, Layout, detect_or};
 use crate::variant::variant_field;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use lattice::{LatticeOptions, Node};
@@ -15,6 +15,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 /// Column holding the event time in event layouts.
 pub const TIME_COLUMN: &str = "time";
+/// The tag of the forward layout and of buffer chunks with a `.meta` sidecar.
+pub const TAG_COLUMN: &str = "tag";
+/// The metadata of Fluent Bit records.
+pub const METADATA_COLUMN: &str = "metadata";
 /// Column holding non-map records.
 pub const VALUE_COLUMN: &str = "value";
 /// Variant column with the key/value pairs that did not fit the inferred columns.
@@ -67,6 +71,8 @@ pub struct InferOptions {
     /// Threads that inference over every record may use on one input (it splits the input
     /// as a split scan does; the result is the same as on one thread).
     pub threads: usize,
+    /// The layout of every input (`None`: detected).
+    pub layout: Option<Layout>,
 }
 
 /// What inference saw in one input.
@@ -88,6 +94,9 @@ pub struct FileInference {
     pub not_maps: u64,
     /// A framing error met while sampling, as text.
     pub problem: Option<String>,
+    /// The input's records have a tag: the forward layout, or a buffer chunk whose `.meta`
+    /// sidecar names one.
+    pub tag: bool,
 }
 
 /// Inputs at least this large are inferred on several threads when every record is read.
@@ -96,6 +105,7 @@ const PARALLEL_MIN_BYTES: usize = 16 << 20;
 impl FileInference {
     fn empty(detection: Detection) -> Self {
         FileInference {
+            tag: detection.layout.has_tag(),
             detection,
             root: Node::default(),
             values: Node::default(),
@@ -111,7 +121,14 @@ impl FileInference {
 /// Infers what one input holds.
 pub fn infer_slice(buf: &[u8], path: &str, opts: &InferOptions) -> FileInference {
     let depth = opts.limits.max_depth;
-    let detection = detect(buf, depth);
+    let detection = detect_or(buf, opts.layout, depth);
+    if let Some(forced) = opts.layout
+        && let Err(msg) = crate::layout::check_forced(buf, forced, depth)
+    {
+        let mut fi = FileInference::empty(detection);
+        fi.problem = Some(format!("{path}: {msg}"));
+        return fi;
+    }
     if opts.sample == Sample::All
         && opts.threads > 1
         && buf.len() >= PARALLEL_MIN_BYTES
@@ -132,7 +149,7 @@ pub fn infer_slice(buf: &[u8], path: &str, opts: &InferOptions) -> FileInference
         return fi;
     }
     if let Sample::Records { probes, probe_records, .. } = opts.sample {
-        if layout == Layout::Values {
+        if !layout.splittable() {
             return fi;
         }
         let span = buf.len() - end;
@@ -248,6 +265,10 @@ pub struct TableInference {
     pub values: Option<Node>,
     /// Merged event times, if any input is an event stream.
     pub time: Option<Node>,
+    /// Some input's records have a tag (the `tag` column).
+    pub tag: bool,
+    /// Some input is a Fluent Bit stream (the `metadata` column).
+    pub metadata: bool,
     /// Record keys that cannot be columns because the name is reserved, and so always go to
     /// `_extra` (for example a `time` key in an event stream), with what was seen.
     pub shadowed: Vec<(String, Node)>,
@@ -259,15 +280,25 @@ impl TableInference {
         let mut t = TableInference::default();
         for (_, f) in &files {
             t.root.merge(&f.root);
-            match f.detection.layout {
-                Layout::Values => t.values.get_or_insert_with(Default::default).merge(&f.values),
-                Layout::Events => t.time.get_or_insert_with(Default::default).merge(&f.time),
-                Layout::Records => {}
+            let layout = f.detection.layout;
+            if layout == Layout::Values {
+                t.values.get_or_insert_with(Default::default).merge(&f.values);
             }
+            if layout.has_time() {
+                t.time.get_or_insert_with(Default::default).merge(&f.time);
+            }
+            t.tag |= f.tag;
+            t.metadata |= layout.has_metadata();
         }
         let mut reserved = vec![EXTRA_COLUMN, RECORD_COLUMN];
         if t.time.is_some() {
             reserved.push(TIME_COLUMN);
+        }
+        if t.tag {
+            reserved.push(TAG_COLUMN);
+        }
+        if t.metadata {
+            reserved.push(METADATA_COLUMN);
         }
         if t.values.is_some() {
             reserved.push(VALUE_COLUMN);
@@ -291,13 +322,20 @@ impl TableInference {
         self.root.counts.map
     }
 
-    /// The table's Arrow schema: `time` (event layouts), the record fields in first-seen
+    /// The table's Arrow schema: `time` (event layouts), `tag` (forward layout, chunks with a
+    /// sidecar), `metadata` (Fluent Bit), the record fields in first-seen
     /// order, `value` (values layout), `_extra`, and `_record` when asked for.
     pub fn schema(&self, with_record: bool) -> Schema {
         let mut fields = Vec::new();
         if self.time.is_some() {
             let f = Field::new(TIME_COLUMN, DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())), true);
             fields.push(with_role(f, "event_time"));
+        }
+        if self.tag {
+            fields.push(with_role(Field::new(TAG_COLUMN, DataType::Utf8, true), "tag"));
+        }
+        if self.metadata {
+            fields.push(with_role(variant_field(METADATA_COLUMN), "metadata"));
         }
         if self.root.dict.is_some() {
             // Top-level keys too many for columns: the record itself is the one column.
@@ -382,7 +420,8 @@ mod tests {
     #[test]
     fn split_inference_equals_one_thread() {
         let limits = FrameLimits { max_depth: 128, max_record_bytes: 64 << 20 };
-        let one = InferOptions { sample: Sample::All, lattice: LatticeOptions::default(), limits, threads: 1 };
+        let one =
+            InferOptions { sample: Sample::All, lattice: LatticeOptions::default(), limits, threads: 1, layout: None };
         for (events, damage) in [(false, false), (true, false), (false, true)] {
             let (mut buf, _) = to_vecs(&Spec { records: 12_000, seed: 4, events, mixed: false });
             if damage {

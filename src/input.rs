@@ -25,6 +25,10 @@ pub struct Input {
     /// stream keeps what decompressed before the damage; an unreadable sidecar), for the
     /// scan's report.
     pub notes: Vec<String>,
+    /// What was done to the bytes, for `mpq schema` (for example "decompressed from gzip").
+    pub steps: Vec<String>,
+    /// The input is a buffer chunk's `.meta` sidecar (it has no records of its own).
+    pub sidecar: bool,
 }
 
 /// Makes the bytes of the input `path` (its file name decides whether it may be a sidecar)
@@ -32,9 +36,10 @@ pub struct Input {
 /// decompressed, and a forward capture's compressed entries are expanded.
 pub fn prepare(bytes: FileBytes, path: &str, opts: &MsgpackReadOptions) -> Result<Input> {
     let name = path.rsplit('/').next().unwrap_or(path);
-    let mut input = Input { bytes, meta: None, notes: Vec::new() };
+    let mut input = Input { bytes, meta: None, notes: Vec::new(), steps: Vec::new(), sidecar: false };
     if is_sidecar(name, &input.bytes.bytes) {
         input.bytes = FileBytes::in_memory(Bytes::new());
+        input.sidecar = true;
         return Ok(input);
     }
     let fail = |m: String| Error::Input(format!("{path}: {m}"));
@@ -46,12 +51,14 @@ pub fn prepare(bytes: FileBytes, path: &str, opts: &MsgpackReadOptions) -> Resul
             }
             input.notes.push(format!("{path}: {damage}; kept the records in the bytes before it"));
         }
+        input.steps.push(format!("decompressed from {} ({} bytes)", c.name(), d.bytes.len()));
         input.bytes = FileBytes::in_memory(Bytes::from(d.bytes));
     }
     if detect_or(&input.bytes.bytes, opts.layout, opts.max_depth).layout == Layout::Forward
         && let Some(expanded) = expand_forward(&input.bytes.bytes, opts.max_depth, opts.max_decompressed_bytes)
     {
         input.bytes = FileBytes::in_memory(Bytes::from(expanded.map_err(fail)?));
+        input.steps.push("CompressedPackedForward entries decompressed".into());
     }
     Ok(input)
 }
@@ -98,7 +105,7 @@ impl Compression {
     }
 
     /// A reader of the decompressed stream of `r` (every member or frame in turn).
-    pub fn reader<'a, R: Read + 'a>(self, r: R) -> std::io::Result<Box<dyn Read + 'a>> {
+    pub fn reader<'a, R: Read + Send + 'a>(self, r: R) -> std::io::Result<Box<dyn Read + Send + 'a>> {
         Ok(match self {
             Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(r)),
             Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(r)?),
@@ -197,7 +204,12 @@ pub fn is_chunk_name(name: &str) -> bool {
 /// Whether a file is a buffer chunk's sidecar: it is read for its chunk, and is itself an
 /// input with no records.
 pub fn is_sidecar(name: &str, bytes: &[u8]) -> bool {
-    name.strip_suffix(".meta").is_some_and(is_chunk_name) && bytes.starts_with(&META_HEADER)
+    is_sidecar_name(name) && bytes.starts_with(&META_HEADER)
+}
+
+/// Whether a file name is that of a buffer chunk's sidecar (`<chunk name>.meta`).
+pub fn is_sidecar_name(name: &str) -> bool {
+    name.strip_suffix(".meta").is_some_and(is_chunk_name)
 }
 
 /// A forward capture with its CompressedPackedForward entries decompressed: each becomes a

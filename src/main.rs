@@ -21,10 +21,30 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("mpq: error: {e:#}");
+            eprintln!("mpq: error: {}", message(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error as one line: mpq's own error where DataFusion wraps one (its text already
+/// names file, record and offsets), else each cause once.
+fn message(e: &anyhow::Error) -> String {
+    let ours = e.chain().filter_map(|c| c.downcast_ref::<mpq::error::Error>()).last();
+    if let Some(ours) = ours.filter(|o| !matches!(o, mpq::error::Error::DataFusion(_))) {
+        return ours.to_string();
+    }
+    let mut msg = String::new();
+    for c in e.chain() {
+        let s = c.to_string();
+        if !msg.contains(&s) {
+            if !msg.is_empty() {
+                msg.push_str(": ");
+            }
+            msg.push_str(&s);
+        }
+    }
+    msg
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

@@ -40,6 +40,15 @@ pub enum Command {
   mpq schema testdata/events.msgpack --format json
   mpq schema big.msgpack --infer-rows all")]
     Schema(SchemaArgs),
+    /// Print records as JSON lines, in file order: a plain record as its map; a record of an
+    /// event layout as {"time", "tag", "metadata", "record"} (the parts its layout has); a
+    /// value of the values layout as itself.
+    #[command(after_help = "Examples:
+  mpq cat testdata/logs.msgpack --limit 3
+  mpq cat buffer/ --ext .log | jq .record.status
+  cat capture.bin | mpq cat -
+  mpq cat events.msgpack.gz --format json")]
+    Cat(CatArgs),
     /// Convert MessagePack files to Parquet, Arrow IPC, NDJSON or CSV, optionally through a
     /// query and Hive-partitioned.
     ///
@@ -134,6 +143,14 @@ pub struct ReadArgs {
     /// Only read files with this extension from directories (e.g. `.msgpack`); default all.
     #[arg(long, default_value = "")]
     pub ext: String,
+    /// The layout of every input: `auto` (detected per input from its first records),
+    /// `records`, `events`, `fluentbit`, `forward` or `values`. A forced layout that the
+    /// first record does not have is an error.
+    #[arg(long, default_value = "auto")]
+    pub layout: String,
+    /// The most bytes a compressed input may decompress to (they are held in memory).
+    #[arg(long, default_value_t = crate::options::DEFAULT_MAX_DECOMPRESSED_BYTES)]
+    pub max_decompressed_bytes: u64,
 }
 
 /// `mpq query`.
@@ -195,6 +212,32 @@ pub struct SchemaArgs {
     /// How `convert` shapes the output (for `--ddl`).
     #[command(flatten)]
     pub shape: ShapeArgs,
+    /// Reading options.
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// Output formats of `mpq cat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CatFormat {
+    /// One JSON value per line.
+    Ndjson,
+    /// One JSON array.
+    Json,
+}
+
+/// `mpq cat`.
+#[derive(Debug, Args)]
+pub struct CatArgs {
+    /// Input files, directories or globs; `-` for standard input.
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Print at most this many records.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "ndjson")]
+    pub format: CatFormat,
     /// Reading options.
     #[command(flatten)]
     pub read: ReadArgs,

@@ -2,6 +2,7 @@
 //! library, and is the only place that prints. `main` only maps the result to an exit code.
 
 pub mod args;
+pub mod cat;
 pub mod convert;
 pub mod functions;
 pub mod print;
@@ -35,6 +36,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Query(a) => query(a).await,
         Command::Schema(a) => schema(a).await,
+        Command::Cat(a) => cat::run(a).await,
         Command::Convert(a) => convert::run(a).await,
         Command::Generate(a) => generate(a),
         Command::Walk(a) => walk(&a),
@@ -56,7 +58,12 @@ pub fn read_options(a: &ReadArgs, framing: FramingPolicy) -> Result<MsgpackReadO
         .framing(framing)
         .mmap(a.mmap.parse()?)
         .max_struct_fields(a.max_struct_fields)
-        .file_extension(a.ext.clone());
+        .file_extension(a.ext.clone())
+        .max_decompressed_bytes(a.max_decompressed_bytes)
+        .layout(match a.layout.as_str() {
+            "auto" => None,
+            name => Some(name.parse().map_err(anyhow::Error::msg)?),
+        });
     o = if a.infer_rows == "all" {
         o.infer_all()
     } else {
@@ -79,12 +86,19 @@ pub fn read_options(a: &ReadArgs, framing: FramingPolicy) -> Result<MsgpackReadO
 /// `information_schema` (`SHOW TABLES`, `SHOW COLUMNS`; DataFusion's `SHOW FUNCTIONS` leaves
 /// out functions with user-defined signatures, so `mpq functions` lists ours).
 pub fn session(opts: &MsgpackReadOptions) -> Result<SessionContext> {
+    session_with_threads(opts, THREADS.get().copied().unwrap_or(0))
+}
+
+/// [`session`] with `threads` partitions (0: `--threads`, else every core).
+pub fn session_with_threads(opts: &MsgpackReadOptions, threads: usize) -> Result<SessionContext> {
     let mut config = SessionConfig::new();
-    if let Some(&n) = THREADS.get() {
-        config = config.with_target_partitions(n);
+    if threads > 0 {
+        config = config.with_target_partitions(threads);
     }
     let config = config
         .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
+        // Directories are read recursively, not only their Hive-style (`k=v`) subdirectories.
+        .set_bool("datafusion.execution.listing_table_ignore_subdirectory", false)
         .set_str("datafusion.sql_parser.dialect", "PostgreSQL")
         .set_usize("datafusion.execution.objectstore_writer_buffer_size", crate::convert::WRITE_PART_BYTES)
         .with_information_schema(true);
@@ -102,7 +116,7 @@ pub fn session(opts: &MsgpackReadOptions) -> Result<SessionContext> {
 /// Expands one input argument: globs (also quoted ones) to the files they match; directories
 /// to `dir/` (listed recursively by the table); anything else as it is.
 pub fn expand_input(arg: &str) -> Result<Vec<String>> {
-    if arg.contains("://") {
+    if arg.contains("://") || arg == STDIN {
         return Ok(vec![arg.to_string()]);
     }
     if arg.contains(['*', '?', '[']) {
@@ -143,17 +157,31 @@ pub fn input_bytes(files: &[String], ext: &str) -> u64 {
     files.iter().filter(|f| !f.contains("://")).map(|f| walk(Path::new(f), ext)).sum()
 }
 
+/// The input argument that means standard input.
+pub const STDIN: &str = "-";
+
 /// Registers the expanded inputs as the table `t`, and under its alias ([`table_alias`]).
-pub async fn register_inputs(ctx: &SessionContext, files: &[String], opts: &MsgpackReadOptions) -> Result<()> {
+/// Standard input (`-`) is a stream table read once, whose inference is returned.
+pub async fn register_inputs(
+    ctx: &SessionContext,
+    files: &[String],
+    opts: &MsgpackReadOptions,
+) -> Result<Option<crate::infer::TableInference>> {
+    if files.iter().any(|f| f == STDIN) {
+        if files.len() > 1 {
+            bail!("standard input (-) is read alone, not together with files");
+        }
+        return Ok(Some(crate::datasource::register_stream(ctx, "t", "<stdin>", std::io::stdin(), opts)?));
+    }
     ctx.register_msgpack("t", files.to_vec(), opts.clone()).await?;
     if let Some(alias) = table_alias(files) {
         let t = ctx.table_provider("t").await?;
         ctx.register_table(alias.as_str(), t)?;
     }
-    Ok(())
+    Ok(None)
 }
 
-fn expand_all(args: &[String]) -> Result<Vec<String>> {
+pub(crate) fn expand_all(args: &[String]) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for a in args {
         out.extend(expand_input(a)?);
@@ -246,7 +274,7 @@ async fn query(a: QueryArgs) -> Result<()> {
 
 /// The one-line summary on stderr when anything was skipped, truncated or sent to `_extra`,
 /// followed by the problems themselves.
-fn summary(r: &ReportData) {
+pub(crate) fn summary(r: &ReportData) {
     let mut parts = Vec::new();
     if r.extra_pairs() > 0 {
         parts.push(format!("{} key/value pairs not foreseen by the schema kept in _extra", r.extra_pairs()));
@@ -283,12 +311,18 @@ async fn schema(a: SchemaArgs) -> Result<()> {
     let opts = read_options(&a.read, FramingPolicy::Truncate)?;
     let ctx = session(&opts)?;
     let files = expand_all(&a.files)?;
-    let inference = ctx.infer_msgpack(files.clone(), opts.clone()).await?;
+    let inference = if files.iter().any(|f| f == STDIN) {
+        register_inputs(&ctx, &files, &opts).await?.context("standard input gives its inference")?
+    } else {
+        ctx.infer_msgpack(files.clone(), opts.clone()).await?
+    };
     let scan = if a.sample_only {
         None
     } else {
         let table_schema = inference.schema(opts.with_record);
-        ctx.register_msgpack("t", files, opts.clone()).await?;
+        if !ctx.table_exist("t")? {
+            ctx.register_msgpack("t", files, opts.clone()).await?;
+        }
         // Read every record, keeping no batch: memory stays at the batches in flight.
         let mut stream = ctx.sql("SELECT * FROM t").await?.execute_stream().await?;
         while let Some(batch) = stream.next().await {

@@ -76,6 +76,11 @@ fn column(name: &str, node: &Node, parent_maps: Option<u64>) -> Column {
     }
 }
 
+/// A column that only has a type and a note.
+fn plain(name: &str, ty: &str, note: &str) -> Column {
+    Column { name: name.into(), ty: ty.into(), seen: vec![], missing: None, note: Some(note.into()), children: vec![] }
+}
+
 impl SchemaView {
     /// Builds the view from inference and, when a full scan ran, its report and schema.
     pub fn new(t: &TableInference, opts: &MsgpackReadOptions, scan: Option<&(ReportData, Schema)>) -> Self {
@@ -110,7 +115,7 @@ impl SchemaView {
                 (Some("event_time"), _) => t.time.as_ref().map(|n| {
                     let mut c = column(TIME_COLUMN, n, None);
                     c.ty = type_name(f);
-                    c.note = Some("event time of the [time, record] layout".into());
+                    c.note = Some("event time of the layout's events".into());
                     c
                 }),
                 (Some("value"), _) => t.values.as_ref().map(|n| {
@@ -118,6 +123,14 @@ impl SchemaView {
                     c.note = Some(format!("each top-level value (not maps); {}", c.note.unwrap_or_default()));
                     c
                 }),
+                (Some("tag"), _) => Some(plain(
+                    name,
+                    "Utf8",
+                    "the tag: of forward protocol entries, or of a buffer chunk per its .meta sidecar",
+                )),
+                (Some("metadata"), _) => {
+                    Some(plain(name, "variant", "Fluent Bit metadata ([[time, metadata], record])"))
+                }
                 (Some("extra"), _) => Some(Column {
                     name: EXTRA_COLUMN.into(),
                     ty: "variant".into(),
@@ -144,6 +157,9 @@ impl SchemaView {
                 _ => t.root.fields.iter().find(|(k, _)| k == name).map(|(k, n)| column(k, n, Some(maps))),
             };
             columns.extend(col);
+        }
+        for p in &t.partitions {
+            columns.push(plain(p, "Utf8", "Hive partition column, from directory names (name=value)"));
         }
         let mut extra_text = Vec::new();
         let mut keys = Vec::new();

@@ -119,11 +119,19 @@ impl MsgpackFormat {
                     let input = read_object(store, meta, &self.options).await?;
                     let mut fi = infer_slice(&input.bytes.bytes, &display_path(&path), &opts);
                     fi.tag |= input.meta.as_ref().is_some_and(|m| m.tag.is_some());
+                    for step in &input.steps {
+                        fi.detection.evidence.push_str("; ");
+                        fi.detection.evidence.push_str(step);
+                    }
                     let fi = Arc::new(fi);
                     cache_put(key, Arc::clone(&fi));
                     fi
                 }
             };
+            // A sidecar is read with its chunk; listing it as an input would only confuse.
+            if fi.records == 0 && crate::input::is_sidecar_name(meta.location.filename().unwrap_or_default()) {
+                continue;
+            }
             files.push((display_path(&path), fi));
         }
         Ok(TableInference::merge(files))
@@ -155,7 +163,14 @@ pub async fn read_object(
         let sidecar = object_store::path::Path::from(format!("{}.meta", meta.location));
         match store.get(&sidecar).await {
             Ok(got) => match crate::input::parse_meta(&got.bytes().await?) {
-                Ok(m) => input.meta = Some(m),
+                Ok(m) => {
+                    input.steps.push(match (&m.tag, m.records) {
+                        (Some(t), Some(n)) => format!("tag {t:?} and {n} records per its .meta sidecar"),
+                        (Some(t), None) => format!("tag {t:?} per its .meta sidecar"),
+                        (None, _) => "a .meta sidecar without a tag".to_string(),
+                    });
+                    input.meta = Some(m);
+                }
                 Err(e) => input.notes.push(format!("{path}.meta: {e}; the chunk is read without it")),
             },
             Err(object_store::Error::NotFound { .. }) => {}

@@ -3,14 +3,16 @@
 
 mod format;
 mod source;
+mod stream;
 
 pub use format::{MSGPACK_EXTENSION, MsgpackFormat, MsgpackFormatFactory, apply_options, read_object};
 pub use source::{MsgpackOpener, MsgpackSource};
+pub use stream::register_stream;
 
 use crate::infer::TableInference;
 use crate::options::MsgpackReadOptions;
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::catalog::Session;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::datasource::listing_table_factory::ListingTableFactory;
@@ -55,9 +57,19 @@ async fn build_table(
     options.validate()?;
     let format = Arc::new(MsgpackFormat::new(options.clone()));
     let state = ctx.state();
-    let inference = infer_urls(&state, &format, &urls, &options.file_extension).await?;
+    let mut inference = infer_urls(&state, &format, &urls, &options.file_extension).await?;
+    let mut listing = ListingOptions::new(format).with_file_extension(options.file_extension.clone());
+    // Hive-style directories (`dt=2026-11-20/hour=01/`) under one directory argument give
+    // partition columns, as text.
+    if let [url] = urls.as_slice()
+        && url.is_collection()
+    {
+        let names = listing.infer_partitions(&state, url).await?;
+        inference.reserve(&names.iter().map(String::as_str).collect::<Vec<_>>());
+        inference.partitions = names.clone();
+        listing = listing.with_table_partition_cols(names.into_iter().map(|n| (n, DataType::Utf8)).collect());
+    }
     let schema: SchemaRef = Arc::new(inference.schema(options.with_record));
-    let listing = ListingOptions::new(format).with_file_extension(options.file_extension.clone());
     let config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(listing).with_schema(schema);
     Ok((ListingTable::try_new(config)?, inference))
 }
@@ -105,9 +117,7 @@ impl SessionContextExt for SessionContext {
         paths: P,
         options: MsgpackReadOptions,
     ) -> Result<TableInference> {
-        options.validate()?;
-        let format = MsgpackFormat::new(options.clone());
-        infer_urls(&self.state(), &format, &paths.to_urls()?, &options.file_extension).await
+        Ok(build_table(self, paths.to_urls()?, options).await?.1)
     }
 
     fn register_msgpack_format(&self, options: MsgpackReadOptions) -> Result<()> {

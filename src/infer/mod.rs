@@ -269,6 +269,8 @@ pub struct TableInference {
     pub tag: bool,
     /// Some input is a Fluent Bit stream (the `metadata` column).
     pub metadata: bool,
+    /// Hive partition columns (text), from the directory names under a directory input.
+    pub partitions: Vec<String>,
     /// Record keys that cannot be columns because the name is reserved, and so always go to
     /// `_extra` (for example a `time` key in an event stream), with what was seen.
     pub shadowed: Vec<(String, Node)>,
@@ -303,13 +305,19 @@ impl TableInference {
         if t.values.is_some() {
             reserved.push(VALUE_COLUMN);
         }
-        for name in reserved {
-            if let Some(n) = t.root.remove_field(name) {
-                t.shadowed.push((name.to_string(), n));
-            }
-        }
+        t.reserve(&reserved);
         t.files = files;
         t
+    }
+
+    /// Keeps record keys with these names out of the columns (they go to `_extra`): the
+    /// names belong to other columns, such as Hive partition columns.
+    pub fn reserve(&mut self, names: &[&str]) {
+        for name in names {
+            if let Some(n) = self.root.remove_field(name) {
+                self.shadowed.push((name.to_string(), n));
+            }
+        }
     }
 
     /// Records observed across inputs.

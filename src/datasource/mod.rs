@@ -55,6 +55,9 @@ async fn build_table(
     options: MsgpackReadOptions,
 ) -> Result<(ListingTable, TableInference)> {
     options.validate()?;
+    for url in &urls {
+        ensure_store(ctx, url)?;
+    }
     let format = Arc::new(MsgpackFormat::new(options.clone()));
     let state = ctx.state();
     let mut inference = infer_urls(&state, &format, &urls, &options.file_extension).await?;
@@ -72,6 +75,28 @@ async fn build_table(
     let schema: SchemaRef = Arc::new(inference.schema(options.with_record));
     let config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(listing).with_schema(schema);
     Ok((ListingTable::try_new(config)?, inference))
+}
+
+/// Registers an object store for an `s3://bucket/...` URL unless one is registered: S3 (or an
+/// S3-compatible server) configured from the environment, as the AWS tools are:
+/// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION` (or
+/// `AWS_DEFAULT_REGION`), `AWS_ENDPOINT_URL` and `AWS_ALLOW_HTTP=true` for plain http.
+fn ensure_store(ctx: &SessionContext, url: &ListingTableUrl) -> Result<()> {
+    let env = ctx.runtime_env();
+    let base = url.object_store();
+    if url.scheme() != "s3" || env.object_store(&base).is_ok() {
+        return Ok(());
+    }
+    let base_url: &url::Url = base.as_ref();
+    let bucket = base_url.host_str().unwrap_or_default();
+    let mut builder = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+    if let Ok(region) = std::env::var("AWS_DEFAULT_REGION")
+        && std::env::var("AWS_REGION").is_err()
+    {
+        builder = builder.with_region(region);
+    }
+    env.register_object_store(base_url, Arc::new(builder.build()?));
+    Ok(())
 }
 
 /// Lists every file of every URL and infers over all of them.

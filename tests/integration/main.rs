@@ -5,5 +5,6 @@ mod api;
 mod cli;
 mod common;
 mod convert;
+mod layouts;
 mod props;
 mod sql;

@@ -193,12 +193,26 @@ pub fn parse_meta(bytes: &[u8]) -> std::result::Result<ChunkMeta, String> {
 /// Whether a file name is a Fluentd file-buffer chunk (`<prefix>.b<hex id><suffix>` staged,
 /// `.q` queued), which may have a `.meta` sidecar at its path plus `.meta`.
 pub fn is_chunk_name(name: &str) -> bool {
-    !name.ends_with(".meta")
-        && name.match_indices(['.']).any(|(i, _)| {
-            let rest = &name.as_bytes()[i + 1..];
-            matches!(rest.first(), Some(b'b' | b'q'))
-                && rest[1..].iter().take_while(|b| b.is_ascii_hexdigit()).count() >= 16
-        })
+    chunk_state(name).is_some()
+}
+
+/// Whether a file name is a staged buffer chunk (`.b<hex id>`), which Fluentd is still
+/// appending to: it is read, never memory-mapped, under `--mmap auto`.
+pub fn is_staged_chunk_name(name: &str) -> bool {
+    chunk_state(name) == Some(b'b')
+}
+
+/// `b` (staged) or `q` (queued) for a buffer chunk's file name.
+fn chunk_state(name: &str) -> Option<u8> {
+    if name.ends_with(".meta") {
+        return None;
+    }
+    name.match_indices('.').find_map(|(i, _)| {
+        let rest = &name.as_bytes()[i + 1..];
+        let state = *rest.first()?;
+        let id = rest[1..].iter().take_while(|b| b.is_ascii_hexdigit()).count();
+        (matches!(state, b'b' | b'q') && id >= 16).then_some(state)
+    })
 }
 
 /// Whether a file is a buffer chunk's sidecar: it is read for its chunk, and is itself an
@@ -327,6 +341,8 @@ mod tests {
         let name = "buffer.b5e2f0c1a9d3b4c7e8f90a1b2c3d4e5f6.log";
         assert!(is_chunk_name(name) && is_chunk_name("buffer.q5e2f0c1a9d3b4c7e8f90a1b2c3d4e5f6.log"));
         assert!(!is_chunk_name("buffer.log") && !is_chunk_name("app.backup.log"));
+        assert!(is_staged_chunk_name("out.b5e2f0c1a9d3b4c7e8f90a1b2c3d4e5f6.buf"));
+        assert!(!is_staged_chunk_name("buffer.q5e2f0c1a9d3b4c7e8f90a1b2c3d4e5f7.log"));
         assert!(is_sidecar(&format!("{name}.meta"), &with) && !is_sidecar(&format!("{name}.meta"), &map));
     }
 

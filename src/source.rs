@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MmapPolicy {
     /// Map, except files that look like they are still being written: Fluentd staged buffer
-    /// chunks (`buffer.b*`) and files modified in the last [`RECENT`].
+    /// chunks (`buffer.b*`, `*.b<hex id>*`) and files modified in the last [`RECENT`].
     #[default]
     Auto,
     /// Always map.
@@ -39,7 +39,10 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
 
 /// True when `auto` should map this file.
 fn should_map(path: &Path, meta: &std::fs::Metadata) -> bool {
-    let staged = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("buffer.b"));
+    let staged = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("buffer.b") || crate::input::is_staged_chunk_name(n));
     let recent =
         meta.modified().ok().and_then(|m| SystemTime::now().duration_since(m).ok()).is_none_or(|age| age < RECENT);
     !staged && !recent

@@ -89,6 +89,10 @@ def main():
                        {"size": half, "compressed": "gzip"}]) + \
         pack([TAG, gzip.compress(event_stream(EVENTS[half:])), {"compressed": "gzip"}])
     write("forward_compressed.msgpack", compressed)
+    zc = zstandard.ZstdCompressor()
+    write("forward_compressed_zstd.msgpack",
+          pack([TAG, zc.compress(event_stream(EVENTS[:half])) + zc.compress(event_stream(EVENTS[half:])),
+                {"compressed": "zstd"}]))
     write("forward_mixed.msgpack",
           pack([TAG, event_time(*EVENTS[0][:2]), EVENTS[0][2]])
           + pack([TAG, [[event_time(s, n), r] for s, n, r in EVENTS[1:3]]])
@@ -101,7 +105,6 @@ def main():
     cut = len(pack([event_time(*EVENTS[0][:2]), EVENTS[0][2]])) * 2
     write("events.msgpack.gz", gzip.compress(stream[:cut]) + gzip.compress(stream[cut:]))
     write("events_gz_no_extension", gzip.compress(stream))
-    zc = zstandard.ZstdCompressor()
     write("events.msgpack.zst", zc.compress(stream[:cut]) + zc.compress(stream[cut:]))
 
     # Fluentd file-buffer chunks: a staged chunk (b) and a queued, gzip-compressed chunk (q)

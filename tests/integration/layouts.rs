@@ -66,7 +66,14 @@ fn check_cat(file: &str, tag: Option<&str>, whole_seconds: bool, metadata: bool)
 #[test]
 fn every_layout_and_compression_gives_the_same_events() {
     check_cat("fluentbit.msgpack", None, false, true);
-    for f in ["forward_message", "forward_forward", "forward_packed", "forward_compressed", "forward_mixed"] {
+    for f in [
+        "forward_message",
+        "forward_forward",
+        "forward_packed",
+        "forward_compressed",
+        "forward_compressed_zstd",
+        "forward_mixed",
+    ] {
         check_cat(&format!("{f}.msgpack"), Some("app.web"), false, false);
     }
     check_cat("forward_message_int_time.msgpack", Some("app.web"), true, false);
@@ -191,6 +198,7 @@ fn detection_never_mistakes_a_layout_on_the_corpus() {
         ("testdata/layouts/forward_packed.msgpack", Layout::Forward),
         ("testdata/layouts/forward_compressed.msgpack", Layout::Forward),
         ("testdata/layouts/forward_mixed.msgpack", Layout::Forward),
+        ("testdata/layouts/forward_compressed_zstd.msgpack", Layout::Forward),
         ("testdata/layouts/events.msgpack.gz", Layout::Events),
         ("testdata/layouts/events.msgpack.zst", Layout::Events),
         ("testdata/layouts/events_gz_no_extension", Layout::Events),
@@ -241,4 +249,56 @@ fn damaged_and_oversized_compressed_inputs() {
             path.display()
         )
     );
+}
+
+/// Reads one byte per call, so a stream's batches end anywhere, inside forward entries too.
+struct Trickle(std::io::Cursor<Vec<u8>>);
+
+impl std::io::Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(1);
+        self.0.read(&mut buf[..n])
+    }
+}
+
+#[test]
+fn forward_entries_resume_between_batches_in_slices_and_streams() {
+    use mpq::MsgpackReadOptions;
+    use mpq::reader::{decode_reader, decode_slice, infer_schema};
+    for f in ["forward_forward", "forward_packed", "forward_mixed", "fluentbit"] {
+        let bytes = mpq::input::prepare(
+            mpq::source::FileBytes::in_memory(
+                std::fs::read(root().join(format!("testdata/layouts/{f}.msgpack"))).expect("read").into(),
+            ),
+            f,
+            &MsgpackReadOptions::default(),
+        )
+        .expect("prepare")
+        .bytes
+        .bytes
+        .to_vec();
+        let whole_opts = MsgpackReadOptions::default();
+        let schema = infer_schema(&bytes, &whole_opts).expect("schema");
+        let render = |batches: Vec<datafusion::arrow::array::RecordBatch>| crate::common::table(&batches);
+        let whole: Vec<_> = decode_slice(&bytes, schema.clone(), None, &whole_opts)
+            .expect("decode")
+            .map(|b| b.expect("batch"))
+            .collect();
+        let want = render(whole);
+        for batch_size in 1..=4 {
+            let opts = MsgpackReadOptions::default().batch_size(batch_size);
+            let sliced: Vec<_> =
+                decode_slice(&bytes, schema.clone(), None, &opts).expect("decode").map(|b| b.expect("batch")).collect();
+            assert_eq!(render(sliced), want, "{f}: slices of {batch_size}");
+            if f == "forward_mixed" {
+                continue; // its compressed entry is expanded only in files
+            }
+            let streamed: Vec<_> =
+                decode_reader(Trickle(std::io::Cursor::new(bytes.clone())), schema.clone(), None, &opts)
+                    .expect("decode")
+                    .map(|b| b.expect("batch"))
+                    .collect();
+            assert_eq!(render(streamed), want, "{f}: stream in batches of {batch_size}");
+        }
+    }
 }

@@ -61,6 +61,8 @@ def events_of(value):
         payload = second if isinstance(second, bytes) else second.encode()
         if option.get("compressed") == "gzip":
             payload = gzip.decompress(payload)
+        elif option.get("compressed") == "zstd":
+            payload = b"".join(_zstd_frames(payload))
         return [(t, tag, None, r) for t, r in _unpack_all(payload)]
     return [(second, tag, None, value[2])]  # Message
 

@@ -31,6 +31,21 @@ pub struct Input {
     pub sidecar: bool,
 }
 
+impl Input {
+    /// True when the bytes are not the file's own (decompressed, expanded, or a sidecar's
+    /// none): byte ranges of the file say nothing about them.
+    pub fn transformed(&self) -> bool {
+        !self.steps.is_empty() || self.sidecar
+    }
+}
+
+/// Whether the local file at `path` starts like a gzip or zstd stream (a compressed file is
+/// never split into byte ranges: its ranges would not be ranges of the decompressed bytes).
+pub fn is_compressed_file(path: &std::path::Path) -> bool {
+    let mut head = [0u8; 4];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && Compression::of(&head).is_some()
+}
+
 /// Makes the bytes of the input `path` (its file name decides whether it may be a sidecar)
 /// ready for framing: a sidecar becomes an input without records, a compressed input is
 /// decompressed, and a forward capture's compressed entries are expanded.

@@ -112,11 +112,10 @@ impl FileSource for MsgpackSource {
         config: &FileScanConfig,
     ) -> Result<Option<FileScanConfig>> {
         let local = config.object_store_url.as_str().starts_with("file://");
-        let mapped = config
-            .file_groups
-            .iter()
-            .flat_map(|g| g.iter())
-            .all(|f| would_map(Path::new(&format!("/{}", f.object_meta.location)), self.options.mmap));
+        let mapped = config.file_groups.iter().flat_map(|g| g.iter()).all(|f| {
+            let path = format!("/{}", f.object_meta.location);
+            would_map(Path::new(&path), self.options.mmap) && !crate::input::is_compressed_file(Path::new(&path))
+        });
         if config.limit.is_some() || !local || !mapped {
             return Ok(None);
         }

@@ -302,3 +302,27 @@ fn forward_entries_resume_between_batches_in_slices_and_streams() {
         }
     }
 }
+
+/// A compressed file larger than the split threshold (10 MiB) is not cut into byte ranges of
+/// the compressed bytes: every record is read once, on any number of cores.
+#[test]
+fn a_large_compressed_file_is_read_whole() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tmp");
+    let raw = dir.path().join("big.msgpack");
+    let raw_s = raw.display().to_string();
+    run(&["generate", "--records", "200000", "--out", &raw_s]);
+    let gz = dir.path().join("big.msgpack.gz");
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(&std::fs::read(&raw).expect("read")).expect("gzip");
+    std::fs::write(&gz, e.finish().expect("gzip")).expect("write");
+    assert!(std::fs::metadata(&gz).expect("meta").len() > 10 << 20, "too small to be split");
+    // Old enough to be memory-mapped (and so considered for splitting) under --mmap auto.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options().write(true).open(&gz).expect("open").set_modified(old).expect("mtime");
+    let gz = gz.display().to_string();
+    for threads in ["1", "3"] {
+        let (out, _) = run(&["--threads", threads, "query", "SELECT count(*) AS n FROM t", &gz, "--format", "csv"]);
+        assert_eq!(out, "n\n200000\n", "--threads {threads}");
+    }
+}

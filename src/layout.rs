@@ -562,13 +562,10 @@ pub fn compressed_option(opt: &[u8]) -> Option<String> {
     let mut cur = Cursor::new(opt);
     let Ok(Head::Map(n)) = cur.read_head() else { return None };
     for _ in 0..n {
-        let key = cur.read_str_bytes().ok()?;
-        if key == Some(b"compressed".as_slice()) {
+        let key = cur.read_str_bytes().ok()??;
+        if key == b"compressed" {
             let v = cur.read_str_bytes().ok()??;
             return Some(String::from_utf8_lossy(v).into_owned());
-        }
-        if key.is_none() {
-            return None;
         }
         cur.skip_value(8).ok()?;
     }

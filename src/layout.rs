@@ -513,8 +513,8 @@ impl<'a> Framer<'a> {
                 let payload_end = payload + len as usize;
                 if let Some(c) = compressed_option(&self.buf[payload_end..end]) {
                     let msg = format!(
-                        "expected packed events, found a CompressedPackedForward entry ({c}); such entries are \
-                         expanded in files but not in streams such as standard input: save the stream to a file"
+                        "expected packed events, found a CompressedPackedForward entry ({c}) that was not \
+                         decompressed first (see mpq::input::expand_forward)"
                     );
                     return Err(self.error(start, payload, msg));
                 }

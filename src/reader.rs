@@ -410,6 +410,19 @@ pub struct ReaderBatches<R> {
 }
 
 impl<R: Read> ReaderBatches<R> {
+    /// Decompresses the CompressedPackedForward entries buffered after the current entry (as
+    /// [`crate::input::prepare`] does for files); an entry still arriving is left for later.
+    fn expand_entries(&mut self) -> Result<()> {
+        let from = self.entry.map_or(0, |e| e.end);
+        let limit = self.opts.max_decompressed_bytes;
+        if let Some(expanded) = crate::input::expand_forward(&self.buf[from..], self.opts.max_depth, limit) {
+            let expanded = expanded.map_err(|m| Error::Input(format!("{}: {m}", self.path)))?;
+            self.buf.truncate(from);
+            self.buf.extend_from_slice(&expanded);
+        }
+        Ok(())
+    }
+
     /// Names the stream in messages (default `<stream>`).
     pub fn named(mut self, path: &str) -> Self {
         self.path = path.to_string();
@@ -452,6 +465,9 @@ impl<R: Read> ReaderBatches<R> {
             }
             let layout = self.layout.unwrap_or(Layout::Records);
             let limits = self.opts.limits();
+            if layout == Layout::Forward {
+                self.expand_entries()?;
+            }
             let mut framer = Framer::new(&self.buf, 0, layout, limits, self.next_record).resume(self.entry);
             let mut records = Vec::new();
             let mut error = None;

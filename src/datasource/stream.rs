@@ -5,8 +5,8 @@
 
 use crate::error::Error;
 use crate::infer::{TableInference, infer_slice};
-use crate::input::Compression;
-use crate::layout::{Framer, detect_or};
+use crate::input::{Compression, expand_forward};
+use crate::layout::{Framer, Layout, detect_or};
 use crate::options::MsgpackReadOptions;
 use crate::reader::decode_reader;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -87,7 +87,14 @@ pub fn register_stream(
         reader = c.reader(reader).map_err(|e| io(name, e))?;
     }
     let ahead = read_ahead(&mut reader, options).map_err(|e| io(name, e))?;
-    let fi = infer_slice(&ahead, name, &options.infer_options());
+    // Inference sees compressed forward entries decompressed, as the scan will.
+    let expanded = match detect_or(&ahead, options.layout, options.max_depth).layout {
+        Layout::Forward => {
+            expand_forward(&ahead, options.max_depth, options.max_decompressed_bytes).and_then(|r| r.ok())
+        }
+        _ => None,
+    };
+    let fi = infer_slice(expanded.as_deref().unwrap_or(&ahead), name, &options.infer_options());
     let inference = TableInference::merge(vec![(name.to_string(), Arc::new(fi))]);
     let schema: SchemaRef = Arc::new(inference.schema(options.with_record));
     let source: Source = Box::new(std::io::Cursor::new(ahead).chain(reader));

@@ -290,9 +290,6 @@ fn forward_entries_resume_between_batches_in_slices_and_streams() {
             let sliced: Vec<_> =
                 decode_slice(&bytes, schema.clone(), None, &opts).expect("decode").map(|b| b.expect("batch")).collect();
             assert_eq!(render(sliced), want, "{f}: slices of {batch_size}");
-            if f == "forward_mixed" {
-                continue; // its compressed entry is expanded only in files
-            }
             let streamed: Vec<_> =
                 decode_reader(Trickle(std::io::Cursor::new(bytes.clone())), schema.clone(), None, &opts)
                     .expect("decode")
@@ -324,5 +321,51 @@ fn a_large_compressed_file_is_read_whole() {
     for threads in ["1", "3"] {
         let (out, _) = run(&["--threads", threads, "query", "SELECT count(*) AS n FROM t", &gz, "--format", "csv"]);
         assert_eq!(out, "n\n200000\n", "--threads {threads}");
+    }
+}
+
+/// `mpq schema` names each fixture's layout and `mpq query` counts its six records, from the
+/// file and (for single-file inputs) from standard input.
+#[test]
+fn schema_and_query_read_every_fixture() {
+    let fixtures = [
+        ("fluentbit.msgpack", "fluentbit"),
+        ("forward_message.msgpack", "forward"),
+        ("forward_message_int_time.msgpack", "forward"),
+        ("forward_forward.msgpack", "forward"),
+        ("forward_packed.msgpack", "forward"),
+        ("forward_compressed.msgpack", "forward"),
+        ("forward_compressed_zstd.msgpack", "forward"),
+        ("forward_mixed.msgpack", "forward"),
+        ("events.msgpack.gz", "events"),
+        ("events.msgpack.zst", "events"),
+        ("events_gz_no_extension", "events"),
+        ("buffer/", "events"),
+        ("hive/", "records"),
+    ];
+    for (name, layout) in fixtures {
+        let path = format!("testdata/layouts/{name}");
+        let (out, _) = run(&["schema", &path, "--format", "json"]);
+        let v: Value = serde_json::from_str(&out).expect("json");
+        for f in v["files"].as_array().expect("files") {
+            assert_eq!(f["layout"], layout, "{name}: {f}");
+        }
+        assert_eq!(v["extra"]["records_scanned"], 6, "{name}");
+        let (out, _) =
+            run(&["query", "SELECT count(*) AS n, count(DISTINCT service) AS s FROM t", &path, "--format", "csv"]);
+        assert_eq!(out, "n,s\n6,3\n", "{name}");
+        if name.ends_with('/') {
+            continue; // directories are not streams
+        }
+        let bytes = std::fs::read(root().join(&path)).expect("read");
+        let out = mpq().args(["schema", "-", "--format", "json"]).write_stdin(bytes.clone()).output().expect("run");
+        let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(v["files"][0]["layout"], layout, "{name} on stdin");
+        let out = mpq()
+            .args(["query", "SELECT count(*) AS n FROM t", "-", "--format", "csv"])
+            .write_stdin(bytes)
+            .output()
+            .expect("run");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "n\n6\n", "{name} on stdin");
     }
 }

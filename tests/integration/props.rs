@@ -147,3 +147,111 @@ proptest! {
         prop_assert_eq!(framed, fused);
     }
 }
+
+/// The events of a generated event stream, each as its time bytes and record bytes.
+fn events() -> (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>) {
+    let stream = to_vecs(&Spec { records: 40, seed: 9, events: true, mixed: false }).0;
+    let limits = MsgpackReadOptions::default().limits();
+    let parts = mpq::layout::Framer::new(&stream, 0, mpq::layout::Layout::Events, limits, 0)
+        .map(|r| r.expect("framed"))
+        .map(|r| (stream[r.time.expect("time")..r.body].to_vec(), stream[r.body..r.end].to_vec()))
+        .collect();
+    (stream, parts)
+}
+
+/// A forward capture of `events`: consecutive runs of `sizes` events, each run one entry in
+/// `modes` (0 Message per event, 1 Forward, 2 PackedForward, 3 CompressedPackedForward).
+fn capture(events: &[(Vec<u8>, Vec<u8>)], runs: &[(usize, u8)]) -> Vec<u8> {
+    use mpq_wire::write::{write_array_header, write_bin, write_map_header, write_str};
+    let mut out = Vec::new();
+    let mut at = 0;
+    let mut runs = runs.iter().cycle();
+    while at < events.len() {
+        let &(size, mode) = runs.next().expect("cycle");
+        let run = &events[at..(at + size.max(1)).min(events.len())];
+        at += run.len();
+        let mut stream = Vec::new();
+        for (t, r) in run {
+            write_array_header(&mut stream, 2);
+            stream.extend(t);
+            stream.extend(r);
+        }
+        match mode {
+            0 => {
+                for (t, r) in run {
+                    write_array_header(&mut out, 3);
+                    write_str(&mut out, b"tg");
+                    out.extend(t);
+                    out.extend(r);
+                }
+            }
+            1 => {
+                write_array_header(&mut out, 2);
+                write_str(&mut out, b"tg");
+                write_array_header(&mut out, run.len() as u32);
+                out.extend(stream);
+            }
+            2 => {
+                write_array_header(&mut out, 2);
+                write_str(&mut out, b"tg");
+                write_bin(&mut out, &stream);
+            }
+            _ => {
+                use std::io::Write;
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                gz.write_all(&stream).expect("gzip");
+                write_array_header(&mut out, 3);
+                write_str(&mut out, b"tg");
+                write_bin(&mut out, &gz.finish().expect("gzip"));
+                write_map_header(&mut out, 1);
+                write_str(&mut out, b"compressed");
+                write_str(&mut out, b"gzip");
+            }
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// However events are grouped into forward entries of whatever modes, the capture reads as
+    /// the same rows as the event stream, plus the tag; in batches of any size.
+    #[test]
+    fn forward_captures_equal_their_event_stream(
+        runs in proptest::collection::vec((1usize..12, 0u8..4), 1..6),
+        batch in 1usize..20,
+    ) {
+        let (stream, parts) = events();
+        let opts = MsgpackReadOptions::default().batch_size(batch);
+        let raw = capture(&parts, &runs);
+        let input = mpq::input::prepare(mpq::source::FileBytes::in_memory(raw.into()), "c", &opts).expect("prepare");
+        let bytes = input.bytes.bytes.to_vec();
+        let schema = infer_schema(&bytes, &opts).expect("schema");
+        prop_assert_eq!(schema.field(1).name(), "tag");
+        let without_tag: Vec<usize> = (0..schema.fields().len()).filter(|i| *i != 1).collect();
+        let got: Vec<_> = decode_slice(&bytes, Arc::clone(&schema), Some(&without_tag), &opts).expect("d").collect::<Result<_, _>>().expect("ok");
+        let tags: Vec<_> = decode_slice(&bytes, Arc::clone(&schema), Some(&[1]), &opts).expect("d").collect::<Result<_, _>>().expect("ok");
+        let want_schema = infer_schema(&stream, &opts).expect("schema");
+        let want: Vec<_> = decode_slice(&stream, want_schema, None, &opts).expect("d").collect::<Result<_, _>>().expect("ok");
+        prop_assert_eq!(table(&got), table(&want));
+        prop_assert_eq!(tags.iter().map(|b| b.column(0).len() - b.column(0).null_count()).sum::<usize>(), parts.len());
+    }
+
+    #[test]
+    fn never_panics_on_mutated_forward_captures(
+        runs in proptest::collection::vec((1usize..12, 0u8..3), 1..6),
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+    ) {
+        let (_, parts) = events();
+        let mut bytes = capture(&parts, &runs);
+        for (i, b) in flips {
+            let at = i.index(bytes.len());
+            bytes[at] = b;
+        }
+        let opts = MsgpackReadOptions::default().with_record(true).infer_rows(20);
+        let _ = decode_all(&bytes, &opts);
+        let forced = opts.layout(Some(mpq::layout::Layout::Forward));
+        let _ = decode_all(&bytes, &forced);
+    }
+}

@@ -64,8 +64,9 @@ pub struct MsgpackReadOptions {
     pub threads: Option<usize>,
     /// The layout of every input (`None`: detected per input).
     pub layout: Option<Layout>,
-    /// The most bytes a compressed input (or a forward capture's compressed entries) may
-    /// decompress to; decompressed inputs are held in memory.
+    /// The most bytes of a compressed input held in memory decompressed: by inference over
+    /// every record, and by a forward capture's compressed entries (scans decompress as they
+    /// read).
     pub max_decompressed_bytes: u64,
 }
 

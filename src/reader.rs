@@ -136,12 +136,9 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
 
     /// At the end of a whole input: the records read against the sidecar's count.
     fn check_count(&mut self) {
-        let Some(want) = self.expected_records.take() else { return };
-        if self.stop == usize::MAX && self.next_record != want {
-            self.opts_report.add_note(format!(
-                "{}: the buffer chunk holds {} records, but its .meta sidecar says {want}",
-                self.path, self.next_record
-            ));
+        let want = self.expected_records.take();
+        if self.stop == usize::MAX {
+            check_count(&self.opts_report, &self.path, self.next_record, want);
         }
     }
 
@@ -364,6 +361,15 @@ fn iteration(next: Result<Option<RecordBatch>>, done: &mut bool) -> Option<Resul
     }
 }
 
+/// Reports a buffer chunk whose records differ in number from its sidecar's count.
+fn check_count(report: &crate::decode::ScanReport, path: &str, read: u64, want: Option<u64>) {
+    if let Some(want) = want
+        && read != want
+    {
+        report.add_note(format!("{path}: the buffer chunk holds {read} records, but its .meta sidecar says {want}"));
+    }
+}
+
 /// Bytes read from a [`Read`] at a time.
 const READ_CHUNK: usize = 1 << 20;
 
@@ -389,6 +395,8 @@ pub fn decode_reader<R: Read>(
         done: false,
         entry: None,
         path: "<stream>".to_string(),
+        expected_records: None,
+        read_failure: None,
     })
 }
 
@@ -407,6 +415,10 @@ pub struct ReaderBatches<R> {
     entry: Option<Entry>,
     /// The stream's name in messages.
     path: String,
+    /// Records a buffer chunk's sidecar says the stream holds, checked at its end.
+    expected_records: Option<u64>,
+    /// Why reading stopped early (under `truncate`), reported with what it cut.
+    read_failure: Option<String>,
 }
 
 impl<R: Read> ReaderBatches<R> {
@@ -423,6 +435,23 @@ impl<R: Read> ReaderBatches<R> {
         Ok(())
     }
 
+    /// Applies a buffer chunk's sidecar, as [`SliceBatches::chunk_meta`] does.
+    pub fn chunk_meta(mut self, meta: &ChunkMeta) -> Self {
+        self.decoder.set_file_tag(meta.tag.as_deref());
+        self.expected_records = meta.records;
+        self
+    }
+
+    /// The end of the stream: the record count against the sidecar's.
+    fn finish(&mut self) -> Result<Option<RecordBatch>> {
+        self.done = true;
+        if let Some(f) = self.read_failure.take() {
+            self.opts.report.add_framing(format!("{}: {f}; kept the records before it", self.path));
+        }
+        check_count(&self.opts.report, &self.path, self.next_record, self.expected_records.take());
+        Ok(None)
+    }
+
     /// Names the stream in messages (default `<stream>`).
     pub fn named(mut self, path: &str) -> Self {
         self.path = path.to_string();
@@ -437,8 +466,17 @@ impl<R: Read> ReaderBatches<R> {
             match self.reader.read(&mut self.buf[old..]) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                // A damaged compressed stream, or a failing pipe: like a truncated file, the
+                // records before are kept under `truncate`.
                 Err(e) => {
-                    return Err(Error::Io { path: self.path.clone(), source: e });
+                    let failure = format!("reading failed after {} bytes: {e}", self.base + old as u64);
+                    if self.opts.framing == FramingPolicy::Fail {
+                        return Err(Error::Input(format!("{}: {failure}", self.path)));
+                    }
+                    self.read_failure = Some(failure);
+                    self.buf.truncate(old);
+                    self.eof = true;
+                    return Ok(());
                 }
             }
         };
@@ -505,12 +543,13 @@ impl<R: Read> ReaderBatches<R> {
                         return match self.opts.framing {
                             FramingPolicy::Fail => Err(err),
                             FramingPolicy::Truncate => {
-                                self.opts.report.add_framing(format!("{err}; dropped the rest of the stream"));
-                                Ok(None)
+                                let why = self.read_failure.take().map(|f| format!("; {f}")).unwrap_or_default();
+                                self.opts.report.add_framing(format!("{err}{why}; dropped the rest of the stream"));
+                                self.finish()
                             }
                         };
                     }
-                    None if self.eof => return Ok(None),
+                    None if self.eof => return self.finish(),
                     None => {
                         self.fill()?;
                         continue;

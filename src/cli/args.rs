@@ -148,7 +148,9 @@ pub struct ReadArgs {
     /// first record does not have is an error.
     #[arg(long, default_value = "auto")]
     pub layout: String,
-    /// The most bytes a compressed input may decompress to (they are held in memory).
+    /// The most bytes of a compressed input held in memory decompressed: by inference over
+    /// every record (`--infer-rows all`) and by a forward capture's compressed entries. Scans
+    /// decompress as they read.
     #[arg(long, default_value_t = crate::options::DEFAULT_MAX_DECOMPRESSED_BYTES)]
     pub max_decompressed_bytes: u64,
 }

@@ -117,7 +117,9 @@ impl MsgpackFormat {
                 Some(hit) => hit,
                 None => {
                     let input = read_object(store, meta, &self.options).await?;
-                    let mut fi = infer_slice(&input.bytes.bytes, &display_path(&path), &opts);
+                    let (sample, whole) = input.sample_bytes(&display_path(&path), &self.options)?;
+                    let mut fi = infer_slice(&sample, &display_path(&path), &opts);
+                    fi.complete &= whole;
                     fi.tag |= input.meta.as_ref().is_some_and(|m| m.tag.is_some());
                     for step in &input.steps {
                         fi.detection.evidence.push_str("; ");

@@ -3,7 +3,7 @@
 
 use super::format::{display_path, read_object};
 use crate::options::MsgpackReadOptions;
-use crate::reader::SliceBatches;
+use crate::reader::{SliceBatches, decode_reader};
 use crate::source::would_map;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::Result;
@@ -164,13 +164,32 @@ impl FileOpener for MsgpackOpener {
                     options.report.add_note(note.clone());
                 }
             }
+            // Byte ranges of the file are not ranges of the bytes framed when those are not the
+            // file's own: the range at the start reads them all, the others nothing. Planning
+            // does not split such files; this keeps a plan made elsewhere (a cluster) correct.
+            let range = file.range.map(|r| r.start.max(0) as usize..r.end.max(0) as usize);
+            let range = match (range, input.transformed()) {
+                (Some(r), true) if r.start > 0 => return Ok(futures::stream::empty().boxed()),
+                (_, true) => None,
+                (r, false) => r,
+            };
+            if let Some(reader) = input.reader() {
+                // Decompressed as it is read, a batch at a time: memory does not grow with
+                // the file.
+                let reader = reader.map_err(|e| crate::error::Error::Io { path: path.clone(), source: e })?;
+                let mut batches = decode_reader(reader, schema, Some(&projection), &options)?.named(&path);
+                if let Some(m) = &input.meta {
+                    batches = batches.chunk_meta(m);
+                }
+                return Ok(futures::stream::iter(batches.map(|b| b.map_err(Into::into))).boxed());
+            }
             let bytes = input.bytes;
             let mut batches = SliceBatches::new(bytes.clone(), &path, &schema, Some(&projection), &options, limit)?;
             if let Some(m) = &input.meta {
                 batches = batches.chunk_meta(m);
             }
-            if let Some(r) = file.range {
-                batches = batches.range(r.start.max(0) as usize..r.end.max(0) as usize);
+            if let Some(r) = range {
+                batches = batches.range(r);
             }
             if bytes.is_mapped() {
                 // Pages the scan has passed leave resident memory: a scan of a file larger

@@ -5,8 +5,8 @@
 
 use crate::error::Error;
 use crate::infer::{TableInference, infer_slice};
-use crate::input::{Compression, expand_forward};
-use crate::layout::{Framer, Layout, detect_or};
+use crate::input::{Compression, expand_forward, read_ahead, read_full};
+use crate::layout::{Layout, detect_or};
 use crate::options::MsgpackReadOptions;
 use crate::reader::decode_reader;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -19,11 +19,6 @@ use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion::prelude::SessionContext;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
-
-/// The most bytes read ahead for inference.
-const READ_AHEAD_MAX: usize = 64 << 20;
-/// Bytes read at a time while reading ahead.
-const READ_AHEAD_STEP: usize = 1 << 20;
 
 type Source = Box<dyn Read + Send>;
 
@@ -68,7 +63,8 @@ impl PartitionStream for OnceStream {
 }
 
 /// Registers `reader` (named `name` in messages) as table `table`: infers the schema from the
-/// first records (as many as the options' sample takes, at most 64 MiB read ahead), and
+/// first records (as many as the options' sample takes, at most
+/// [`crate::input::READ_AHEAD_MAX`] read ahead), and
 /// returns what inference saw. The table can be scanned once.
 pub fn register_stream(
     ctx: &SessionContext,
@@ -80,13 +76,15 @@ pub fn register_stream(
     options.validate()?;
     let mut reader: Source = Box::new(reader);
     let mut magic = [0u8; 4];
-    let got = read_full(&mut reader, &mut magic).map_err(|e| io(name, e))?;
+    let got = read_full(&mut *reader, &mut magic).map_err(|e| io(name, e))?;
     let head = magic[..got].to_vec();
     let mut reader: Source = Box::new(std::io::Cursor::new(head.clone()).chain(reader));
     if let Some(c) = Compression::of(&head) {
         reader = c.reader(reader).map_err(|e| io(name, e))?;
     }
-    let ahead = read_ahead(&mut reader, options).map_err(|e| io(name, e))?;
+    // A read error here comes back to the scan, which reports it (or fails, per the
+    // framing policy) after the records before it.
+    let (ahead, _) = read_ahead(&mut reader, options);
     // Inference sees compressed forward entries decompressed, as the scan will.
     let expanded = match detect_or(&ahead, options.layout, options.max_depth).layout {
         Layout::Forward => {
@@ -107,47 +105,6 @@ pub fn register_stream(
     let table_provider = StreamingTable::try_new(schema, vec![Arc::new(stream)])?;
     ctx.register_table(table, Arc::new(table_provider))?;
     Ok(inference)
-}
-
-/// Reads until the sample's head of records is framed, the stream ends, or
-/// [`READ_AHEAD_MAX`] bytes were read.
-fn read_ahead(reader: &mut Source, options: &MsgpackReadOptions) -> std::io::Result<Vec<u8>> {
-    let want = match options.sample {
-        crate::infer::Sample::All => usize::MAX,
-        crate::infer::Sample::Records { head, .. } => head,
-    };
-    let mut buf = Vec::new();
-    // Framing goes on where it stopped: at the record the last read cut.
-    let (mut pos, mut entry, mut framed) = (0, None, 0);
-    loop {
-        let old = buf.len();
-        buf.resize(old + READ_AHEAD_STEP, 0);
-        let n = read_full(reader, &mut buf[old..])?;
-        buf.truncate(old + n);
-        let layout = detect_or(&buf, options.layout, options.max_depth).layout;
-        let mut framer = Framer::new(&buf, pos, layout, options.limits(), 0).resume(entry);
-        while framed < want && framer.next().is_some_and(|r| r.is_ok()) {
-            framed += 1;
-            (pos, entry) = (framer.pos(), framer.entry());
-        }
-        if n == 0 || framed >= want || buf.len() >= READ_AHEAD_MAX {
-            return Ok(buf);
-        }
-    }
-}
-
-/// Reads until `buf` is full or the stream ends; returns the bytes read.
-fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match r.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 
 fn io(name: &str, source: std::io::Error) -> DataFusionError {

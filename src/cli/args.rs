@@ -41,8 +41,8 @@ pub enum Command {
   mpq schema big.msgpack --infer-rows all")]
     Schema(SchemaArgs),
     /// Print records as JSON lines, in file order: a plain record as its map; a record of an
-    /// event layout as {"time", "tag", "metadata", "record"} (the parts its layout has); a
-    /// value of the values layout as itself.
+    /// event layout as {"time", "tag", "metadata", "record"} (the parts its layout has, and
+    /// Hive partition columns); a value of the values layout as itself.
     #[command(after_help = "Examples:
   mpq cat testdata/logs.msgpack --limit 3
   mpq cat buffer/ --ext .log | jq .record.status

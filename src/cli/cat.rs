@@ -1,6 +1,7 @@
 //! `mpq cat`: records as JSON, in file order, streamed. A plain record prints as its map; a
 //! record of an event layout prints as `{"time": ..., "tag": ..., "metadata": ..., "record":
-//! {...}}` (the parts its layout has); a value of the values layout prints as itself. The
+//! {...}}` (the parts its layout has, and Hive partition columns); a value of the values
+//! layout prints as itself. The
 //! records come from the same table a query reads, so every layout, compression and input
 //! kind `mpq query` reads, `mpq cat` reads too.
 
@@ -11,6 +12,7 @@ use crate::json_text::json_cell;
 use crate::options::FramingPolicy;
 use anyhow::Result;
 use datafusion::arrow::array::RecordBatch;
+use datafusion::datasource::listing::ListingTable;
 use futures::StreamExt;
 use mpq_wire::json::write_json_str;
 use std::io::Write;
@@ -21,11 +23,16 @@ pub async fn run(a: CatArgs) -> Result<()> {
     // One partition: files whole and in order, so records come out as they are stored.
     let ctx = session_with_threads(&opts, 1)?;
     register_inputs(&ctx, &expand_all(&a.files)?, &opts).await?;
-    let schema = ctx.table_provider("t").await?.schema();
-    let parts: Vec<&str> = [TIME_COLUMN, TAG_COLUMN, METADATA_COLUMN]
+    let table = ctx.table_provider("t").await?;
+    let schema = table.schema();
+    let mut parts: Vec<&str> = [TIME_COLUMN, TAG_COLUMN, METADATA_COLUMN]
         .into_iter()
         .filter(|c| schema.field_with_name(c).is_ok_and(|f| f.metadata().contains_key(crate::infer::ROLE_KEY)))
         .collect();
+    // Hive partition columns come with each record too.
+    if let Some(listing) = table.as_ref().downcast_ref::<ListingTable>() {
+        parts.extend(listing.options().table_partition_cols.iter().map(|(name, _)| name.as_str()));
+    }
     let mut sql = String::from("SELECT ");
     for c in &parts {
         sql.push_str(&format!("\"{c}\", "));

@@ -151,6 +151,10 @@ fn hive_partitions_globs_and_directories() {
     let count = |args: &[&str]| run(&[&["query", "SELECT count(*) AS n FROM t", "--format", "csv"], args].concat()).0;
     assert_eq!(count(&["testdata/layouts/nested/**/*.msgpack"]), "n\n6\n");
     assert_eq!(count(&["testdata/layouts/nested/", "--ext", ".msgpack"]), "n\n6\n");
+    let lines = cat_lines(&["cat", "testdata/layouts/hive/", "--limit", "1"]);
+    assert_eq!(lines[0]["dt"], "2026-11-21");
+    assert_eq!(lines[0]["hour"], "01");
+    assert_eq!(lines[0]["record"]["service"], "api");
     let (out, _) = run(&["schema", "testdata/layouts/hive/", "--sample-only"]);
     assert!(out.contains("  hour: Utf8  Hive partition column, from directory names (name=value)"), "{out}");
 }

@@ -148,8 +148,11 @@ proptest! {
     }
 }
 
-/// The events of a generated event stream, each as its time bytes and record bytes.
-fn events() -> (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>) {
+/// One event as its time bytes and record bytes.
+type Event = (Vec<u8>, Vec<u8>);
+
+/// The events of a generated event stream.
+fn events() -> (Vec<u8>, Vec<Event>) {
     let stream = to_vecs(&Spec { records: 40, seed: 9, events: true, mixed: false }).0;
     let limits = MsgpackReadOptions::default().limits();
     let parts = mpq::layout::Framer::new(&stream, 0, mpq::layout::Layout::Events, limits, 0)
@@ -161,7 +164,7 @@ fn events() -> (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>) {
 
 /// A forward capture of `events`: consecutive runs of `sizes` events, each run one entry in
 /// `modes` (0 Message per event, 1 Forward, 2 PackedForward, 3 CompressedPackedForward).
-fn capture(events: &[(Vec<u8>, Vec<u8>)], runs: &[(usize, u8)]) -> Vec<u8> {
+fn capture(events: &[Event], runs: &[(usize, u8)]) -> Vec<u8> {
     use mpq_wire::write::{write_array_header, write_bin, write_map_header, write_str};
     let mut out = Vec::new();
     let mut at = 0;

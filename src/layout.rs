@@ -480,12 +480,10 @@ impl<'a> Framer<'a> {
     /// Frames a forward protocol entry at `start`. A Message is one record; a Forward or
     /// PackedForward entry becomes [`Framer::entry`], whose events the iterator hands out.
     fn frame_entry(&mut self, start: usize) -> Result<(Option<Record>, usize), FrameError> {
-        let depth = self.limits.max_depth;
+        // One walk over the entry: its elements each skipped once (within the depth limit, one
+        // level below the entry), checking it is complete.
+        let inner = self.limits.max_depth.saturating_sub(1);
         let wire = |e| self.wire_error(start, e);
-        // The whole entry first: it is complete and within the limits.
-        let mut whole = Cursor::at(self.buf, start);
-        whole.skip_value(depth).map_err(wire)?;
-        let end = whole.pos();
         let mut cur = Cursor::at(self.buf, start);
         let n = match cur.read_head().map_err(wire)? {
             Head::Array(n @ 2..=4) => n,
@@ -502,30 +500,24 @@ impl<'a> Framer<'a> {
             return Err(self.error(start, tag, msg));
         }
         let second = cur.pos();
-        let (events, events_end) = match cur.read_head().map_err(wire)? {
+        let head = cur.read_head().map_err(wire)?;
+        let (events, message) = match head {
             Head::Array(_) if n <= 3 => {
-                let mut c = Cursor::at(self.buf, second);
-                c.skip_value(depth).map_err(wire)?;
-                (cur.pos(), c.pos())
+                let events = cur.pos();
+                cur = Cursor::at(self.buf, second);
+                cur.skip_value(inner).map_err(wire)?;
+                (events, None)
             }
-            Head::Bin(len) | Head::Str(len) if n <= 3 => {
+            Head::Bin(_) | Head::Str(_) if n <= 3 => {
                 let payload = cur.pos();
-                let payload_end = payload + len as usize;
-                if let Some(c) = compressed_option(&self.buf[payload_end..end]) {
-                    let msg = format!(
-                        "expected packed events, found a CompressedPackedForward entry ({c}) that was not \
-                         decompressed first (see mpq::input::expand_forward)"
-                    );
-                    return Err(self.error(start, payload, msg));
-                }
-                (payload, payload_end)
+                cur.payload_of(head).map_err(wire)?;
+                (payload, None)
             }
             t if n >= 3 && is_time_head(t) => {
                 cur.skip_rest(t, 0).map_err(wire)?;
                 let body = cur.pos();
-                cur.skip_value(depth.saturating_sub(1)).map_err(wire)?;
-                let rec = Record { start, end: cur.pos(), body, time: Some(second), tag: Some(tag), meta: None };
-                return Ok((Some(rec), end));
+                cur.skip_value(inner).map_err(wire)?;
+                (body, Some(Record { start, end: cur.pos(), body, time: Some(second), tag: Some(tag), meta: None }))
             }
             head => {
                 let msg = format!(
@@ -535,6 +527,22 @@ impl<'a> Framer<'a> {
                 return Err(self.error(start, second, msg));
             }
         };
+        let events_end = cur.pos();
+        // The option map, if the entry has one.
+        for _ in if message.is_some() { 3 } else { 2 }..n {
+            cur.skip_value(inner).map_err(wire)?;
+        }
+        let end = cur.pos();
+        if message.is_some() {
+            return Ok((message, end));
+        }
+        if let Some(c) = compressed_option(&self.buf[events_end..end]) {
+            let msg = format!(
+                "expected packed events, found a CompressedPackedForward entry ({c}) that was not \
+                 decompressed first (see mpq::input::expand_forward)"
+            );
+            return Err(self.error(start, events, msg));
+        }
         self.entry = Some(Entry { start, end, tag, pos: events, events_end });
         Ok((None, end))
     }

@@ -337,6 +337,9 @@ pub fn is_sidecar_name(name: &str) -> bool {
 /// expand (the input is used as it is). Values that do not frame are copied as they are, for
 /// the framer to report.
 pub fn expand_forward(buf: &[u8], max_depth: usize, limit: u64) -> Option<std::result::Result<Vec<u8>, String>> {
+    // Every compressed entry's option names the key "compressed": without those bytes
+    // anywhere (a search at memory speed), there is nothing to expand and no walk is needed.
+    memchr::memmem::find(buf, b"compressed")?;
     let mut out: Option<Vec<u8>> = None;
     let mut pos = 0;
     let mut copied = 0;

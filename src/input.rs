@@ -71,9 +71,7 @@ impl Input {
             let (ahead, end) = read_ahead(&mut reader, opts);
             (ahead, end.is_some())
         };
-        if detect_or(&bytes, opts.layout, opts.max_depth).layout == Layout::Forward
-            && let Some(Ok(expanded)) = expand_forward(&bytes, opts.max_depth, opts.max_decompressed_bytes)
-        {
+        if let Some(Ok(expanded)) = expand_if_forward(&bytes, opts) {
             return Ok((Bytes::from(expanded), whole));
         }
         Ok((Bytes::from(bytes), whole))
@@ -160,9 +158,7 @@ pub fn prepare(bytes: FileBytes, path: &str, opts: &MsgpackReadOptions) -> Resul
         input.steps.push(format!("{}-compressed, decompressed as it is read", c.name()));
         return Ok(input);
     }
-    if detect_or(&input.bytes.bytes, opts.layout, opts.max_depth).layout == Layout::Forward
-        && let Some(expanded) = expand_forward(&input.bytes.bytes, opts.max_depth, opts.max_decompressed_bytes)
-    {
+    if let Some(expanded) = expand_if_forward(&input.bytes.bytes, opts) {
         input.bytes = FileBytes::in_memory(Bytes::from(expanded.map_err(fail)?));
         input.steps.push("CompressedPackedForward entries decompressed".into());
     }
@@ -330,6 +326,15 @@ pub fn is_sidecar(name: &str, bytes: &[u8]) -> bool {
 /// Whether a file name is that of a buffer chunk's sidecar (`<chunk name>.meta`).
 pub fn is_sidecar_name(name: &str) -> bool {
     name.strip_suffix(".meta").is_some_and(is_chunk_name)
+}
+
+/// [`expand_forward`] when `buf` has (or the options force) the forward layout, with the
+/// options' limits; `None` otherwise or when there is nothing to expand.
+pub fn expand_if_forward(buf: &[u8], opts: &MsgpackReadOptions) -> Option<std::result::Result<Vec<u8>, String>> {
+    if detect_or(buf, opts.layout, opts.max_depth).layout != Layout::Forward {
+        return None;
+    }
+    expand_forward(buf, opts.max_depth, opts.max_decompressed_bytes)
 }
 
 /// A forward capture with its CompressedPackedForward entries decompressed: each becomes a

@@ -5,8 +5,7 @@
 
 use crate::error::Error;
 use crate::infer::{TableInference, infer_slice};
-use crate::input::{Compression, expand_forward, read_ahead, read_full};
-use crate::layout::{Layout, detect_or};
+use crate::input::{Compression, expand_if_forward, read_ahead, read_full};
 use crate::options::MsgpackReadOptions;
 use crate::reader::decode_reader;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -86,12 +85,7 @@ pub fn register_stream(
     // framing policy) after the records before it.
     let (ahead, _) = read_ahead(&mut reader, options);
     // Inference sees compressed forward entries decompressed, as the scan will.
-    let expanded = match detect_or(&ahead, options.layout, options.max_depth).layout {
-        Layout::Forward => {
-            expand_forward(&ahead, options.max_depth, options.max_decompressed_bytes).and_then(|r| r.ok())
-        }
-        _ => None,
-    };
+    let expanded = expand_if_forward(&ahead, options).and_then(|r| r.ok());
     let fi = infer_slice(expanded.as_deref().unwrap_or(&ahead), name, &options.infer_options());
     let inference = TableInference::merge(vec![(name.to_string(), Arc::new(fi))]);
     let schema: SchemaRef = Arc::new(inference.schema(options.with_record));

@@ -26,7 +26,7 @@ pub enum Error {
         hex: String,
     },
     /// The record is intact but its content is wrong (not a map, bad time, ...).
-    #[error("{path}: {} at byte {record_offset}: {message} [{hex}]", which(*record))]
+    #[error("{path}: {} at byte {record_offset}: record error at byte {offset}: {message} [{hex}]", which(*record))]
     Record {
         /// The file (or `<memory>`).
         path: String,
@@ -34,11 +34,16 @@ pub enum Error {
         record: u64,
         /// Byte offset where the record starts.
         record_offset: u64,
+        /// Byte offset of the failing byte.
+        offset: u64,
         /// What was expected and what was found.
         message: String,
-        /// Hex bytes at the start of the record.
+        /// Hex bytes around the failing byte, the failing one in brackets.
         hex: String,
     },
+    /// More problems than `--max-errors` allows (the message names the last one).
+    #[error("{0}")]
+    TooManyErrors(String),
     /// A scan split across cores found a range boundary it cannot vouch for (the message
     /// names the file and offsets).
     #[error("{0}")]

@@ -3,6 +3,7 @@
 //! handed to inference or decoding is known to be complete and within the nesting limit.
 
 use crate::error::{Error, hex_excerpt};
+use crate::problem::{Kind, Problem};
 use mpq_wire::{Cursor, Head, WireError, WireErrorKind};
 use serde_json::json;
 
@@ -97,8 +98,13 @@ pub fn detect(buf: &[u8], max_depth: usize) -> Detection {
     let mut cur = Cursor::new(buf);
     let mut votes = [0usize; 5];
     let mut seen = 0usize;
+    let mut nonzero_at = 0;
     while seen < DETECT_RECORDS && !cur.is_empty() {
         let start = cur.pos();
+        // A zero-filled tail is not records (nor is an input of nothing else).
+        if zero_tail(buf, start, &mut nonzero_at) {
+            break;
+        }
         let shape = classify(&mut cur);
         cur = Cursor::at(buf, start);
         if cur.skip_value(max_depth).is_err() {
@@ -108,7 +114,12 @@ pub fn detect(buf: &[u8], max_depth: usize) -> Detection {
         seen += 1;
     }
     if seen == 0 {
-        let evidence = "no complete record to look at; assumed a plain stream of maps".to_string();
+        let evidence = if zero_tail(buf, 0, &mut 0) {
+            "the input is all zero bytes (as a preallocated or crashed file leaves); assumed a plain stream of maps"
+        } else {
+            "no complete record to look at; assumed a plain stream of maps"
+        }
+        .to_string();
         return Detection { layout: Layout::Records, evidence };
     }
     let (best, n) = votes
@@ -333,21 +344,41 @@ pub struct FrameError {
     pub offset: usize,
     /// What was expected and what was found.
     pub message: String,
+    /// What kind of problem.
+    pub kind: Kind,
     /// The input ended inside the record (more bytes of a stream could complete it).
     pub truncated: bool,
 }
 
 impl FrameError {
-    /// Attaches the file name and a hex excerpt.
-    pub fn into_error(self, path: &str, buf: &[u8]) -> Error {
-        Error::Framing {
+    /// The error a wire read met inside record `record` (starting at `record_offset`).
+    pub fn wire(record: u64, record_offset: usize, e: WireError) -> FrameError {
+        let (kind, truncated) = match e.kind {
+            WireErrorKind::Truncated { .. } => (Kind::Truncated, true),
+            WireErrorKind::CountTooLarge { .. } => (Kind::LengthPastEnd, true),
+            WireErrorKind::Reserved => (Kind::ReservedByte, false),
+            WireErrorKind::TooDeep { .. } => (Kind::TooDeep, false),
+        };
+        FrameError { record, record_offset, offset: e.offset, message: e.to_string(), kind, truncated }
+    }
+
+    /// The problem, with the file name and a hex excerpt of `buf` (the bytes the offsets
+    /// point into; an empty `buf` gives no excerpt).
+    pub fn problem(self, path: &str, buf: &[u8]) -> Problem {
+        Problem {
             path: path.to_string(),
             record: self.record,
             record_offset: self.record_offset as u64,
             offset: self.offset as u64,
+            kind: self.kind,
             hex: hex_excerpt(buf, self.offset),
             message: self.message,
         }
+    }
+
+    /// Attaches the file name and a hex excerpt.
+    pub fn into_error(self, path: &str, buf: &[u8]) -> Error {
+        self.problem(path, buf).error()
     }
 }
 
@@ -372,12 +403,14 @@ pub struct Framer<'a> {
     failed: bool,
     /// The forward entry being read, if any.
     entry: Option<Entry>,
+    /// A non-zero byte is known to be here (see [`zero_tail`]).
+    nonzero_at: usize,
 }
 
 impl<'a> Framer<'a> {
     /// A framer over `buf` starting at offset `pos`, numbering records from `first_record`.
     pub fn new(buf: &'a [u8], pos: usize, layout: Layout, limits: FrameLimits, first_record: u64) -> Self {
-        Framer { buf, pos, layout, limits, records: first_record, failed: false, entry: None }
+        Framer { buf, pos, layout, limits, records: first_record, failed: false, entry: None, nonzero_at: 0 }
     }
 
     /// Resumes inside a forward entry (from [`Framer::entry`] of an earlier framer).
@@ -400,23 +433,29 @@ impl<'a> Framer<'a> {
     }
 
     fn wire_error(&self, start: usize, e: WireError) -> FrameError {
-        let truncated = matches!(e.kind, WireErrorKind::Truncated { .. } | WireErrorKind::CountTooLarge { .. });
-        let message = match e.kind {
-            WireErrorKind::TooDeep { .. } => {
-                format!("expected nesting of at most {} levels, found deeper nesting", self.limits.max_depth)
-            }
-            _ => e.to_string(),
-        };
-        FrameError { record: self.records, record_offset: start, offset: e.offset, message, truncated }
+        let mut err = FrameError::wire(self.records, start, e);
+        if err.kind == Kind::TooDeep {
+            err.message = format!("expected nesting of at most {} levels, found deeper nesting", self.limits.max_depth);
+        }
+        err
     }
 
-    fn error(&self, start: usize, offset: usize, message: String) -> FrameError {
-        FrameError { record: self.records, record_offset: start, offset, message, truncated: false }
+    fn error(&self, start: usize, offset: usize, kind: Kind, message: String) -> FrameError {
+        FrameError { record: self.records, record_offset: start, offset, message, kind, truncated: false }
     }
 
     /// Frames the top-level value at `start`: a record, or (forward layout) an entry whose
     /// events follow. Returns the record, if any, and where the next top-level value starts.
     fn frame_one(&mut self, start: usize) -> Result<(Option<Record>, usize), FrameError> {
+        // In a layout of maps or arrays a zero byte is never a record; when the rest of the
+        // input is zero bytes, it is the tail a preallocated or crashed file leaves.
+        if self.layout != Layout::Values && zero_tail(self.buf, start, &mut self.nonzero_at) {
+            let msg = format!(
+                "expected a record, found a zero-filled tail of {} bytes (as a preallocated or crashed file leaves)",
+                self.buf.len() - start
+            );
+            return Err(self.error(start, start, Kind::ZeroTail, msg));
+        }
         let mut cur = Cursor::at(self.buf, start);
         let depth = self.limits.max_depth;
         let wire = |e| self.wire_error(start, e);
@@ -436,7 +475,7 @@ impl<'a> Framer<'a> {
                     let found =
                         if head == Head::Array(2) { format!("[{}, ...]", describe(header)) } else { describe(head) };
                     let msg = format!("expected a [[time, metadata], record] array (fluentbit layout), found {found}");
-                    return Err(self.error(start, start, msg));
+                    return Err(self.error(start, start, Kind::Layout, msg));
                 }
                 let time = cur.pos();
                 cur.skip_value(depth.saturating_sub(2)).map_err(wire)?;
@@ -455,7 +494,7 @@ impl<'a> Framer<'a> {
                 "expected a record of at most {} bytes, found one of {size} bytes",
                 self.limits.max_record_bytes
             );
-            return Err(self.error(start, start, msg));
+            return Err(self.error(start, start, Kind::TooLarge, msg));
         }
         Ok((rec, next))
     }
@@ -468,7 +507,7 @@ impl<'a> Framer<'a> {
         let head = cur.read_head().map_err(|e| self.wire_error(start, e))?;
         if head != Head::Array(2) {
             let msg = format!("expected a [time, record] array (events layout), found {}", describe(head));
-            return Err(self.error(start, start, msg));
+            return Err(self.error(start, start, Kind::Layout, msg));
         }
         let time = cur.pos();
         cur.skip_value(depth).map_err(|e| self.wire_error(start, e))?;
@@ -490,14 +529,14 @@ impl<'a> Framer<'a> {
             head => {
                 let msg =
                     format!("expected a forward protocol entry [tag, ...] (forward layout), found {}", describe(head));
-                return Err(self.error(start, start, msg));
+                return Err(self.error(start, start, Kind::Layout, msg));
             }
         };
         let tag = cur.pos();
         if !matches!(cur.read_str_bytes(), Ok(Some(_))) {
             let head = Cursor::at(self.buf, tag).read_head().map_err(wire)?;
             let msg = format!("expected a str tag as the first element of a forward entry, found {}", describe(head));
-            return Err(self.error(start, tag, msg));
+            return Err(self.error(start, tag, Kind::Layout, msg));
         }
         let second = cur.pos();
         let head = cur.read_head().map_err(wire)?;
@@ -524,7 +563,7 @@ impl<'a> Framer<'a> {
                     "expected an event time, an array of events or packed events after the tag of a forward entry of {n} elements, found {}",
                     describe(head)
                 );
-                return Err(self.error(start, second, msg));
+                return Err(self.error(start, second, Kind::Layout, msg));
             }
         };
         let events_end = cur.pos();
@@ -541,7 +580,7 @@ impl<'a> Framer<'a> {
                 "expected packed events, found a CompressedPackedForward entry ({c}) that was not \
                  decompressed first (see mpq::input::expand_forward)"
             );
-            return Err(self.error(start, events, msg));
+            return Err(self.error(start, events, Kind::Layout, msg));
         }
         self.entry = Some(Entry { start, end, tag, pos: events, events_end });
         Ok((None, end))
@@ -562,6 +601,22 @@ impl<'a> Framer<'a> {
             // The entry is complete, so more input cannot help.
             Err(err) => Some(Err(FrameError { truncated: false, ..err })),
         }
+    }
+}
+
+/// Whether every byte of `buf` from `start` on is zero (and there is at least one). `nonzero_at`
+/// remembers the first non-zero byte found, so asking again for earlier offsets costs nothing
+/// and a run of zero values followed by data is scanned once, not once per value.
+pub fn zero_tail(buf: &[u8], start: usize, nonzero_at: &mut usize) -> bool {
+    if buf.get(start) != Some(&0) || start < *nonzero_at {
+        return false;
+    }
+    match buf[start..].iter().position(|&b| b != 0) {
+        Some(i) => {
+            *nonzero_at = start + i;
+            false
+        }
+        None => true,
     }
 }
 
@@ -588,7 +643,11 @@ pub fn describe(head: Head) -> String {
         Head::Str(n) => format!("a str of {n} bytes"),
         Head::Bin(n) => format!("a bin of {n} bytes"),
         Head::Ext(t, n) => format!("an ext of type {t} with {n} bytes"),
-        other => format!("a {}", other.family()),
+        other => {
+            let family = other.family();
+            let article = if family.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+            format!("{article} {family}")
+        }
     }
 }
 

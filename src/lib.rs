@@ -36,6 +36,7 @@ pub mod json_text;
 pub mod lanes;
 pub mod layout;
 pub mod options;
+pub mod problem;
 pub mod reader;
 pub mod source;
 pub mod split;

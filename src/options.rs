@@ -4,9 +4,10 @@
 use crate::decode::ScanReport;
 use crate::error::{Error, Result};
 use crate::infer::lattice::LatticeOptions;
-use crate::infer::{InferOptions, Sample};
+use crate::infer::{CORRUPT_COLUMN, InferOptions, Sample, TableInference};
 use crate::layout::{FrameLimits, Layout};
 use crate::source::MmapPolicy;
+use datafusion::arrow::datatypes::{Field, Schema};
 use mpq_wire::{DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT};
 
 /// What to do when a record boundary is lost (truncated value, length past the end, 0xc1,
@@ -32,6 +33,42 @@ impl std::str::FromStr for FramingPolicy {
     }
 }
 
+/// What to do with a record whose boundary is intact but whose content is wrong (not a map,
+/// an unreadable or out-of-range event time, a tag that is not UTF-8 text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnError {
+    /// Stop with an error (the default for `convert`).
+    Fail,
+    /// Keep the record, the bad part NULL (the default for queries).
+    #[default]
+    Null,
+    /// Leave the record out.
+    Drop,
+}
+
+impl std::str::FromStr for OnError {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "fail" => Ok(OnError::Fail),
+            "null" => Ok(OnError::Null),
+            "drop" => Ok(OnError::Drop),
+            o => Err(Error::Options(format!("--on-error takes fail, null or drop, not {o:?}"))),
+        }
+    }
+}
+
+/// The error policies a scan follows, as the decoder and the report need them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ErrorPolicy {
+    /// What a framing problem does.
+    pub framing: FramingPolicy,
+    /// What a record problem does.
+    pub on_error: OnError,
+    /// The scan fails once more problems than this were met (`None`: no bound).
+    pub max_errors: Option<u64>,
+}
+
 /// Default largest record (64 MiB).
 pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 << 20;
 /// Default records per batch when DataFusion does not say.
@@ -54,6 +91,12 @@ pub struct MsgpackReadOptions {
     pub with_record: bool,
     /// What a framing error does.
     pub framing: FramingPolicy,
+    /// What a record error does.
+    pub on_error: OnError,
+    /// Fail once more problems than this were met (`None`: no bound).
+    pub max_errors: Option<u64>,
+    /// Add the `_corrupt_record` column: the raw bytes of each record that had a record error.
+    pub with_corrupt_record: bool,
     /// When to memory-map.
     pub mmap: MmapPolicy,
     /// Only files ending with this are read from directories and globs ("" reads all).
@@ -83,6 +126,9 @@ impl Default for MsgpackReadOptions {
             batch_size: DEFAULT_BATCH_SIZE,
             with_record: false,
             framing: FramingPolicy::default(),
+            on_error: OnError::default(),
+            max_errors: None,
+            with_corrupt_record: false,
             mmap: MmapPolicy::default(),
             file_extension: String::new(),
             report: ScanReport::new(),
@@ -149,6 +195,36 @@ impl MsgpackReadOptions {
     pub fn framing(mut self, p: FramingPolicy) -> Self {
         self.framing = p;
         self
+    }
+    /// Sets what a record error does.
+    pub fn on_error(mut self, p: OnError) -> Self {
+        self.on_error = p;
+        self
+    }
+    /// Fails once more than `n` problems were met (`None`: no bound).
+    pub fn max_errors(mut self, n: Option<u64>) -> Self {
+        self.max_errors = n;
+        self
+    }
+    /// Adds the `_corrupt_record` column.
+    pub fn with_corrupt_record(mut self, yes: bool) -> Self {
+        self.with_corrupt_record = yes;
+        self
+    }
+    /// The error policies.
+    pub fn error_policy(&self) -> ErrorPolicy {
+        ErrorPolicy { framing: self.framing, on_error: self.on_error, max_errors: self.max_errors }
+    }
+    /// The table schema of what inference found, with the optional columns these options
+    /// ask for (`_record`, `_corrupt_record`).
+    pub fn schema_of(&self, t: &TableInference) -> Schema {
+        let schema = t.schema(self.with_record);
+        if !self.with_corrupt_record {
+            return schema;
+        }
+        let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.push(crate::infer::with_role(crate::variant::variant_field(CORRUPT_COLUMN), "corrupt"));
+        Schema::new(fields)
     }
     /// Sets the memory-map policy.
     pub fn mmap(mut self, p: MmapPolicy) -> Self {

@@ -14,11 +14,12 @@
 //! ```
 
 use crate::decode::RecordDecoder;
-use crate::error::{Error, Result, UNKNOWN_RECORD};
+use crate::error::{Error, Result, UNKNOWN_RECORD, hex_excerpt};
 use crate::infer::{TableInference, infer_slice};
 use crate::input::ChunkMeta;
-use crate::layout::{Entry, FrameLimits, Framer, Layout, Record, check_forced, detect_or};
-use crate::options::{FramingPolicy, MsgpackReadOptions};
+use crate::layout::{Entry, FrameError, FrameLimits, Framer, Layout, Record, check_forced, detect_or};
+use crate::options::{ErrorPolicy, FramingPolicy, MsgpackReadOptions};
+use crate::problem::{Action, Kind, Problem};
 use crate::split::find_boundary;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -38,7 +39,7 @@ pub fn infer(bytes: &[u8], opts: &MsgpackReadOptions) -> Result<TableInference> 
 
 /// Infers the Arrow schema of `bytes`.
 pub fn infer_schema(bytes: &[u8], opts: &MsgpackReadOptions) -> Result<SchemaRef> {
-    Ok(Arc::new(infer(bytes, opts)?.schema(opts.with_record)))
+    Ok(Arc::new(opts.schema_of(&infer(bytes, opts)?)))
 }
 
 /// Decodes `bytes` into batches of `schema` (projected to `projection`, indices into it).
@@ -61,7 +62,7 @@ pub struct SliceBatches<B> {
     next_record: u64,
     batch_size: usize,
     limits: FrameLimits,
-    policy: FramingPolicy,
+    policy: ErrorPolicy,
     path: String,
     done: bool,
     opts_report: crate::decode::ScanReport,
@@ -101,7 +102,7 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
         if opts.layout.is_some() {
             check_forced(buf.as_ref(), layout, opts.max_depth).map_err(|m| Error::Input(format!("{path}: {m}")))?;
         }
-        let mut decoder = RecordDecoder::new(schema, projection, opts.max_depth, opts.report.clone())?;
+        let mut decoder = RecordDecoder::new(schema, projection, opts)?;
         decoder.set_path(path);
         Ok(SliceBatches {
             buf,
@@ -112,7 +113,7 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
             next_record: 0,
             batch_size: opts.batch_size.max(1),
             limits: opts.limits(),
-            policy: opts.framing,
+            policy: opts.error_policy(),
             path: path.to_string(),
             done: false,
             opts_report: opts.report.clone(),
@@ -304,30 +305,27 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
         self.next_record = framer.records;
         if let Some(mut e) = error {
             self.done = true;
-            let dropped = (e.record_offset, buf.len());
-            if self.stop < buf.len() {
+            let split = self.stop < buf.len();
+            if split {
                 // Truncating here would keep the records other cores read after the damage
                 // (their ranges start past it), and which ones depends on the core count.
                 e.message.push_str(
                     "; the file was split across cores and other ranges read past the damage: \
                      run again with --threads 1 to keep only the records before it",
                 );
-                return Err(e.into_error(&self.path, buf));
             }
-            let err = e.into_error(&self.path, buf);
+            let (from, to) = (e.record_offset as u64, buf.len() as u64);
+            let p = e.problem(&self.path, buf);
+            if split || self.policy.framing == FramingPolicy::Fail {
+                self.opts_report.problem(&p, Action::Failed, None, None)?;
+                return Err(p.error());
+            }
             let kept = match self.next_record {
                 UNKNOWN_RECORD => "the records".to_string(),
                 n => format!("{n} records"),
             };
-            match self.policy {
-                FramingPolicy::Fail => return Err(err),
-                FramingPolicy::Truncate => self.opts_report.add_framing(format!(
-                    "{err}; kept {kept} before it, dropped bytes {}..{} ({} bytes)",
-                    dropped.0,
-                    dropped.1,
-                    dropped.1 - dropped.0
-                )),
-            }
+            let summary = format!("{p}; kept {kept} before it, dropped bytes {from}..{to} ({} bytes)", to - from);
+            self.opts_report.problem(&p, Action::Truncated { from, to }, Some(summary), self.policy.max_errors)?;
         } else {
             self.after_batch()?;
         }
@@ -382,7 +380,7 @@ pub fn decode_reader<R: Read>(
     opts: &MsgpackReadOptions,
 ) -> Result<ReaderBatches<R>> {
     opts.validate()?;
-    let decoder = RecordDecoder::new(&schema, projection, opts.max_depth, opts.report.clone())?;
+    let decoder = RecordDecoder::new(&schema, projection, opts)?;
     Ok(ReaderBatches {
         reader,
         buf: Vec::new(),
@@ -418,7 +416,7 @@ pub struct ReaderBatches<R> {
     /// Records a buffer chunk's sidecar says the stream holds, checked at its end.
     expected_records: Option<u64>,
     /// Why reading stopped early (under `truncate`), reported with what it cut.
-    read_failure: Option<String>,
+    read_failure: Option<Problem>,
 }
 
 impl<R: Read> ReaderBatches<R> {
@@ -442,14 +440,48 @@ impl<R: Read> ReaderBatches<R> {
         self
     }
 
-    /// The end of the stream: the record count against the sidecar's.
+    /// The end of the stream: a read failure reported, the record count against the
+    /// sidecar's.
     fn finish(&mut self) -> Result<Option<RecordBatch>> {
         self.done = true;
-        if let Some(f) = self.read_failure.take() {
-            self.opts.report.add_framing(format!("{}: {f}; kept the records before it", self.path));
+        if let Some(p) = self.read_failure.take() {
+            let p = Problem { record: self.next_record, record_offset: p.offset, ..p };
+            if self.opts.framing == FramingPolicy::Fail {
+                self.opts.report.problem(&p, Action::Failed, None, None)?;
+                return Err(p.error());
+            }
+            let summary = format!("{p}; kept the {} records before it", self.next_record);
+            let cut = Action::Truncated { from: p.offset, to: p.offset };
+            self.opts.report.problem(&p, cut, Some(summary), self.opts.max_errors)?;
         }
         check_count(&self.opts.report, &self.path, self.next_record, self.expected_records.take());
         Ok(None)
+    }
+
+    /// A lost record boundary at `e` (offsets into the buffer): the error under `fail`, else
+    /// the rest of the stream dropped and reported.
+    fn framing_failure(&mut self, e: FrameError) -> Result<Option<RecordBatch>> {
+        self.done = true;
+        let mut p = e.problem(&self.path, &self.buf);
+        p.record_offset += self.base;
+        p.offset += self.base;
+        // A record cut short by a read error: the read error is the problem.
+        let read_failure = self.read_failure.take();
+        if let Some(f) = &read_failure
+            && self.opts.framing == FramingPolicy::Fail
+        {
+            p = Problem { record: p.record, record_offset: p.record_offset, ..f.clone() };
+        }
+        if self.opts.framing == FramingPolicy::Fail {
+            self.opts.report.problem(&p, Action::Failed, None, None)?;
+            return Err(p.error());
+        }
+        let (from, to) = (p.record_offset, self.base + self.buf.len() as u64);
+        let why = read_failure.map(|f| format!("; {}", f.message)).unwrap_or_default();
+        let summary =
+            format!("{p}{why}; kept the {} records before it, dropped the rest of the stream", self.next_record);
+        self.opts.report.problem(&p, Action::Truncated { from, to }, Some(summary), self.opts.max_errors)?;
+        self.finish()
     }
 
     /// Names the stream in messages (default `<stream>`).
@@ -469,11 +501,18 @@ impl<R: Read> ReaderBatches<R> {
                 // A damaged compressed stream, or a failing pipe: like a truncated file, the
                 // records before are kept under `truncate`.
                 Err(e) => {
-                    let failure = format!("reading failed after {} bytes: {e}", self.base + old as u64);
-                    if self.opts.framing == FramingPolicy::Fail {
-                        return Err(Error::Input(format!("{}: {failure}", self.path)));
-                    }
-                    self.read_failure = Some(failure);
+                    let at = self.base + old as u64;
+                    let p = Problem {
+                        path: self.path.clone(),
+                        record: self.next_record,
+                        record_offset: self.base,
+                        offset: at,
+                        kind: Kind::ReadFailed,
+                        message: format!("expected more input, found a read error after {at} bytes: {e}"),
+                        hex: hex_excerpt(&self.buf[..old], old),
+                    };
+                    // Reported where it cuts a record, or at the end of the stream.
+                    self.read_failure = Some(p);
                     self.buf.truncate(old);
                     self.eof = true;
                     return Ok(());
@@ -525,30 +564,21 @@ impl<R: Read> ReaderBatches<R> {
             let incomplete = error.as_ref().is_some_and(|e| e.truncated);
             if records.is_empty() {
                 match error {
-                    Some(_) if incomplete && !self.eof => {
+                    Some(e) if incomplete && !self.eof => {
                         if self.buf.len() > limits.max_record_bytes + READ_CHUNK {
-                            return Err(Error::Options(format!(
-                                "{}: record {} at byte {}: expected a record of at most {} bytes, found more",
-                                self.path, self.next_record, self.base, limits.max_record_bytes
-                            )));
+                            let message = format!(
+                                "expected a record of at most {} bytes, found one of more than {} bytes",
+                                limits.max_record_bytes,
+                                self.buf.len() - consumed
+                            );
+                            let start = e.record_offset;
+                            let e = FrameError { offset: start, message, kind: Kind::TooLarge, truncated: false, ..e };
+                            return self.framing_failure(e);
                         }
                         self.fill()?;
                         continue;
                     }
-                    Some(mut e) => {
-                        self.done = true;
-                        e.offset += self.base as usize;
-                        e.record_offset += self.base as usize;
-                        let err = e.into_error(&self.path, &[]);
-                        return match self.opts.framing {
-                            FramingPolicy::Fail => Err(err),
-                            FramingPolicy::Truncate => {
-                                let why = self.read_failure.take().map(|f| format!("; {f}")).unwrap_or_default();
-                                self.opts.report.add_framing(format!("{err}{why}; dropped the rest of the stream"));
-                                self.finish()
-                            }
-                        };
-                    }
+                    Some(e) => return self.framing_failure(e),
                     None if self.eof => return self.finish(),
                     None => {
                         self.fill()?;

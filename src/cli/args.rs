@@ -129,10 +129,35 @@ pub struct ReadArgs {
     /// itself when the SQL names `_record`.
     #[arg(long)]
     pub with_record: bool,
-    /// On a lost record boundary: `truncate` keeps the records before it and reports the
-    /// dropped bytes, `fail` stops. Default: `truncate`, but `fail` for `convert`.
-    #[arg(long)]
+    /// On a lost record boundary (truncated record, length past the end, 0xc1, depth or
+    /// size limit, a value that does not fit the layout, a zero-filled tail): `truncate`
+    /// keeps the records before it and reports the dropped bytes, `fail` stops. Default:
+    /// `truncate`, but `fail` for `convert`.
+    #[arg(long, value_name = "fail|truncate")]
     pub framing: Option<String>,
+    /// On a record whose content is wrong (not a map, a bad event time, a tag that is not
+    /// text): `null` keeps it with the bad part NULL, `drop` leaves it out, `fail` stops.
+    /// Default: `null`, but `fail` for `convert`.
+    #[arg(long, value_name = "fail|null|drop")]
+    pub on_error: Option<String>,
+    /// Stop with an error once more than N problems (record errors and truncations) were
+    /// met. Default: no bound.
+    #[arg(long, value_name = "N")]
+    pub max_errors: Option<u64>,
+    /// Add the `_corrupt_record` column: the raw bytes of each record that had a record
+    /// error (NULL for the others). `mpq query` adds it by itself when the SQL names it.
+    #[arg(long)]
+    pub corrupt_record: bool,
+    /// Write every problem to FILE as one JSON line: file, record, record_offset, offset,
+    /// kind, message, hex, action (and dropped_bytes for a truncation).
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<String>,
+    /// Deepest nesting of arrays and maps allowed (at most 1024); deeper is a framing error.
+    #[arg(long, default_value_t = mpq_wire::DEFAULT_MAX_DEPTH)]
+    pub max_depth: usize,
+    /// Largest record in bytes; larger is a framing error.
+    #[arg(long, default_value_t = crate::options::DEFAULT_MAX_RECORD_BYTES)]
+    pub max_record_bytes: usize,
     /// Memory-map files: `auto` (not files still being written), `always`, `never`. Pages a
     /// scan has passed are released, so memory does not grow with the file.
     #[arg(long, default_value = "auto")]

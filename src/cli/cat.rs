@@ -6,10 +6,9 @@
 //! kind `mpq query` reads, `mpq cat` reads too.
 
 use super::args::{CatArgs, CatFormat};
-use super::{expand_all, read_options, register_inputs, session_with_threads, summary};
+use super::{Policies, expand_all, read_options, register_inputs, session_with_threads, summary};
 use crate::infer::{METADATA_COLUMN, RECORD_COLUMN, TAG_COLUMN, TIME_COLUMN};
 use crate::json_text::json_cell;
-use crate::options::FramingPolicy;
 use anyhow::Result;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::datasource::listing::ListingTable;
@@ -19,7 +18,7 @@ use std::io::Write;
 
 /// Runs `mpq cat`.
 pub async fn run(a: CatArgs) -> Result<()> {
-    let opts = read_options(&a.read, FramingPolicy::Truncate)?.with_record(true);
+    let opts = read_options(&a.read, Policies::KEEP)?.with_record(true);
     // One partition: files whole and in order, so records come out as they are stored.
     let ctx = session_with_threads(&opts, 1)?;
     register_inputs(&ctx, &expand_all(&a.files)?, &opts).await?;
@@ -66,8 +65,7 @@ pub async fn run(a: CatArgs) -> Result<()> {
         out.write_all(b"]\n")?;
     }
     out.flush()?;
-    summary(&opts.report.snapshot());
-    Ok(())
+    summary(&opts.report)
 }
 
 /// Appends row `row`: the record alone, or an object of the layout's parts and the record.

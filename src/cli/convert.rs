@@ -1,10 +1,11 @@
 //! `mpq convert` and `mpq schema --ddl`: resolve the arguments into [`WriteOptions`], run
 //! [`convert::write`] with a progress bar, and print the one-line summary.
 
+use super::Policies;
 use super::args::{ConvertArgs, SchemaArgs, ShapeArgs};
 use super::progress::Progress;
 use crate::convert::{self, Compression, VariantOutput, WriteFormat, WriteOptions, ddl};
-use crate::options::{FramingPolicy, MsgpackReadOptions};
+use crate::options::MsgpackReadOptions;
 use anyhow::{Context, Result, bail};
 use datafusion::arrow::datatypes::TimeUnit;
 use datafusion::logical_expr::LogicalPlan;
@@ -41,9 +42,7 @@ async fn plan(
     mut opts: MsgpackReadOptions,
 ) -> Result<(SessionContext, LogicalPlan, MsgpackReadOptions)> {
     let sql = shape.query.clone().unwrap_or_else(|| "SELECT * FROM t".to_string());
-    if super::mentions_record(&sql) {
-        opts = opts.with_record(true);
-    }
+    opts = super::with_named_columns(opts, &sql);
     let ctx = super::session(&opts)?;
     super::register_inputs(&ctx, files, &opts).await?;
     let plan = ctx.sql(&sql).await.with_context(|| format!("--query {sql:?}"))?.into_unoptimized_plan();
@@ -60,7 +59,7 @@ pub async fn run(a: ConvertArgs) -> Result<()> {
         wopts.row_group_size = Some(n);
     }
     wopts.force = a.force;
-    let opts = super::read_options(&a.read, FramingPolicy::Fail)?;
+    let opts = super::read_options(&a.read, Policies::FAIL)?;
     let files = super::expand_all(&a.files)?;
     let bytes_in = super::input_bytes(&files, &opts.file_extension);
     let (ctx, plan, opts) = plan(&files, &a.shape, opts).await?;
@@ -80,16 +79,15 @@ pub async fn run(a: ConvertArgs) -> Result<()> {
         a.output,
         human_bytes(bytes_in),
         human_bytes(written.bytes),
-        report.record_errors,
+        report.problems,
     );
-    super::summary(&report);
-    Ok(())
+    super::summary(&opts.report)
 }
 
 /// `mpq schema --ddl`: the CREATE TABLE for what `convert` writes with the same shape.
 pub async fn ddl(a: &SchemaArgs, dialect: &str) -> Result<String> {
     let dialect: ddl::Dialect = dialect.parse()?;
-    let opts = super::read_options(&a.read, FramingPolicy::Truncate)?;
+    let opts = super::read_options(&a.read, Policies::KEEP)?;
     let files = super::expand_all(&a.files)?;
     let (_ctx, plan, _) = plan(&files, &a.shape, opts).await?;
     let wopts = write_options(&a.shape, WriteFormat::Parquet)?;

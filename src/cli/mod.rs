@@ -10,8 +10,8 @@ pub mod progress;
 pub mod schema_view;
 
 use crate::datasource::SessionContextExt;
-use crate::decode::ReportData;
-use crate::options::{FramingPolicy, MsgpackReadOptions};
+use crate::decode::{ReportData, ScanReport};
+use crate::options::{FramingPolicy, MsgpackReadOptions, OnError};
 use anyhow::{Context, Result, bail};
 use args::{Cli, Command, GenerateArgs, QueryArgs, ReadArgs, SchemaArgs, WalkArgs};
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -47,15 +47,40 @@ pub async fn run(cli: Cli) -> Result<()> {
 /// `--threads`, for the sessions this process creates.
 static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
 
-/// Read options from the shared flags; `framing` is the command's default framing policy.
-pub fn read_options(a: &ReadArgs, framing: FramingPolicy) -> Result<MsgpackReadOptions> {
+/// A command's default error policies.
+#[derive(Debug, Clone, Copy)]
+pub struct Policies {
+    /// Without `--framing`.
+    pub framing: FramingPolicy,
+    /// Without `--on-error`.
+    pub on_error: OnError,
+}
+
+impl Policies {
+    /// `query`, `schema` and `cat`: keep the good data and warn.
+    pub const KEEP: Policies = Policies { framing: FramingPolicy::Truncate, on_error: OnError::Null };
+    /// `convert`: a pipeline must not produce partial output unknowingly.
+    pub const FAIL: Policies = Policies { framing: FramingPolicy::Fail, on_error: OnError::Fail };
+}
+
+/// Read options from the shared flags, with the command's default error policies.
+pub fn read_options(a: &ReadArgs, defaults: Policies) -> Result<MsgpackReadOptions> {
     let framing = match &a.framing {
         Some(f) => f.parse()?,
-        None => framing,
+        None => defaults.framing,
+    };
+    let on_error = match &a.on_error {
+        Some(f) => f.parse()?,
+        None => defaults.on_error,
     };
     let mut o = MsgpackReadOptions::default()
         .with_record(a.with_record)
+        .with_corrupt_record(a.corrupt_record)
         .framing(framing)
+        .on_error(on_error)
+        .max_errors(a.max_errors)
+        .max_depth(a.max_depth)
+        .max_record_bytes(a.max_record_bytes)
         .mmap(a.mmap.parse()?)
         .max_struct_fields(a.max_struct_fields)
         .file_extension(a.ext.clone())
@@ -78,6 +103,10 @@ pub fn read_options(a: &ReadArgs, framing: FramingPolicy) -> Result<MsgpackReadO
         o = o.threads(n);
     }
     o.validate()?;
+    if let Some(path) = &a.rejects {
+        let file = std::fs::File::create(path).with_context(|| format!("--rejects {path}"))?;
+        o.report.rejects_to(Box::new(std::io::BufWriter::new(file)));
+    }
     Ok(o)
 }
 
@@ -218,17 +247,26 @@ pub fn table_alias(files: &[String]) -> Option<String> {
     (plain_identifier(&name) && name != "t").then_some(name)
 }
 
-/// True when the SQL names the `_record` column (outside string literals), so the column is
-/// added without `--with-record`. It costs nothing unless a query reads it.
-fn mentions_record(sql: &str) -> bool {
+/// Adds the optional columns the SQL names (outside string literals): `_record` and
+/// `_corrupt_record`, so they need no `--with-record` or `--corrupt-record`. They cost nothing
+/// unless a query reads them.
+pub(crate) fn with_named_columns(opts: MsgpackReadOptions, sql: &str) -> MsgpackReadOptions {
+    let record = mentions(sql, crate::infer::RECORD_COLUMN);
+    let corrupt = mentions(sql, crate::infer::CORRUPT_COLUMN);
+    let (r, c) = (opts.with_record, opts.with_corrupt_record);
+    opts.with_record(r || record).with_corrupt_record(c || corrupt)
+}
+
+/// True when `sql` names `column` outside string literals.
+fn mentions(sql: &str, column: &str) -> bool {
     let mut in_string = false;
     let b = sql.as_bytes();
     for (i, c) in b.iter().enumerate() {
         if *c == b'\'' {
             in_string = !in_string;
-        } else if !in_string && b[i..].starts_with(b"_record") {
+        } else if !in_string && b[i..].starts_with(column.as_bytes()) {
             let before = i.checked_sub(1).map(|j| b[j]);
-            let after = b.get(i + 7).copied();
+            let after = b.get(i + column.len()).copied();
             let ident = |c: Option<u8>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_');
             if !ident(before) && !ident(after) {
                 return true;
@@ -239,10 +277,7 @@ fn mentions_record(sql: &str) -> bool {
 }
 
 async fn query(a: QueryArgs) -> Result<()> {
-    let mut opts = read_options(&a.read, FramingPolicy::Truncate)?;
-    if mentions_record(&a.sql) {
-        opts = opts.with_record(true);
-    }
+    let opts = with_named_columns(read_options(&a.read, Policies::KEEP)?, &a.sql);
     let ctx = session(&opts)?;
     if !a.files.is_empty() {
         register_inputs(&ctx, &expand_all(&a.files)?, &opts).await?;
@@ -268,13 +303,17 @@ async fn query(a: QueryArgs) -> Result<()> {
         print::print_batches(&mut out, &batches, &schema, a.format, a.max_rows)?;
         out.flush()?;
     }
-    summary(&opts.report.snapshot());
-    Ok(())
+    summary(&opts.report)
 }
 
-/// The one-line summary on stderr when anything was skipped, truncated or sent to `_extra`,
-/// followed by the problems themselves.
-pub(crate) fn summary(r: &ReportData) {
+/// The one-line summary on stderr when anything was skipped, nulled, truncated or sent to
+/// `_extra`, followed by the problems themselves; then the rejects file is flushed.
+pub(crate) fn summary(report: &ScanReport) -> Result<()> {
+    print_summary(&report.snapshot());
+    report.finish_rejects().context("writing --rejects")
+}
+
+fn print_summary(r: &ReportData) {
     let mut parts = Vec::new();
     if r.extra_pairs() > 0 {
         parts.push(format!("{} key/value pairs not foreseen by the schema kept in _extra", r.extra_pairs()));
@@ -287,6 +326,9 @@ pub(crate) fn summary(r: &ReportData) {
     }
     if r.record_errors > 0 {
         parts.push(format!("{} record errors (values set to NULL)", r.record_errors));
+    }
+    if r.dropped_records > 0 {
+        parts.push(format!("{} records dropped for record errors", r.dropped_records));
     }
     if !r.framing.is_empty() {
         parts.push(format!("{} files truncated at a framing error", r.framing.len()));
@@ -308,7 +350,7 @@ async fn schema(a: SchemaArgs) -> Result<()> {
         print!("{}", convert::ddl(&a, dialect).await?);
         return Ok(());
     }
-    let opts = read_options(&a.read, FramingPolicy::Truncate)?;
+    let opts = read_options(&a.read, Policies::KEEP)?;
     let ctx = session(&opts)?;
     let files = expand_all(&a.files)?;
     let inference = if files.iter().any(|f| f == STDIN) {
@@ -319,7 +361,7 @@ async fn schema(a: SchemaArgs) -> Result<()> {
     let scan = if a.sample_only {
         None
     } else {
-        let table_schema = inference.schema(opts.with_record);
+        let table_schema = opts.schema_of(&inference);
         if !ctx.table_exist("t")? {
             ctx.register_msgpack("t", files, opts.clone()).await?;
         }
@@ -336,7 +378,8 @@ async fn schema(a: SchemaArgs) -> Result<()> {
         args::SchemaFormat::Text => write!(out, "{}", view.text())?,
         args::SchemaFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&view.json())?)?,
     }
-    Ok(())
+    out.flush()?;
+    summary(&opts.report)
 }
 
 /// `mpq walk`: each file mapped, cut into one range per core at the boundaries a split scan
@@ -405,13 +448,16 @@ fn generate(a: GenerateArgs) -> Result<()> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn record_column_is_noticed_outside_strings_only() {
-        use super::mentions_record;
+    fn optional_columns_are_noticed_outside_strings_only() {
+        let mentions_record = |sql: &str| super::mentions(sql, crate::infer::RECORD_COLUMN);
         assert!(mentions_record("SELECT _record -> 'a' FROM t"));
         assert!(mentions_record("SELECT mp_get(_record,'a') FROM t"));
         assert!(mentions_record("SELECT \"_record\" FROM t"));
         assert!(!mentions_record("SELECT '_record' FROM t"));
         assert!(!mentions_record("SELECT my_record, _records FROM t"));
         assert!(!mentions_record("SELECT 'ünï' AS _recordx"));
+        assert!(!mentions_record("SELECT _corrupt_record FROM t"));
+        let opts = super::with_named_columns(Default::default(), "SELECT _corrupt_record FROM t");
+        assert!(opts.with_corrupt_record && !opts.with_record);
     }
 }

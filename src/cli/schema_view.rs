@@ -105,7 +105,7 @@ impl SchemaView {
                 format!("first {head} records + {probes} probes of {probe_records} records per file")
             }
         };
-        let schema = t.schema(opts.with_record);
+        let schema = opts.schema_of(t);
         let maps = t.maps();
         let mut columns = Vec::new();
         for f in schema.fields() {
@@ -154,6 +154,11 @@ impl SchemaView {
                     }),
                     children: vec![],
                 }),
+                (Some("corrupt"), _) => Some(plain(
+                    name,
+                    "variant",
+                    "the raw bytes of each record that had a record error (NULL for the others)",
+                )),
                 _ => t.root.fields.iter().find(|(k, _)| k == name).map(|(k, n)| column(k, n, Some(maps))),
             };
             columns.extend(col);
@@ -189,6 +194,7 @@ impl SchemaView {
                 "keys": keys,
                 "duplicate_keys": r.duplicate_keys,
                 "record_errors": r.record_errors,
+                "dropped_records": r.dropped_records,
                 "framing_problems": r.framing,
             })
         });
@@ -225,6 +231,9 @@ impl SchemaView {
                 }
                 if e["record_errors"].as_u64().unwrap_or(0) > 0 {
                     let _ = writeln!(s, "  {} record errors", e["record_errors"]);
+                }
+                if e["dropped_records"].as_u64().unwrap_or(0) > 0 {
+                    let _ = writeln!(s, "  {} records dropped for record errors", e["dropped_records"]);
                 }
             }
             None => {

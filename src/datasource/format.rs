@@ -203,7 +203,7 @@ impl FileFormat for MsgpackFormat {
         objects: &[ObjectMeta],
     ) -> Result<SchemaRef> {
         let t = self.infer_table(store, objects).await?;
-        Ok(Arc::new(t.schema(self.options.with_record)))
+        Ok(Arc::new(self.options.schema_of(&t)))
     }
 
     async fn infer_stats(

@@ -72,7 +72,7 @@ async fn build_table(
         inference.partitions = names.clone();
         listing = listing.with_table_partition_cols(names.into_iter().map(|n| (n, DataType::Utf8)).collect());
     }
-    let schema: SchemaRef = Arc::new(inference.schema(options.with_record));
+    let schema: SchemaRef = Arc::new(options.schema_of(&inference));
     let config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(listing).with_schema(schema);
     Ok((ListingTable::try_new(config)?, inference))
 }

@@ -88,7 +88,7 @@ pub fn register_stream(
     let expanded = expand_if_forward(&ahead, options).and_then(|r| r.ok());
     let fi = infer_slice(expanded.as_deref().unwrap_or(&ahead), name, &options.infer_options());
     let inference = TableInference::merge(vec![(name.to_string(), Arc::new(fi))]);
-    let schema: SchemaRef = Arc::new(inference.schema(options.with_record));
+    let schema: SchemaRef = Arc::new(options.schema_of(&inference));
     let source: Source = Box::new(std::io::Cursor::new(ahead).chain(reader));
     let stream = OnceStream {
         schema: Arc::clone(&schema),

@@ -11,8 +11,12 @@ pub mod report;
 use crate::error::{Error, Result, hex_excerpt};
 use crate::infer::ROLE_KEY;
 use crate::layout::{FrameError, FrameLimits, Layout, Record, describe};
+use crate::options::{ErrorPolicy, MsgpackReadOptions, OnError};
+use crate::problem::{Action, Kind, Problem};
 use column::{BytesCol, BytesKind, Column, Prim, RowCtx};
+use datafusion::arrow::array::BooleanArray;
 use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, TimestampNanosecondArray};
+use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use mpq_wire::ext::time_to_nanos;
 use mpq_wire::{Cursor, Head, WireResult};
@@ -38,6 +42,8 @@ enum Role {
     Tag,
     /// Fluent Bit metadata.
     Metadata,
+    /// The raw bytes of records that had a record error.
+    Corrupt,
 }
 
 fn role(f: &Field) -> Role {
@@ -48,6 +54,7 @@ fn role(f: &Field) -> Role {
         Some("record") => Role::Record,
         Some("tag") => Role::Tag,
         Some("metadata") => Role::Metadata,
+        Some("corrupt") => Role::Corrupt,
         _ => Role::Field,
     }
 }
@@ -64,24 +71,23 @@ pub struct RecordDecoder {
     whole: BytesCol,
     tag: BytesCol,
     metadata: BytesCol,
+    corrupt: BytesCol,
     /// The tag of every record without its own (a buffer chunk's sidecar says it).
     file_tag: Option<Vec<u8>>,
-    has: [bool; 7],
+    has: [bool; 8],
     wants_pairs: bool,
     max_depth: usize,
     report: ScanReport,
+    policy: ErrorPolicy,
     path: String,
 }
 
 impl RecordDecoder {
     /// A decoder for `file_schema` (as inference produced it) projected to `projection`
-    /// (indices into it; `None` for all columns).
-    pub fn new(
-        file_schema: &Schema,
-        projection: Option<&[usize]>,
-        max_depth: usize,
-        report: ScanReport,
-    ) -> Result<Self> {
+    /// (indices into it; `None` for all columns), with the nesting limit, report and error
+    /// policies of `opts`.
+    pub fn new(file_schema: &Schema, projection: Option<&[usize]>, opts: &MsgpackReadOptions) -> Result<Self> {
+        let (max_depth, report) = (opts.max_depth, opts.report.clone());
         let all: Vec<usize> = (0..file_schema.fields().len()).collect();
         let schema = Arc::new(file_schema.project(projection.unwrap_or(&all))?);
         // Every record key of the table is known, projected or not.
@@ -106,8 +112,9 @@ impl RecordDecoder {
             }
             roles.push(r);
         }
-        let has = [Role::Field, Role::Time, Role::Value, Role::Extra, Role::Record, Role::Tag, Role::Metadata]
-            .map(|r| roles.contains(&r));
+        let has =
+            [Role::Field, Role::Time, Role::Value, Role::Extra, Role::Record, Role::Tag, Role::Metadata, Role::Corrupt]
+                .map(|r| roles.contains(&r));
         let (names, slots) = if has[3] {
             (names, slots)
         } else {
@@ -127,10 +134,12 @@ impl RecordDecoder {
             whole: BytesCol::new(BytesKind::Variant),
             tag: BytesCol::new(BytesKind::Utf8),
             metadata: BytesCol::new(BytesKind::Variant),
+            corrupt: BytesCol::new(BytesKind::Variant),
             file_tag: None,
             has,
             max_depth,
             report,
+            policy: opts.error_policy(),
             path: "<memory>".to_string(),
         })
     }
@@ -175,30 +184,68 @@ impl RecordDecoder {
         for (i, rec) in records.iter().enumerate() {
             let number = first_record.saturating_add(i as u64);
             pairs.clear();
-            self.decode_row(buf, layout, rec, number, &mut ctx, &mut pairs, &mut stats).map_err(|e| {
-                FrameError {
-                    record: number,
-                    record_offset: rec.start,
-                    offset: e.offset,
-                    message: e.to_string(),
-                    truncated: false,
-                }
-                .into_error(&self.path, buf)
-            })?;
+            stats.row = i;
+            let row = self.decode_row(buf, layout, rec, number, &mut ctx, &mut pairs, &mut stats);
+            if let Err(e) = row {
+                self.finish(0);
+                return Err(FrameError::wire(number, rec.start, e).into_error(&self.path, buf));
+            }
             if ctx.needs_careful {
                 self.finish(0);
                 return Ok(None);
             }
+            self.push_corrupt(buf, rec, &stats, i);
         }
         match self.finish(records.len()) {
             Some(batch) => {
                 stats.duplicate_keys = ctx.duplicate_keys;
                 let bytes = records.iter().map(|r| (r.end - r.start) as u64).sum();
                 self.report.add_batch(records.len(), bytes, &stats);
-                Ok(Some(batch?))
+                Ok(Some(self.settle(batch?, &stats)?))
             }
             None => Ok(None),
         }
+    }
+
+    /// `_corrupt_record` of row `i`: its raw bytes if it had a record error, else NULL.
+    fn push_corrupt(&mut self, buf: &[u8], rec: &Record, stats: &BatchStats, i: usize) {
+        if !self.has[7] {
+            return;
+        }
+        if stats.problems.last().is_some_and(|(row, _)| *row == i) {
+            self.corrupt.push_bytes(&buf[rec.start..rec.end]);
+        } else {
+            self.corrupt.push_null();
+        }
+    }
+
+    /// Applies `--on-error` to a decoded batch's record problems: each is reported (and
+    /// counted against `--max-errors`); under `fail` the first is the error, under `drop`
+    /// the rows that had one are left out.
+    fn settle(&self, batch: RecordBatch, stats: &BatchStats) -> Result<RecordBatch> {
+        if stats.problems.is_empty() {
+            return Ok(batch);
+        }
+        let action = match self.policy.on_error {
+            OnError::Fail => Action::Failed,
+            OnError::Null => Action::Nulled,
+            OnError::Drop => Action::Dropped,
+        };
+        for (_, p) in &stats.problems {
+            self.report.problem(p, action, None, self.policy.max_errors)?;
+            if action == Action::Failed {
+                return Err(p.error());
+            }
+        }
+        if action != Action::Dropped {
+            return Ok(batch);
+        }
+        let mut keep = vec![true; batch.num_rows()];
+        for (row, _) in &stats.problems {
+            keep[*row] = false;
+        }
+        let kept = filter_record_batch(&batch, &BooleanArray::from(keep))?;
+        Ok(kept)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -222,7 +269,8 @@ impl RecordDecoder {
                 }
                 Some(Err(msg)) => {
                     self.time.push(None);
-                    stats.record_error(self.record_error(buf, rec, number, &msg));
+                    let at = rec.time.unwrap_or(rec.start);
+                    stats.problem(self.problem(buf, rec, number, at, Kind::BadTime, msg));
                 }
             };
         }
@@ -269,7 +317,7 @@ impl RecordDecoder {
                 head => {
                     self.record.push_null();
                     let msg = format!("expected a map, found {}", describe(head));
-                    stats.record_error(self.record_error(buf, rec, number, &msg));
+                    stats.problem(self.problem(buf, rec, number, at, Kind::NotAMap, msg));
                 }
             }
         }
@@ -332,8 +380,10 @@ impl RecordDecoder {
         while ok && records.len() < want && pos < stop.min(buf.len()) {
             let number = first_record.saturating_add(records.len() as u64);
             pairs.clear();
+            stats.row = records.len();
             match self.frame_by_decoding(buf, layout, pos, limits, number, &mut ctx, &mut pairs, &mut stats) {
-                Some(rec) if !ctx.needs_careful => {
+                Some(rec) if !ctx.needs_careful && stats.problems.is_empty() => {
+                    self.push_corrupt(buf, &rec, &stats, records.len());
                     pos = rec.end;
                     records.push(rec);
                     if rec.end - records[0].start >= crate::reader::MAX_BATCH_BYTES {
@@ -402,23 +452,29 @@ impl RecordDecoder {
         };
         match Cursor::at(buf, p).read_str_bytes() {
             Ok(Some(t)) if !careful || simdutf8::basic::from_utf8(t).is_ok() => self.tag.push_bytes(t),
-            _ => {
+            found => {
                 self.tag.push_null();
-                let msg = format!("expected a UTF-8 str tag at byte {p}");
-                stats.record_error(self.record_error(buf, rec, number, &msg));
+                let found = match found {
+                    Ok(Some(_)) => "a str that is not valid UTF-8".to_string(),
+                    _ => Cursor::at(buf, p).read_head().map_or_else(|e| e.to_string(), describe),
+                };
+                let msg = format!("expected a UTF-8 str tag, found {found}");
+                stats.problem(self.problem(buf, rec, number, p, Kind::BadTag, msg));
             }
         }
     }
 
-    fn record_error(&self, buf: &[u8], rec: &Record, number: u64, msg: &str) -> String {
-        Error::Record {
+    /// A record problem at byte `at` of record `number`.
+    fn problem(&self, buf: &[u8], rec: &Record, number: u64, at: usize, kind: Kind, message: String) -> Problem {
+        Problem {
             path: self.path.clone(),
             record: number,
             record_offset: rec.start as u64,
-            message: msg.to_string(),
-            hex: hex_excerpt(buf, rec.start),
+            offset: at as u64,
+            kind,
+            message,
+            hex: hex_excerpt(buf, at),
         }
-        .to_string()
     }
 
     fn push_extra(&mut self, buf: &[u8], rec: &Record, pairs: &ExtraPairs, stats: &mut BatchStats) -> WireResult<()> {
@@ -461,6 +517,7 @@ impl RecordDecoder {
         let whole = self.whole.finish();
         let tag = self.tag.finish();
         let metadata = self.metadata.finish();
+        let corrupt = self.corrupt.finish();
         let mut children = children?.into_iter();
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.roles.len());
         for r in &self.roles {
@@ -472,6 +529,7 @@ impl RecordDecoder {
                 Role::Record => whole.clone()?,
                 Role::Tag => tag.clone()?,
                 Role::Metadata => metadata.clone()?,
+                Role::Corrupt => corrupt.clone()?,
             });
         }
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
@@ -507,7 +565,7 @@ mod tests {
         let limits = crate::layout::FrameLimits { max_depth: 16, max_record_bytes: 1 << 20 };
         let records: Vec<Record> =
             Framer::new(bytes, 0, Layout::Records, limits, 0).collect::<std::result::Result<_, _>>().expect("framing");
-        let mut d = RecordDecoder::new(&schema, None, 16, ScanReport::new()).expect("plan");
+        let mut d = RecordDecoder::new(&schema, None, &MsgpackReadOptions::default().max_depth(16)).expect("plan");
         d.decode(bytes, Layout::Records, &records, 0).expect("decode")
     }
 

@@ -1,15 +1,33 @@
 //! Counters a scan adds to: records read, pairs sent to `_extra` (by key), duplicate keys,
 //! record errors and framing problems. The CLI prints them; library callers read them.
 
+use crate::error::{Error, Result};
+use crate::problem::{Action, Problem};
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 /// How many record-error messages are kept word for word.
 pub const KEPT_MESSAGES: usize = 20;
 
-/// Shared scan counters; clones share the same counters.
-#[derive(Debug, Clone, Default)]
-pub struct ScanReport(Arc<Mutex<ReportData>>);
+/// Shared scan counters; clones share the same counters (and the same rejects file).
+#[derive(Clone, Default)]
+pub struct ScanReport {
+    data: Arc<Mutex<ReportData>>,
+    rejects: Arc<Mutex<Option<Rejects>>>,
+}
+
+/// Where problems are written, one JSON line each, and the first write error.
+struct Rejects {
+    out: Box<dyn Write + Send>,
+    failed: Option<std::io::Error>,
+}
+
+impl std::fmt::Debug for ScanReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScanReport").field("data", &self.snapshot()).finish_non_exhaustive()
+    }
+}
 
 /// A snapshot of the counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,8 +42,12 @@ pub struct ReportData {
     pub value_spills: u64,
     /// Duplicate keys met (the last one wins).
     pub duplicate_keys: u64,
-    /// Record errors (record kept, the bad part NULL).
+    /// Record errors whose records were kept, the bad part NULL (`--on-error null`).
     pub record_errors: u64,
+    /// Records left out for a record error (`--on-error drop`).
+    pub dropped_records: u64,
+    /// Problems of every kind met: what `--max-errors` bounds.
+    pub problems: u64,
     /// The first [`KEPT_MESSAGES`] record-error messages.
     pub messages: Vec<String>,
     /// Framing problems: each message says what was dropped.
@@ -41,9 +63,9 @@ impl ReportData {
         self.extra_keys.values().sum::<u64>() + self.value_spills
     }
 
-    /// True if anything was skipped, nulled, truncated or spilled.
+    /// True if anything was skipped, nulled or truncated.
     pub fn has_problems(&self) -> bool {
-        self.record_errors > 0 || !self.framing.is_empty()
+        self.problems > 0
     }
 }
 
@@ -53,20 +75,19 @@ pub struct BatchStats {
     pub(crate) extra_keys: BTreeMap<Vec<u8>, u64>,
     pub(crate) value_spills: u64,
     pub(crate) duplicate_keys: u64,
-    pub(crate) record_errors: u64,
-    pub(crate) messages: Vec<String>,
+    /// Record problems, each with the batch row of its record.
+    pub(crate) problems: Vec<(usize, Problem)>,
+    /// The row being decoded.
+    pub(crate) row: usize,
 }
 
 impl BatchStats {
-    pub(crate) fn extra_key(&mut self, key: &[u8]) {
-        *self.extra_keys.entry(key.to_vec()).or_default() += 1;
+    pub(crate) fn problem(&mut self, p: Problem) {
+        self.problems.push((self.row, p));
     }
 
-    pub(crate) fn record_error(&mut self, message: String) {
-        self.record_errors += 1;
-        if self.messages.len() < KEPT_MESSAGES {
-            self.messages.push(message);
-        }
+    pub(crate) fn extra_key(&mut self, key: &[u8]) {
+        *self.extra_keys.entry(key.to_vec()).or_default() += 1;
     }
 }
 
@@ -76,18 +97,37 @@ impl ScanReport {
         Self::default()
     }
 
+    /// Writes every problem from now on to `out` as one JSON line ([`Problem::rejects_line`]).
+    pub fn rejects_to(&self, out: Box<dyn Write + Send>) {
+        if let Ok(mut r) = self.rejects.lock() {
+            *r = Some(Rejects { out, failed: None });
+        }
+    }
+
+    /// Flushes the rejects output; the first error writing it, if any.
+    pub fn finish_rejects(&self) -> std::io::Result<()> {
+        let Ok(mut r) = self.rejects.lock() else { return Ok(()) };
+        match r.as_mut() {
+            Some(r) => match r.failed.take() {
+                Some(e) => Err(e),
+                None => r.out.flush(),
+            },
+            None => Ok(()),
+        }
+    }
+
     /// Records and bytes decoded so far, without copying the rest (for progress displays).
     pub fn progress(&self) -> (u64, u64) {
-        self.0.lock().map(|d| (d.records, d.bytes)).unwrap_or_default()
+        self.data.lock().map(|d| (d.records, d.bytes)).unwrap_or_default()
     }
 
     /// A copy of the counters now.
     pub fn snapshot(&self) -> ReportData {
-        self.0.lock().map(|d| d.clone()).unwrap_or_default()
+        self.data.lock().map(|d| d.clone()).unwrap_or_default()
     }
 
     pub(crate) fn add_batch(&self, rows: usize, bytes: u64, s: &BatchStats) {
-        if let Ok(mut d) = self.0.lock() {
+        if let Ok(mut d) = self.data.lock() {
             d.records += rows as u64;
             d.bytes += bytes;
             for (k, n) in &s.extra_keys {
@@ -95,20 +135,53 @@ impl ScanReport {
             }
             d.value_spills += s.value_spills;
             d.duplicate_keys += s.duplicate_keys;
-            d.record_errors += s.record_errors;
-            let room = KEPT_MESSAGES.saturating_sub(d.messages.len());
-            d.messages.extend(s.messages.iter().take(room).cloned());
         }
     }
 
-    pub(crate) fn add_framing(&self, message: String) {
-        if let Ok(mut d) = self.0.lock() {
-            d.framing.push(message);
+    /// Counts a problem and what was done about it, writes its rejects line, and keeps its
+    /// message (`summary`, for a truncation, says what was kept and dropped). An error when
+    /// the problem is one more than `max_errors` allows.
+    pub(crate) fn problem(
+        &self,
+        p: &Problem,
+        action: Action,
+        summary: Option<String>,
+        max_errors: Option<u64>,
+    ) -> Result<()> {
+        if let Ok(mut r) = self.rejects.lock()
+            && let Some(r) = r.as_mut()
+            && r.failed.is_none()
+            && let Err(e) = writeln!(r.out, "{}", p.rejects_line(action))
+        {
+            r.failed = Some(e);
+        }
+        let Ok(mut d) = self.data.lock() else { return Ok(()) };
+        d.problems += 1;
+        match action {
+            Action::Nulled | Action::Dropped => {
+                if action == Action::Nulled {
+                    d.record_errors += 1;
+                } else {
+                    d.dropped_records += 1;
+                }
+                if d.messages.len() < KEPT_MESSAGES {
+                    d.messages.push(p.to_string());
+                }
+            }
+            Action::Truncated { .. } => d.framing.push(summary.unwrap_or_else(|| p.to_string())),
+            Action::Failed => {}
+        }
+        match max_errors {
+            Some(m) if action != Action::Failed && d.problems > m => Err(Error::TooManyErrors(format!(
+                "stopped after {} problems in the input, more than --max-errors {m} allows; the last: {p}",
+                d.problems
+            ))),
+            _ => Ok(()),
         }
     }
 
     pub(crate) fn add_note(&self, message: String) {
-        if let Ok(mut d) = self.0.lock() {
+        if let Ok(mut d) = self.data.lock() {
             d.notes.push(message);
         }
     }

@@ -25,11 +25,13 @@ pub const VALUE_COLUMN: &str = "value";
 pub const EXTRA_COLUMN: &str = "_extra";
 /// Variant column with the whole record, on request.
 pub const RECORD_COLUMN: &str = "_record";
+/// The column of the raw bytes of records that had a record error (when asked for).
+pub const CORRUPT_COLUMN: &str = "_corrupt_record";
 /// Field metadata key that marks the reserved columns (values: `event_time`, `value`,
 /// `extra`, `record`); fields without it are record keys.
 pub const ROLE_KEY: &str = "mpq.role";
 
-fn with_role(f: Field, role: &str) -> Field {
+pub(crate) fn with_role(f: Field, role: &str) -> Field {
     let mut md = f.metadata().clone();
     md.insert(ROLE_KEY.to_string(), role.to_string());
     f.with_metadata(md)
@@ -292,7 +294,7 @@ impl TableInference {
             t.tag |= f.tag;
             t.metadata |= layout.has_metadata();
         }
-        let mut reserved = vec![EXTRA_COLUMN, RECORD_COLUMN];
+        let mut reserved = vec![EXTRA_COLUMN, RECORD_COLUMN, CORRUPT_COLUMN];
         if t.time.is_some() {
             reserved.push(TIME_COLUMN);
         }

@@ -123,7 +123,9 @@ fn non_map_record_is_a_record_error_with_nulls() {
     assert_eq!(r.record_errors, 1);
     assert_eq!(
         r.messages,
-        ["<memory>: record 20 at byte 80: expected a map, found a int [81 a1 61 01 81 a1 61 01 [05] 81 a1 61 02]"]
+        [
+            "<memory>: record 20 at byte 80: record error at byte 80: expected a map, found an int [81 a1 61 01 81 a1 61 01 [05] 81 a1 61 02]"
+        ]
     );
 }
 
@@ -205,8 +207,9 @@ fn split_ranges_and_damage() {
         path: "f".into(),
         record: mpq::error::UNKNOWN_RECORD,
         record_offset: 9,
+        offset: 10,
         message: "m".into(),
         hex: "00".into(),
     };
-    assert_eq!(e.to_string(), "f: a record at byte 9: m [00]");
+    assert_eq!(e.to_string(), "f: a record at byte 9: record error at byte 10: m [00]");
 }

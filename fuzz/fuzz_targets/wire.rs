@@ -1,0 +1,4 @@
+//! libFuzzer target: [`mpq_hostile::wire`] over each generated input.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| mpq_hostile::wire(data));

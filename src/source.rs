@@ -67,6 +67,20 @@ impl FileBytes {
         self.map.is_some()
     }
 
+    /// An error when the file shrank while mapped (another process truncated it): reads past
+    /// its new end saw zeros, not the file, so what was read from there must not be used.
+    pub fn check_intact(&self, path: &str) -> Result<()> {
+        match &self.map {
+            Some(m) if m.shrank() => Err(Error::Input(format!(
+                "{path}: the file shrank while it was being read (it was {} bytes when opened); the records \
+                 past its new end are gone, so the scan stopped rather than return what it read there. Run \
+                 again once the file is complete, or with --mmap never to read it once into memory",
+                self.bytes.len()
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// Tells the system a scan is done with `range`: a mapped file's pages there leave this
     /// process's resident memory (they are read back from the file if needed again). Nothing
     /// happens to bytes held in memory.
@@ -100,8 +114,9 @@ pub fn would_map(path: &Path, policy: MmapPolicy) -> bool {
 pub fn file_bytes(path: &Path, policy: MmapPolicy) -> Result<FileBytes> {
     let file = std::fs::File::open(path).map_err(io_err(path))?;
     let meta = file.metadata().map_err(io_err(path))?;
-    if maps(policy, path, &meta) {
-        let map = crate::sys::map_file(&file, meta.len()).map_err(io_err(path))?;
+    let map =
+        if maps(policy, path, &meta) { crate::sys::map_file(&file, meta.len()).map_err(io_err(path))? } else { None };
+    if let Some(map) = map {
         Ok(FileBytes { bytes: map.bytes().clone(), map: Some(map) })
     } else {
         let mut buf = Vec::with_capacity(meta.len().min(1 << 30) as usize);

@@ -1,23 +1,144 @@
-//! The only module with `unsafe` code: memory maps, and building string arrays from bytes this
+//! The only module with `unsafe` code: memory maps, the SIGBUS handler that keeps a file that
+//! shrinks under its map from killing the process, and building string arrays from bytes this
 //! crate has already validated. Each `unsafe` block says what the caller promises.
+//!
+//! ## Files that shrink while mapped
+//! Reading a mapped page past a file's end raises SIGBUS, whose default action kills the
+//! process. `--mmap auto` avoids mapping files that are still being written, but another
+//! process can always truncate a file mid-query. So every map is registered in [`SLOTS`] and
+//! a SIGBUS handler, installed with the first map, looks the faulting address up: inside a
+//! registered map, it maps a zero page over the faulting page (`MAP_FIXED`), marks the map as
+//! shrunk and returns, so the read is retried and sees zeros. The scan checks the mark after
+//! every batch ([`MappedFile::shrank`]) and stops with an error that names the file, instead
+//! of returning anything read from the zero pages. An address outside every registered map
+//! is not ours: the handler restores the default action and returns, and the retried access
+//! ends the process as it would have without the handler.
 #![allow(unsafe_code)]
 
 use bytes::Bytes;
 use datafusion::arrow::array::StringArray;
 use datafusion::arrow::buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use std::fs::File;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// The bytes of a whole file mapped read-only. Only [`map_file`] makes one, so [`release`]
 /// can rely on the bytes being a file map and never heap memory.
 ///
 /// [`release`]: MappedFile::release
 #[derive(Debug, Clone)]
-pub struct MappedFile(Bytes);
+pub struct MappedFile(Bytes, Option<usize>);
+
+/// Maps the SIGBUS handler watches at most at once; a file mapped while all are taken is read
+/// instead (see [`map_file`]).
+pub const SLOTS: usize = 1024;
+
+/// Where each registered map starts and ends (0, 0: a free slot), and whether the handler
+/// patched a page of it.
+static STARTS: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];
+static ENDS: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];
+static SHRANK: [AtomicBool; SLOTS] = [const { AtomicBool::new(false) }; SLOTS];
+static PAGE: AtomicUsize = AtomicUsize::new(4096);
+
+/// A memory map registered with the SIGBUS handler for as long as it lives.
+struct Watched {
+    map: memmap2::Mmap,
+    slot: usize,
+}
+
+impl AsRef<[u8]> for Watched {
+    fn as_ref(&self) -> &[u8] {
+        &self.map
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        // Unregistered before the map goes (the fields drop after this body).
+        ENDS[self.slot].store(0, Ordering::Release);
+        STARTS[self.slot].store(0, Ordering::Release);
+        SHRANK[self.slot].store(false, Ordering::Release);
+    }
+}
+
+/// Takes a free slot for `range`, or `None` when all are taken.
+fn register(range: std::ops::Range<usize>) -> Option<usize> {
+    for slot in 0..SLOTS {
+        if STARTS[slot].compare_exchange(0, range.start, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+            SHRANK[slot].store(false, Ordering::Release);
+            ENDS[slot].store(range.end, Ordering::Release);
+            return Some(slot);
+        }
+    }
+    None
+}
+
+/// The SIGBUS handler (see the module docs). Async-signal-safe: it reads atomics and calls
+/// `mmap` and `sigaction`, nothing else.
+extern "C" fn on_sigbus(_sig: libc::c_int, info: *mut libc::siginfo_t, _context: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo_t to an SA_SIGINFO handler; for SIGBUS it
+    // carries the faulting address.
+    let addr = unsafe { (*info).si_addr() } as usize;
+    let page = PAGE.load(Ordering::Relaxed);
+    for slot in 0..SLOTS {
+        let start = STARTS[slot].load(Ordering::Acquire);
+        if start == 0 || addr < start || addr >= ENDS[slot].load(Ordering::Acquire) {
+            continue;
+        }
+        let at = addr / page * page;
+        // SAFETY: the page lies inside a live read-only map this process owns (registered
+        // until the map is dropped); replacing it with a private zero page changes nothing
+        // but what reads past the file's new end see, and the scan discards those reads
+        // (`MappedFile::shrank`). When the map is dropped, munmap removes this page with it.
+        let p = unsafe {
+            libc::mmap(
+                at as *mut libc::c_void,
+                page,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE | libc::MAP_FIXED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p != libc::MAP_FAILED {
+            SHRANK[slot].store(true, Ordering::Release);
+            return;
+        }
+    }
+    // Not a registered map: back to the default action, which the retried access meets.
+    // SAFETY: resetting a signal's disposition to SIG_DFL has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGBUS, libc::SIG_DFL);
+    }
+}
+
+/// Installs [`on_sigbus`] once per process.
+fn install_handler() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        PAGE.store(page_size(), Ordering::Relaxed);
+        // SAFETY: a zeroed sigaction is a valid starting point; the handler has the
+        // SA_SIGINFO signature and is async-signal-safe. Failing to install it leaves the
+        // default action, as before.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_sigbus as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut());
+        }
+    });
+}
 
 impl MappedFile {
     /// The mapped bytes (zero copy).
     pub fn bytes(&self) -> &Bytes {
         &self.0
+    }
+
+    /// True once a read met a page past the file's end: the file shrank while mapped, and
+    /// what was read from there is zeros, not the file.
+    pub fn shrank(&self) -> bool {
+        self.1.is_some_and(|slot| SHRANK[slot].load(Ordering::Acquire))
     }
 
     /// Drops the whole pages inside `range` from this process's resident memory, so a scan
@@ -50,20 +171,26 @@ fn page_size() -> usize {
     if n > 0 { n as usize } else { 4096 }
 }
 
-/// Maps a whole file read-only and returns its bytes without copying.
+/// Maps a whole file read-only and returns its bytes without copying; `None` when every
+/// [`SLOTS`] slot is taken (the caller reads the file instead).
 ///
 /// The mapping is taken at the file's size when called. A file that shrinks while mapped makes
-/// reads past its new end fault (SIGBUS), so callers only map files that are not being written
-/// (see `source::MmapPolicy`); files still being written are read with plain reads.
-pub fn map_file(file: &File, len: u64) -> std::io::Result<MappedFile> {
+/// reads past its new end fault (SIGBUS); the handler this installs turns that into
+/// [`MappedFile::shrank`] (see the module docs). Callers still avoid mapping files that are
+/// being written (`source::MmapPolicy`).
+pub fn map_file(file: &File, len: u64) -> std::io::Result<Option<MappedFile>> {
     if len == 0 {
-        return Ok(MappedFile(Bytes::new()));
+        return Ok(Some(MappedFile(Bytes::new(), None)));
     }
-    // SAFETY: the map is read-only and private to this process; the caller promises the file
-    // is not being truncated (DESIGN.md, "Memory maps"), which is the one way mapped reads can
-    // fault. Bytes keeps the map alive for as long as any slice of it is used.
+    install_handler();
+    // SAFETY: the map is read-only and private to this process. A file truncated while mapped
+    // makes reads past its end fault; the SIGBUS handler maps zeros there and the scan stops
+    // with an error (module docs). Bytes keeps the map alive for as long as any slice of it is
+    // used.
     let map = unsafe { memmap2::MmapOptions::new().len(len as usize).map(file)? };
-    Ok(MappedFile(Bytes::from_owner(map)))
+    let start = map.as_ptr() as usize;
+    let Some(slot) = register(start..start + map.len()) else { return Ok(None) };
+    Ok(Some(MappedFile(Bytes::from_owner(Watched { map, slot }), Some(slot))))
 }
 
 /// Builds a `StringArray` from offsets and bytes, validating the bytes in bulk with simdutf8
@@ -93,6 +220,28 @@ pub fn utf8_array(offsets: Vec<i32>, data: Vec<u8>, nulls: Option<NullBuffer>) -
 mod tests {
     use super::*;
     use datafusion::arrow::array::Array;
+
+    #[test]
+    fn a_file_truncated_under_its_map_reads_as_zeros_and_is_marked() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("shrinking.bin");
+        let page = page_size();
+        std::fs::write(&path, vec![7u8; page * 4]).expect("write");
+        let file = File::open(&path).expect("open");
+        let map = map_file(&file, (page * 4) as u64).expect("map").expect("a free slot");
+        assert_eq!(map.bytes()[page * 3], 7);
+        assert!(!map.shrank());
+        // Another process (here: this one) truncates the file to one page.
+        std::fs::OpenOptions::new().write(true).open(&path).expect("open").set_len(page as u64).expect("truncate");
+        // Without the handler this read would end the test binary with SIGBUS.
+        let past_end = map.bytes()[page * 3 + 5];
+        assert_eq!(past_end, 0);
+        assert!(map.shrank());
+        assert_eq!(map.bytes()[3], 7, "the pages still in the file read as before");
+        drop(map);
+        let again = map_file(&File::open(&path).expect("open"), page as u64).expect("map").expect("slot");
+        assert!(!again.shrank(), "a freed slot starts clean");
+    }
 
     #[test]
     fn utf8_array_checks_boundaries() {

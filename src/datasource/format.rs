@@ -119,6 +119,7 @@ impl MsgpackFormat {
                     let input = read_object(store, meta, &self.options).await?;
                     let (sample, whole) = input.sample_bytes(&display_path(&path), &self.options)?;
                     let mut fi = infer_slice(&sample, &display_path(&path), &opts);
+                    input.bytes.check_intact(&display_path(&path))?;
                     fi.complete &= whole;
                     fi.tag |= input.meta.as_ref().is_some_and(|m| m.tag.is_some());
                     for step in &input.steps {

@@ -4,7 +4,8 @@
 use super::format::{display_path, read_object};
 use crate::options::MsgpackReadOptions;
 use crate::reader::{SliceBatches, decode_reader};
-use crate::source::would_map;
+use crate::source::{FileBytes, would_map};
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::Result;
 use datafusion::common::tree_node::TreeNodeRecursion;
@@ -139,6 +140,33 @@ impl FileSource for MsgpackSource {
     }
 }
 
+/// A mapped file's batches, each checked against the file shrinking under its map
+/// ([`FileBytes::check_intact`]) before it is handed on, and once more at the end: a batch
+/// that read zeros where the file was cut becomes the error instead.
+struct Intact<I> {
+    batches: I,
+    bytes: FileBytes,
+    path: String,
+    done: bool,
+}
+
+impl<I: Iterator<Item = crate::error::Result<RecordBatch>>> Iterator for Intact<I> {
+    type Item = crate::error::Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let next = self.batches.next();
+        if let Err(e) = self.bytes.check_intact(&self.path) {
+            self.done = true;
+            return Some(Err(e));
+        }
+        self.done = next.is_none();
+        next
+    }
+}
+
 /// Opens one file: reads its bytes (a memory map for local files) and decodes it lazily.
 pub struct MsgpackOpener {
     store: Arc<dyn ObjectStore>,
@@ -191,12 +219,15 @@ impl FileOpener for MsgpackOpener {
             if let Some(r) = range {
                 batches = batches.range(r);
             }
-            if bytes.is_mapped() {
-                // Pages the scan has passed leave resident memory: a scan of a file larger
-                // than memory needs only the batches in flight.
-                batches = batches.on_consumed(move |range| bytes.release(range));
+            if !bytes.is_mapped() {
+                return Ok(futures::stream::iter(batches.map(|b| b.map_err(Into::into))).boxed());
             }
-            Ok(futures::stream::iter(batches.map(|b| b.map_err(Into::into))).boxed())
+            // Pages the scan has passed leave resident memory: a scan of a file larger than
+            // memory needs only the batches in flight.
+            let mapped = bytes.clone();
+            batches = batches.on_consumed(move |range| mapped.release(range));
+            let checked = Intact { batches, bytes, path, done: false };
+            Ok(futures::stream::iter(checked.map(|b| b.map_err(Into::into))).boxed())
         }))
     }
 }

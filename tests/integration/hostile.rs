@@ -151,3 +151,74 @@ fn limits_are_options() {
     assert_eq!(code, 2);
     assert_eq!(err, "mpq: error: invalid option: max depth must be 1..=1024, not 5000\n");
 }
+
+/// A file of `n` plain records, `{"i": k, "pad": "..."}`, about 60 bytes each.
+fn padded_records(n: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for k in 0..n {
+        rmp::encode::write_map_len(&mut out, 2).expect("vec");
+        rmp::encode::write_str(&mut out, "i").expect("vec");
+        rmp::encode::write_uint(&mut out, k as u64).expect("vec");
+        rmp::encode::write_str(&mut out, "pad").expect("vec");
+        rmp::encode::write_str(&mut out, "a padding string of some fifty bytes, or so.....").expect("vec");
+    }
+    out
+}
+
+/// Streams `SELECT i FROM t` over a memory-mapped `path`, calls `change` after the first
+/// batch, and returns the rows read and the error that ended the stream, if any.
+async fn query_while_changing(path: &std::path::Path, change: impl FnOnce()) -> (usize, Option<String>) {
+    use datafusion::prelude::{SessionConfig, SessionContext};
+    use futures::StreamExt;
+    use mpq::{MsgpackReadOptions, SessionContextExt};
+    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1).with_batch_size(1000));
+    let opts = MsgpackReadOptions::default().mmap(mpq::source::MmapPolicy::Always);
+    ctx.register_msgpack("t", path.display().to_string(), opts).await.expect("register");
+    let mut stream = ctx.sql("SELECT i FROM t").await.expect("sql").execute_stream().await.expect("stream");
+    let first = stream.next().await.expect("a batch").expect("read");
+    let mut rows = first.num_rows();
+    change();
+    while let Some(batch) = stream.next().await {
+        match batch {
+            Ok(b) => rows += b.num_rows(),
+            Err(e) => return (rows, Some(e.to_string())),
+        }
+    }
+    (rows, None)
+}
+
+#[tokio::test]
+async fn files_that_change_during_a_query() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let n = 200_000;
+    let bytes = padded_records(n);
+    // Appended to: the scan reads the file as it was when opened, whole, without error.
+    let grows = dir.path().join("grows.msgpack");
+    std::fs::write(&grows, &bytes).expect("write");
+    let (rows, err) = query_while_changing(&grows, || {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().append(true).open(&grows).expect("open");
+        f.write_all(&padded_records(10)).expect("append");
+    })
+    .await;
+    assert_eq!((rows, err), (n, None));
+    // Truncated: no SIGBUS death, and no rows made up of the zeros past the new end, but an
+    // error that names the file.
+    let shrinks = dir.path().join("shrinks.msgpack");
+    std::fs::write(&shrinks, &bytes).expect("write");
+    let (rows, err) = query_while_changing(&shrinks, || {
+        let f = std::fs::OpenOptions::new().write(true).open(&shrinks).expect("open");
+        f.set_len(1 << 20).expect("truncate");
+    })
+    .await;
+    let err = err.expect("the scan fails");
+    assert!(rows < n, "{rows}");
+    assert!(
+        err.contains(&format!(
+            "{}: the file shrank while it was being read (it was {} bytes when opened)",
+            shrinks.display(),
+            bytes.len()
+        )),
+        "{err}"
+    );
+}

@@ -46,7 +46,8 @@ pub fn options_of(data: &[u8]) -> (MsgpackReadOptions, &[u8]) {
         .max_depth(if b & 0x80 != 0 { 8 } else { 64 })
         .max_record_bytes(if b & 0x80 != 0 { 256 } else { 1 << 20 })
         .batch_size(1 + (b as usize % 5))
-        .max_decompressed_bytes(1 << 20);
+        .max_decompressed_bytes(1 << 20)
+        .threads(1);
     (opts, rest)
 }
 
@@ -56,8 +57,16 @@ pub fn options_of(data: &[u8]) -> (MsgpackReadOptions, &[u8]) {
 pub fn decode(data: &[u8]) {
     let (opts, bytes) = options_of(data);
     let Ok(inference) = infer(bytes, &opts) else { return };
-    let schema = Arc::new(inference.schema(opts.with_record));
-    let whole = collect(decode_slice(bytes, schema.clone(), None, &opts).map(|b| b.collect()));
+    let schema = Arc::new(opts.schema_of(&inference));
+    // A slice is decoded as files are: compressed forward entries expanded first (a stream
+    // expands them as it reads).
+    let expanded = match mpq::input::expand_if_forward(bytes, &opts) {
+        Some(Ok(v)) => Some(v),
+        Some(Err(_)) => return,
+        None => None,
+    };
+    let slice = expanded.as_deref().unwrap_or(bytes);
+    let whole = collect(decode_slice(slice, schema.clone(), None, &opts).map(|b| b.collect()));
     let pieces = Pieces { data: bytes, pos: 0, step: 0 };
     let streamed = collect(decode_reader(pieces, schema.clone(), None, &opts).map(|b| b.collect()));
     if let (Ok(a), Ok(b)) = (&whole, &streamed) {
@@ -66,17 +75,39 @@ pub fn decode(data: &[u8]) {
         }
         let rows = |bs: &[RecordBatch]| bs.iter().map(|b| b.num_rows()).sum::<usize>();
         assert_eq!(rows(a), rows(b), "decoding whole and in pieces give different row counts");
-        assert!(rows(a) <= bytes.len(), "more rows than bytes");
-        // Every projection of one column decodes too (the paths that skip what is not read).
+        assert!(rows(a) <= slice.len(), "more rows than bytes");
+        // Every projection of one column decodes too (the paths that skip what is not read),
+        // to the same rows: which records a scan keeps does not depend on what it reads.
         for i in 0..schema.fields().len() {
-            let one = collect(decode_slice(bytes, schema.clone(), Some(&[i]), &opts).map(|b| b.collect()));
+            let one = collect(decode_slice(slice, schema.clone(), Some(&[i]), &opts).map(|b| b.collect()));
             if let Ok(one) = one {
                 assert_eq!(rows(&one), rows(a), "projecting column {i} changes the row count");
             }
         }
-        let counted = collect(decode_slice(bytes, schema.clone(), Some(&[]), &opts).map(|b| b.collect()));
+        let counted = collect(decode_slice(slice, schema.clone(), Some(&[]), &opts).map(|b| b.collect()));
         if let Ok(counted) = counted {
             assert_eq!(rows(&counted), rows(a), "count(*) and decoding disagree");
+        }
+    }
+    prepared(bytes, &opts, schema);
+}
+
+/// The path a file takes: decompression (gzip, zstd) and forward-entry expansion first, then
+/// decoding from the bytes or, for compressed input, from the decompressing reader.
+fn prepared(bytes: &[u8], opts: &MsgpackReadOptions, schema: datafusion::arrow::datatypes::SchemaRef) {
+    let file = mpq::source::FileBytes::in_memory(bytes.to_vec().into());
+    let Ok(input) = mpq::input::prepare(file, "<fuzz>", opts) else { return };
+    match input.reader() {
+        Some(Ok(reader)) => {
+            if let Ok(batches) = decode_reader(reader, schema, None, opts) {
+                batches.take_while(Result::is_ok).for_each(drop);
+            }
+        }
+        Some(Err(_)) => {}
+        None => {
+            if let Ok(batches) = decode_slice(input.bytes.clone(), schema, None, opts) {
+                batches.take_while(Result::is_ok).for_each(drop);
+            }
         }
     }
 }

@@ -79,6 +79,8 @@ pub struct RecordDecoder {
     max_depth: usize,
     report: ScanReport,
     policy: ErrorPolicy,
+    /// Check what can hold a record error even when not projected (`drop` and `fail`).
+    check_all: bool,
     path: String,
 }
 
@@ -140,6 +142,7 @@ impl RecordDecoder {
             max_depth,
             report,
             policy: opts.error_policy(),
+            check_all: opts.on_error != OnError::Null,
             path: "<memory>".to_string(),
         })
     }
@@ -259,23 +262,20 @@ impl RecordDecoder {
         pairs: &mut ExtraPairs,
         stats: &mut BatchStats,
     ) -> WireResult<usize> {
-        if self.has[1] {
-            match rec.time.map(|p| event_time(buf, p)) {
-                Some(Ok(ns)) => {
-                    self.time.push(Some(ns));
-                }
-                None => {
-                    self.time.push(None);
-                }
-                Some(Err(msg)) => {
-                    self.time.push(None);
-                    let at = rec.time.unwrap_or(rec.start);
-                    stats.problem(self.problem(buf, rec, number, at, Kind::BadTime, msg));
-                }
-            };
+        // Under `drop` and `fail` the time and the tag are checked even when not projected,
+        // so which records a query keeps does not depend on the columns it reads.
+        if self.has[1] || self.check_all {
+            let time = rec.time.map(|p| event_time(buf, p));
+            if self.has[1] {
+                self.time.push(time.as_ref().and_then(|t| t.as_ref().ok()).copied());
+            }
+            if let Some(Err(msg)) = time {
+                let at = rec.time.unwrap_or(rec.start);
+                stats.problem(self.problem(buf, rec, number, at, Kind::BadTime, msg));
+            }
         }
-        if self.has[5] {
-            self.push_tag(buf, rec, number, ctx.careful, stats);
+        if self.has[5] || self.check_all {
+            self.push_tag(buf, rec, number, ctx.careful || !self.has[5], stats);
         }
         if self.has[6] {
             match rec.meta {
@@ -441,19 +441,28 @@ impl RecordDecoder {
         (end - start <= limits.max_record_bytes).then_some(Record { end, ..rec })
     }
 
-    /// The record's tag: its own (forward layout), else the file's, else NULL.
+    /// The record's tag: its own (forward layout), else the file's, else NULL; only checked
+    /// when the tag column is not projected.
     fn push_tag(&mut self, buf: &[u8], rec: &Record, number: u64, careful: bool, stats: &mut BatchStats) {
+        let push = self.has[5];
         let Some(p) = rec.tag else {
             match &self.file_tag {
-                Some(t) => self.tag.push_bytes(t),
-                None => self.tag.push_null(),
+                Some(t) if push => self.tag.push_bytes(t),
+                _ if push => self.tag.push_null(),
+                _ => {}
             }
             return;
         };
         match Cursor::at(buf, p).read_str_bytes() {
-            Ok(Some(t)) if !careful || simdutf8::basic::from_utf8(t).is_ok() => self.tag.push_bytes(t),
+            Ok(Some(t)) if !careful || simdutf8::basic::from_utf8(t).is_ok() => {
+                if push {
+                    self.tag.push_bytes(t);
+                }
+            }
             found => {
-                self.tag.push_null();
+                if push {
+                    self.tag.push_null();
+                }
                 let found = match found {
                     Ok(Some(_)) => "a str that is not valid UTF-8".to_string(),
                     _ => Cursor::at(buf, p).read_head().map_or_else(|e| e.to_string(), describe),

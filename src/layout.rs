@@ -164,7 +164,9 @@ enum Shape {
 /// Forcing `layout` on `buf`: an error when the first record does not have that layout's
 /// shape, so a wrong `--layout` fails clearly instead of giving rows of NULLs.
 pub fn check_forced(buf: &[u8], layout: Layout, max_depth: usize) -> Result<(), String> {
-    if buf.is_empty() || layout == Layout::Values {
+    // A first record that is not complete (or not well formed) is the framer's to report,
+    // with its offsets, under the framing policy.
+    if buf.is_empty() || layout == Layout::Values || Cursor::new(buf).skip_value(max_depth).is_err() {
         return Ok(());
     }
     let want = match layout {

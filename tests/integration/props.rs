@@ -17,6 +17,90 @@ fn decode_all(bytes: &[u8], opts: &MsgpackReadOptions) -> Vec<Result<RecordBatch
     }
 }
 
+/// A reader that hands out at most `step` bytes per read, as a slow pipe does.
+struct Trickle<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.step.min(out.len()).min(self.data.len());
+        out[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+/// A `Write` into a shared buffer (for the rejects lines of a scan).
+#[derive(Clone, Default)]
+struct Shared(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every cut of a valid file, read whole and as a trickling stream: exactly the records that
+/// end before the cut, plus one framing problem (kind `truncated` or `length_past_end`) at
+/// the first record the cut goes through, unless the cut falls between records.
+#[test]
+fn every_truncation_point_keeps_the_records_before_it_and_reports_one_problem() {
+    for events in [false, true] {
+        let bytes = to_vecs(&Spec { records: 12, seed: 3, events, mixed: false }).0;
+        let layout = if events { mpq::layout::Layout::Events } else { mpq::layout::Layout::Records };
+        let base = MsgpackReadOptions::default().layout(Some(layout)).batch_size(5);
+        let schema = infer_schema(&bytes, &base).expect("schema");
+        let ends: Vec<usize> =
+            mpq::layout::Framer::new(&bytes, 0, layout, base.limits(), 0).map(|r| r.expect("valid").end).collect();
+        assert_eq!(ends.len(), 12);
+        for cut in 0..=bytes.len() {
+            let complete = ends.iter().filter(|&&e| e <= cut).count();
+            let start = if complete == 0 { 0 } else { ends[complete - 1] };
+            for stream in [false, true] {
+                let rejects = Shared::default();
+                let opts = base.clone().report(mpq::ScanReport::new());
+                opts.report.rejects_to(Box::new(rejects.clone()));
+                let part = &bytes[..cut];
+                let rows: usize = if stream {
+                    let reader = Trickle { data: part, step: 7 };
+                    decode_reader(reader, Arc::clone(&schema), None, &opts)
+                        .expect("d")
+                        .map(|b| b.expect("kept").num_rows())
+                        .sum()
+                } else {
+                    decode_slice(part, Arc::clone(&schema), None, &opts)
+                        .expect("d")
+                        .map(|b| b.expect("kept").num_rows())
+                        .sum()
+                };
+                let what = format!("events {events}, cut {cut}, stream {stream}");
+                assert_eq!(rows, complete, "{what}");
+                let lines = String::from_utf8(rejects.0.lock().expect("lock").clone()).expect("utf8");
+                let problems: Vec<serde_json::Value> =
+                    lines.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+                if cut == start {
+                    assert!(problems.is_empty(), "{what}: {lines}");
+                    continue;
+                }
+                assert_eq!(problems.len(), 1, "{what}: {lines}");
+                let p = &problems[0];
+                assert!(matches!(p["kind"].as_str(), Some("truncated" | "length_past_end")), "{what}: {p}");
+                assert_eq!(p["record"], complete, "{what}: {p}");
+                assert_eq!(p["record_offset"], start, "{what}: {p}");
+                let offset = p["offset"].as_u64().expect("offset") as usize;
+                assert!((start..=cut).contains(&offset), "{what}: {p}");
+                assert_eq!(p["dropped_bytes"], serde_json::json!([start, cut]), "{what}: {p}");
+            }
+        }
+    }
+}
+
 fn sample() -> Vec<u8> {
     to_vecs(&Spec { records: 60, seed: 5, events: false, mixed: false }).0
 }
@@ -47,8 +131,7 @@ proptest! {
         let opts = MsgpackReadOptions::default().batch_size(batch);
         let schema = infer_schema(&bytes, &opts).expect("schema");
         let whole: Vec<_> = decode_slice(&bytes, Arc::clone(&schema), None, &opts).expect("d").collect::<Result<_, _>>().expect("ok");
-        let chunks = bytes.chunks(step).map(|c| c.to_vec()).collect::<Vec<_>>();
-        let reader = std::io::Cursor::new(chunks.concat());
+        let reader = Trickle { data: &bytes, step };
         let streamed: Vec<_> = decode_reader(reader, schema, None, &opts).expect("d").collect::<Result<_, _>>().expect("ok");
         prop_assert_eq!(table(&whole), table(&streamed));
     }

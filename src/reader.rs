@@ -380,7 +380,8 @@ pub fn decode_reader<R: Read>(
     opts: &MsgpackReadOptions,
 ) -> Result<ReaderBatches<R>> {
     opts.validate()?;
-    let decoder = RecordDecoder::new(&schema, projection, opts)?;
+    let mut decoder = RecordDecoder::new(&schema, projection, opts)?;
+    decoder.set_path("<stream>");
     Ok(ReaderBatches {
         reader,
         buf: Vec::new(),
@@ -588,6 +589,7 @@ impl<R: Read> ReaderBatches<R> {
             }
             let first = self.next_record;
             self.next_record += records.len() as u64;
+            self.decoder.set_base(self.base);
             let batch = self.decoder.decode(&self.buf, layout, &records, first)?;
             self.buf.drain(..consumed);
             self.base += consumed as u64;

@@ -82,6 +82,8 @@ pub struct RecordDecoder {
     /// Check what can hold a record error even when not projected (`drop` and `fail`).
     check_all: bool,
     path: String,
+    /// The offset in the input of the buffer's first byte (a stream drops what it has read).
+    base: u64,
 }
 
 impl RecordDecoder {
@@ -143,6 +145,7 @@ impl RecordDecoder {
             report,
             policy: opts.error_policy(),
             check_all: opts.on_error != OnError::Null,
+            base: 0,
             path: "<memory>".to_string(),
         })
     }
@@ -150,6 +153,12 @@ impl RecordDecoder {
     /// Names the input in error messages.
     pub fn set_path(&mut self, path: &str) {
         self.path = path.to_string();
+    }
+
+    /// Says where in the input the buffer [`RecordDecoder::decode`] is given starts, so the
+    /// offsets of problems are the input's (a stream's buffer holds only its latest bytes).
+    pub fn set_base(&mut self, base: u64) {
+        self.base = base;
     }
 
     /// Gives every record without a tag of its own this tag (from a buffer chunk's sidecar).
@@ -191,7 +200,10 @@ impl RecordDecoder {
             let row = self.decode_row(buf, layout, rec, number, &mut ctx, &mut pairs, &mut stats);
             if let Err(e) = row {
                 self.finish(0);
-                return Err(FrameError::wire(number, rec.start, e).into_error(&self.path, buf));
+                let mut p = FrameError::wire(number, rec.start, e).problem(&self.path, buf);
+                p.record_offset += self.base;
+                p.offset += self.base;
+                return Err(p.error());
             }
             if ctx.needs_careful {
                 self.finish(0);
@@ -478,8 +490,8 @@ impl RecordDecoder {
         Problem {
             path: self.path.clone(),
             record: number,
-            record_offset: rec.start as u64,
-            offset: at as u64,
+            record_offset: self.base + rec.start as u64,
+            offset: self.base + at as u64,
             kind,
             message,
             hex: hex_excerpt(buf, at),

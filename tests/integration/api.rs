@@ -213,3 +213,21 @@ fn split_ranges_and_damage() {
     };
     assert_eq!(e.to_string(), "f: a record at byte 9: record error at byte 10: m [00]");
 }
+
+#[test]
+fn a_stream_reports_record_errors_at_their_offsets_in_the_input() {
+    let bytes = std::fs::read(crate::common::root().join("testdata/hostile/not_a_map.msgpack")).expect("corpus");
+    let report = ScanReport::new();
+    let opts = MsgpackReadOptions::default().batch_size(1).report(report.clone());
+    let schema = mpq::reader::infer_schema(&bytes, &opts).expect("schema");
+    let rows: usize = mpq::reader::decode_reader(&bytes[..], schema, None, &opts)
+        .expect("reader")
+        .map(|b| b.expect("batch").num_rows())
+        .sum();
+    assert_eq!(rows, 5);
+    // Record 2 starts at byte 28 of the input, after two batches the stream has let go of.
+    assert_eq!(
+        report.snapshot().messages,
+        ["<stream>: record 2 at byte 28: record error at byte 28: expected a map, found an int [[05] 82 a2 69 64 03 a3 6d]"]
+    );
+}

@@ -118,25 +118,11 @@ impl Problem {
     /// The error a scan that fails on this problem returns ([`Error::Framing`] or
     /// [`Error::Record`], whose text names everything the problem holds).
     pub fn error(&self) -> Error {
-        let p = self.clone();
-        if self.kind.is_framing() {
-            Error::Framing {
-                path: p.path,
-                record: p.record,
-                record_offset: p.record_offset,
-                offset: p.offset,
-                message: p.message,
-                hex: p.hex,
-            }
+        let Problem { path, record, record_offset, offset, kind, message, hex } = self.clone();
+        if kind.is_framing() {
+            Error::Framing { path, record, record_offset, offset, message, hex }
         } else {
-            Error::Record {
-                path: p.path,
-                record: p.record,
-                record_offset: p.record_offset,
-                offset: p.offset,
-                message: p.message,
-                hex: p.hex,
-            }
+            Error::Record { path, record, record_offset, offset, message, hex }
         }
     }
 

@@ -110,10 +110,15 @@ fn convert_fails_by_default_and_keeps_no_partial_output() {
     for (name, kind) in [("not_a_map.msgpack", "record error"), ("truncated.msgpack", "framing error")] {
         let out = dir.path().join(format!("{name}.parquet"));
         let out_arg = out.display().to_string();
-        let (code, _, err) = run(&["convert", &hostile(name), "-o", &out_arg]);
+        let rejects = dir.path().join(format!("{name}.rejects"));
+        let rejects_arg = rejects.display().to_string();
+        let (code, _, err) = run(&["convert", &hostile(name), "-o", &out_arg, "--rejects", &rejects_arg]);
         assert_eq!(code, 2, "{err}");
         assert!(err.contains(kind), "{err}");
         assert!(!out.exists(), "no output under the requested name");
+        // The problem that stopped the conversion is in the rejects file too.
+        let line = std::fs::read_to_string(&rejects).expect("rejects");
+        assert!(line.ends_with("\"action\":\"failed\"}\n") && line.lines().count() == 1, "{line}");
         let (code, _, err) =
             run(&["convert", &hostile(name), "-o", &out_arg, "--on-error", "null", "--framing", "truncate"]);
         assert_eq!(code, 0, "{err}");

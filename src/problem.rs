@@ -29,8 +29,6 @@ pub enum Kind {
     ZeroTail,
     /// Reading the input failed part way (a damaged compressed stream, a failing pipe).
     ReadFailed,
-    /// The file shrank while it was being read through a memory map.
-    FileShrank,
     /// A record that is not a map (in a layout of maps).
     NotAMap,
     /// An event time that cannot be read or is out of range.
@@ -51,7 +49,6 @@ impl Kind {
             Kind::Layout => "layout",
             Kind::ZeroTail => "zero_tail",
             Kind::ReadFailed => "read_failed",
-            Kind::FileShrank => "file_shrank",
             Kind::NotAMap => "not_a_map",
             Kind::BadTime => "bad_time",
             Kind::BadTag => "bad_tag",

@@ -135,13 +135,17 @@ impl Read for Pieces<'_> {
 
 /// Infers a schema from `data` (every record, and the default sample), merges the inferences
 /// of its two halves, and renders `mpq schema`'s view of each. Checks: the schema has unique
-/// names; inferring from a sample never finds more records than inferring from all.
+/// names; on an undamaged input, a sample never observes more records than there are (its
+/// probes do not overlap). On a damaged one it may: probes start past damage that reading
+/// every record stops at.
 pub fn inference(data: &[u8]) {
     let (opts, bytes) = options_of(data);
     let all = infer(bytes, &opts.clone().infer_all());
     let sampled = infer(bytes, &opts);
     let (Ok(all), Ok(sampled)) = (all, sampled) else { return };
-    assert!(sampled.records() <= all.records(), "a sample saw more records than the whole input");
+    if all.files.iter().all(|(_, f)| f.complete) {
+        assert!(sampled.records() <= all.records(), "a sample saw more records than the whole input");
+    }
     for t in [&all, &sampled] {
         let schema = t.schema(true);
         let mut names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();

@@ -155,15 +155,18 @@ pub fn infer_slice(buf: &[u8], path: &str, opts: &InferOptions) -> FileInference
             return fi;
         }
         let span = buf.len() - end;
+        // Probes never overlap (nor the head), so no record is observed twice: in a file
+        // little larger than the head they would, and count its records and keys twice.
+        let mut reached = end;
         for k in 0..probes {
-            let at = end + span * k / probes.max(1);
+            let at = (end + span * k / probes.max(1)).max(reached);
             if let Some(start) = crate::split::probe_boundary(buf, at, layout, opts.limits) {
                 let mut f = Framer::new(buf, start, layout, opts.limits, 0);
                 // A verified guess can still start at a nested map that ends its parent
                 // record (the only way a misaligned run of maps can look right), so the
                 // first record of a probe is not observed.
                 let _ = f.next();
-                observe_run(&mut fi, &mut f, buf, (probe_records, usize::MAX), opts, path);
+                reached = observe_run(&mut fi, &mut f, buf, (probe_records, usize::MAX), opts, path);
                 fi.problem = None; // a probe's errors are reported by the scan, not here
             }
         }

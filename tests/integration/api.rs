@@ -228,6 +228,8 @@ fn a_stream_reports_record_errors_at_their_offsets_in_the_input() {
     // Record 2 starts at byte 28 of the input, after two batches the stream has let go of.
     assert_eq!(
         report.snapshot().messages,
-        ["<stream>: record 2 at byte 28: record error at byte 28: expected a map, found an int [[05] 82 a2 69 64 03 a3 6d]"]
+        [
+            "<stream>: record 2 at byte 28: record error at byte 28: expected a map, found an int [[05] 82 a2 69 64 03 a3 6d]"
+        ]
     );
 }

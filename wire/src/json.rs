@@ -6,6 +6,11 @@
 //! strings with invalid UTF-8, as base64 strings; timestamps (ext -1 and EventTime ext 0) as
 //! RFC 3339 strings; other ext values as `{"ext": type, "data": "<base64>"}`; maps as objects,
 //! with non-string keys rendered as JSON and used as the key text; arrays as arrays.
+//!
+//! A non-string key inside the JSON text of a non-string key is written as the base64 of its
+//! MessagePack bytes rather than as escaped JSON: each level of keys within keys would escape
+//! the level below once more, doubling its backslashes, so a few hundred bytes of nested keys
+//! would render as gigabytes (found by fuzzing).
 
 use crate::cursor::{Cursor, Head, WireResult};
 use crate::ext::{ext_seconds_nanos, is_time_ext, rfc3339_parts};
@@ -14,6 +19,11 @@ use std::fmt::Write;
 /// Renders the value at the cursor as JSON, appending to `out`; nesting is bounded by
 /// `depth_left`.
 pub fn write_json(cur: &mut Cursor<'_>, out: &mut String, depth_left: usize) -> WireResult<()> {
+    write_value(cur, out, depth_left, false)
+}
+
+/// [`write_json`]; `in_key`: the value is (inside) a non-string map key being rendered.
+fn write_value(cur: &mut Cursor<'_>, out: &mut String, depth_left: usize, in_key: bool) -> WireResult<()> {
     let head = cur.read_head()?;
     match head {
         Head::Nil => out.push_str("null"),
@@ -59,7 +69,7 @@ pub fn write_json(cur: &mut Cursor<'_>, out: &mut String, depth_left: usize) -> 
                 if i > 0 {
                     out.push(',');
                 }
-                write_json(cur, out, d)?;
+                write_value(cur, out, d, in_key)?;
             }
             out.push(']');
         }
@@ -70,9 +80,9 @@ pub fn write_json(cur: &mut Cursor<'_>, out: &mut String, depth_left: usize) -> 
                 if i > 0 {
                     out.push(',');
                 }
-                write_key(cur, out, d)?;
+                write_key(cur, out, d, in_key)?;
                 out.push(':');
-                write_json(cur, out, d)?;
+                write_value(cur, out, d, in_key)?;
             }
             out.push('}');
         }
@@ -84,8 +94,9 @@ fn too_deep(cur: &Cursor<'_>) -> crate::cursor::WireError {
     crate::cursor::WireError { offset: cur.pos(), kind: crate::cursor::WireErrorKind::TooDeep { limit: 0 } }
 }
 
-/// A map key: strings as they are, anything else rendered as JSON and quoted.
-fn write_key(cur: &mut Cursor<'_>, out: &mut String, depth_left: usize) -> WireResult<()> {
+/// A map key: strings as they are, anything else rendered as JSON and quoted (inside such a
+/// key, as the base64 of its bytes: see the module docs).
+fn write_key(cur: &mut Cursor<'_>, out: &mut String, depth_left: usize, in_key: bool) -> WireResult<()> {
     if let Some(bytes) = cur.read_str_bytes()? {
         if let Some(s) = simple_utf8(bytes) {
             write_json_str(out, s);
@@ -94,8 +105,13 @@ fn write_key(cur: &mut Cursor<'_>, out: &mut String, depth_left: usize) -> WireR
         write_base64_str(out, bytes);
         return Ok(());
     }
+    if in_key {
+        let bytes = cur.value_bytes(depth_left)?;
+        write_base64_str(out, bytes);
+        return Ok(());
+    }
     let mut key = String::new();
-    write_json(cur, &mut key, depth_left)?;
+    write_value(cur, &mut key, depth_left, true)?;
     if key.starts_with('"') {
         out.push_str(&key);
     } else {
@@ -214,6 +230,20 @@ mod tests {
         assert_eq!(j(&[0x82, 0xa1, b'a', 0x92, 0x01, 0xc0, 0x01, 0xc3]), r#"{"a":[1,null],"1":true}"#);
         assert_eq!(j(&[0xd6, 0xff, 0, 0, 0, 0]), r#""1970-01-01T00:00:00Z""#);
         assert_eq!(j(&[0xd4, 0x05, 0x07]), r#"{"ext":5,"data":"Bw=="}"#);
+    }
+
+    #[test]
+    fn keys_within_keys_render_in_linear_size() {
+        // {{"x": 1}: "v"}: a map key is rendered as JSON text.
+        assert_eq!(j(&[0x81, 0x81, 0xa1, b'x', 0x01, 0xa1, b'v']), r#"{"{\"x\":1}":"v"}"#);
+        // {{{1: 2}: 3}: 4}: the key within the key is the base64 of its bytes.
+        assert_eq!(j(&[0x81, 0x81, 0x81, 0x01, 0x02, 0x03, 0x04]), r#"{"{\"gQEC\":3}":4}"#);
+        // 60 levels of maps as keys (a fuzzer's find): once 2^60 bytes, now about 4 per byte.
+        let mut deep = vec![0x81u8; 60];
+        deep.push(0xc0);
+        deep.extend(std::iter::repeat_n(0xc0, 60));
+        let text = to_json(&deep, 128).expect("valid");
+        assert!(text.len() < 4 * deep.len(), "{} bytes", text.len());
     }
 
     #[test]

@@ -24,16 +24,17 @@ export RUSTC_BOOTSTRAP=1
 cargo fuzz build -s none
 mkdir -p logs
 total=0
-printf '%-16s %12s %8s %8s\n' target executions corpus crashes
+printf '%-16s %12s %8s %8s\n' target executions corpus 'new crashes'
 for t in "${targets[@]}"; do
     mkdir -p "corpus/$t" "artifacts/$t"
+    before=$(find "artifacts/$t" -type f | wc -l)
     cargo fuzz run -s none "$t" "corpus/$t" "seeds/$t" -- \
         -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 \
         -print_final_stats=1 >"logs/$t.log" 2>&1 || true
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "logs/$t.log" | grep -o '[0-9]*$' | tail -1)
     execs=${execs:-0}
     total=$((total + execs))
-    crashes=$(find "artifacts/$t" -type f | wc -l)
+    crashes=$(( $(find "artifacts/$t" -type f | wc -l) - before ))
     printf '%-16s %12s %8s %8s\n' "$t" "$execs" "$(find "corpus/$t" -type f | wc -l)" "$crashes"
 done
 echo "total executions: $total"

@@ -317,8 +317,7 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
             let (from, to) = (e.record_offset as u64, buf.len() as u64);
             let p = e.problem(&self.path, buf);
             if split || self.policy.framing == FramingPolicy::Fail {
-                self.opts_report.problem(&p, Action::Failed, None, None)?;
-                return Err(p.error());
+                return Err(self.opts_report.failed(&p));
             }
             let kept = match self.next_record {
                 UNKNOWN_RECORD => "the records".to_string(),
@@ -448,8 +447,7 @@ impl<R: Read> ReaderBatches<R> {
         if let Some(p) = self.read_failure.take() {
             let p = Problem { record: self.next_record, record_offset: p.offset, ..p };
             if self.opts.framing == FramingPolicy::Fail {
-                self.opts.report.problem(&p, Action::Failed, None, None)?;
-                return Err(p.error());
+                return Err(self.opts.report.failed(&p));
             }
             let summary = format!("{p}; kept the {} records before it", self.next_record);
             let cut = Action::Truncated { from: p.offset, to: p.offset };
@@ -474,8 +472,7 @@ impl<R: Read> ReaderBatches<R> {
             p = Problem { record: p.record, record_offset: p.record_offset, ..f.clone() };
         }
         if self.opts.framing == FramingPolicy::Fail {
-            self.opts.report.problem(&p, Action::Failed, None, None)?;
-            return Err(p.error());
+            return Err(self.opts.report.failed(&p));
         }
         let (from, to) = (p.record_offset, self.base + self.buf.len() as u64);
         let why = read_failure.map(|f| format!("; {}", f.message)).unwrap_or_default();

@@ -247,10 +247,10 @@ impl RecordDecoder {
             OnError::Drop => Action::Dropped,
         };
         for (_, p) in &stats.problems {
-            self.report.problem(p, action, None, self.policy.max_errors)?;
             if action == Action::Failed {
-                return Err(p.error());
+                return Err(self.report.failed(p));
             }
+            self.report.problem(p, action, None, self.policy.max_errors)?;
         }
         if action != Action::Dropped {
             return Ok(batch);

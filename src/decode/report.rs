@@ -180,6 +180,13 @@ impl ScanReport {
         }
     }
 
+    /// Reports a problem that stops the scan and returns the error it stops with.
+    pub(crate) fn failed(&self, p: &Problem) -> Error {
+        // A failed problem never exceeds --max-errors (no bound is passed), so this is Ok.
+        let _ = self.problem(p, Action::Failed, None, None);
+        p.error()
+    }
+
     pub(crate) fn add_note(&self, message: String) {
         if let Ok(mut d) = self.data.lock() {
             d.notes.push(message);

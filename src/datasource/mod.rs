@@ -2,6 +2,7 @@
 //! FileOpener, TableProvider) and holds no decoding logic.
 
 mod format;
+mod prune;
 mod source;
 mod stream;
 

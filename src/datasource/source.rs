@@ -2,6 +2,7 @@
 //! [`MsgpackOpener`] (per-file I/O: maps the file and returns a lazy stream of batches).
 
 use super::format::{display_path, read_object};
+use super::prune;
 use crate::options::MsgpackReadOptions;
 use crate::reader::{SliceBatches, decode_reader};
 use crate::source::{FileBytes, would_map};
@@ -16,11 +17,12 @@ use datafusion::datasource::physical_plan::{
 use datafusion::datasource::projection::{ProjectionOpener, SplitProjection};
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::physical_expr::LexOrdering;
-use datafusion::physical_plan::PhysicalExpr;
 use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use datafusion::physical_plan::projection::ProjectionExprs;
+use datafusion::physical_plan::{DisplayFormatType, PhysicalExpr};
 use futures::StreamExt;
 use object_store::ObjectStore;
+use std::fmt::Formatter;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -57,7 +59,8 @@ impl FileSource for MsgpackSource {
         let file_schema = Arc::clone(self.table_schema.file_schema());
         let opener = Arc::new(MsgpackOpener {
             store: object_store,
-            file_schema: Arc::clone(&file_schema),
+            // Struct columns read only through field paths are decoded with just those paths.
+            file_schema: prune::pruned_schema(&file_schema, &self.projection.source),
             projection: self.projection.file_indices.clone(),
             options: Arc::new((*self.options).clone().batch_size(self.batch_size.unwrap_or(self.options.batch_size))),
             limit: base_config.limit,
@@ -84,6 +87,17 @@ impl FileSource for MsgpackSource {
 
     fn projection(&self) -> Option<&ProjectionExprs> {
         Some(&self.projection.source)
+    }
+
+    /// Names the struct fields a scan decodes when it decodes only some (nested projection).
+    fn fmt_extra(&self, t: DisplayFormatType, f: &mut Formatter) -> std::fmt::Result {
+        let file_schema = self.table_schema.file_schema();
+        let kept = prune::kept_paths(file_schema, &prune::pruned_schema(file_schema, &self.projection.source));
+        match t {
+            _ if kept.is_empty() => Ok(()),
+            DisplayFormatType::TreeRender => writeln!(f, "nested_projection={}", kept.join(", ")),
+            _ => write!(f, ", nested_projection=[{}]", kept.join(", ")),
+        }
     }
 
     fn metrics(&self) -> &ExecutionPlanMetricsSet {

@@ -161,3 +161,33 @@ async fn split_scans_equal_whole_file_scans() {
         assert!(answers[0].contains("| 20000 "), "{}", answers[0]);
     }
 }
+
+/// A struct column read only through field paths is decoded with just those fields (the scan
+/// says so in the plan), and answers exactly as the whole struct does.
+#[tokio::test]
+async fn nested_projection_decodes_only_the_paths_it_reads() {
+    let ctx = ctx_with_logs().await;
+    let paths = "SELECT \"user\".geo.country AS c, \"user\".id AS i FROM logs WHERE \"user\".name IS NOT NULL";
+    // `"user" IS NULL` reads the column itself, so it is decoded whole.
+    let whole = "SELECT \"user\".geo.country AS c, \"user\".id AS i, \"user\" IS NULL AS u FROM logs \
+                 WHERE \"user\".name IS NOT NULL";
+    let plan = |sql: &str| format!("EXPLAIN {sql}");
+    let pruned_plan = run(&ctx, &plan(paths)).await;
+    assert!(pruned_plan.contains("nested_projection=[user.id, user.name, user.geo.country]"), "{pruned_plan}");
+    let whole_plan = run(&ctx, &plan(whole)).await;
+    assert!(!whole_plan.contains("nested_projection"), "{whole_plan}");
+
+    let rows = |sql: String| {
+        let ctx = &ctx;
+        async move { ctx.sql(&sql).await.expect("plan").collect().await.expect("run") }
+    };
+    let a = rows(format!("{paths} ORDER BY i, c")).await;
+    let b = rows(format!("{whole} ORDER BY i, c")).await;
+    let b: Vec<_> = b.iter().map(|b| b.project(&[0, 1]).expect("project")).collect();
+    assert_eq!(table(&a), table(&b));
+    let n: usize = a.iter().map(|b| b.num_rows()).sum();
+    assert!(n > 1000, "{n} rows");
+    // `_extra` keeps every struct whole: a pruned struct would send its other keys there.
+    let extra = run(&ctx, &plan("SELECT \"user\".id, _extra FROM logs")).await;
+    assert!(!extra.contains("nested_projection"), "{extra}");
+}

@@ -111,6 +111,9 @@ pub struct MsgpackReadOptions {
     /// every record, and by a forward capture's compressed entries (scans decompress as they
     /// read).
     pub max_decompressed_bytes: u64,
+    /// Scans apply the filters DataFusion offers them, decoding the other columns only for
+    /// the rows that pass (on by default; off, a filter runs after the scan).
+    pub filter_pushdown: bool,
 }
 
 /// Default bound on decompressed input (8 GiB).
@@ -135,6 +138,7 @@ impl Default for MsgpackReadOptions {
             threads: None,
             layout: None,
             max_decompressed_bytes: DEFAULT_MAX_DECOMPRESSED_BYTES,
+            filter_pushdown: true,
         }
     }
 }
@@ -225,6 +229,11 @@ impl MsgpackReadOptions {
         let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
         fields.push(crate::infer::with_role(crate::variant::variant_field(CORRUPT_COLUMN), "corrupt"));
         Schema::new(fields)
+    }
+    /// Whether scans apply filters themselves ([`MsgpackReadOptions::filter_pushdown`]).
+    pub fn filter_pushdown(mut self, yes: bool) -> Self {
+        self.filter_pushdown = yes;
+        self
     }
     /// Sets the memory-map policy.
     pub fn mmap(mut self, p: MmapPolicy) -> Self {

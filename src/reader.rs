@@ -240,6 +240,29 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
         }
     }
 
+    /// Decodes the next batches with `decoder` (given the path, file tag and base this one's
+    /// has), handing back the one used so far.
+    pub(crate) fn swap_decoder(&mut self, decoder: &mut RecordDecoder) {
+        self.share_settings(decoder);
+        std::mem::swap(&mut self.decoder, decoder);
+    }
+
+    /// Gives another decoder of this input the path, file tag and base this one's has.
+    pub(crate) fn share_settings(&self, decoder: &mut RecordDecoder) {
+        decoder.adopt_settings(&self.decoder);
+    }
+
+    /// The bytes being decoded.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.buf.as_ref()
+    }
+
+    /// The records of the batch just returned, one per row (empty after a batch that was
+    /// only counted).
+    pub(crate) fn batch_records(&self) -> &[Record] {
+        &self.records
+    }
+
     /// The detected layout.
     pub fn layout(&self) -> Layout {
         self.layout

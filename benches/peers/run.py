@@ -29,6 +29,13 @@ QUERIES = [
         "GROUP BY 1 ORDER BY n DESC, c LIMIT 5",
     ),
     ("filter on optional nested", "SELECT count(*) FROM t WHERE \"user\".geo.city = 'city7'"),
+    # Six columns read, two filtered on (1% of the records pass): the scan decodes the other
+    # four only for the records that pass.
+    (
+        "selective filter, wide",
+        "SELECT count(*), max(\"user\".name), sum(array_length(tags)), round(max(ratio), 6), max(service), "
+        "min(latency_ms) FROM t WHERE status = 503 AND level = 'error'",
+    ),
 ]
 
 

@@ -55,6 +55,7 @@ pub fn apply_options(mut o: MsgpackReadOptions, kv: &HashMap<String, String>) ->
             "max_depth" => o.max_depth(parse_num(key, v)?),
             "max_record_bytes" => o.max_record_bytes(parse_num(key, v)?),
             "with_record" => o.with_record(v == "true"),
+            "filter_pushdown" => o.filter_pushdown(v == "true"),
             "layout" if v == "auto" => o.layout(None),
             "layout" => o.layout(Some(v.parse().map_err(DataFusionError::Configuration)?)),
             "max_decompressed_bytes" => o.max_decompressed_bytes(parse_num(key, v)? as u64),

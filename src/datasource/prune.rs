@@ -17,7 +17,6 @@ use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::physical_expr::ScalarFunctionExpr;
 use datafusion::physical_expr::expressions::{Column, Literal};
 use datafusion::physical_plan::PhysicalExpr;
-use datafusion::physical_plan::projection::ProjectionExprs;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -62,12 +61,12 @@ fn field_path(expr: &Arc<dyn PhysicalExpr>) -> Option<(usize, Vec<String>)> {
     Some((column, path))
 }
 
-/// What `projection` reads of each column it references (indices into the table schema).
-fn needs(projection: &ProjectionExprs) -> BTreeMap<usize, Need> {
+/// What `exprs` read of each column they reference (indices into the table schema).
+fn needs<'a>(exprs: impl IntoIterator<Item = &'a Arc<dyn PhysicalExpr>>) -> BTreeMap<usize, Need> {
     let mut needs: BTreeMap<usize, Need> = BTreeMap::new();
-    for p in projection.iter() {
+    for expr in exprs {
         // Infallible: the closure never fails.
-        let _ = p.expr.apply(|e| {
+        let _ = expr.apply(|e| {
             let Some((column, path)) = field_path(e) else {
                 return Ok(TreeNodeRecursion::Continue);
             };
@@ -96,12 +95,15 @@ fn prune_field(field: &Field, need: &Need) -> Field {
     field.clone().with_data_type(DataType::Struct(kept))
 }
 
-/// The file schema a scan decodes: `file_schema` with each struct record key that the
-/// projection reads only through field paths cut down to those paths. The same schema when
-/// nothing can be pruned.
-pub fn pruned_schema(file_schema: &SchemaRef, projection: &ProjectionExprs) -> SchemaRef {
+/// The file schema a scan decodes: `file_schema` with each struct record key that the scan's
+/// expressions (its projection, and its filter if it has one) read only through field paths
+/// cut down to those paths. The same schema when nothing can be pruned.
+pub fn pruned_schema<'a>(
+    file_schema: &SchemaRef,
+    exprs: impl IntoIterator<Item = &'a Arc<dyn PhysicalExpr>>,
+) -> SchemaRef {
     let is_key = |f: &Field| !f.metadata().contains_key(ROLE_KEY);
-    let needs = needs(projection);
+    let needs = needs(exprs);
     let reads_extra = needs
         .keys()
         .filter_map(|&i| file_schema.fields().get(i))
@@ -151,7 +153,6 @@ mod tests {
     use datafusion::arrow::datatypes::DataType::{Int64, Utf8};
     use datafusion::common::ScalarValue;
     use datafusion::functions::core::get_field;
-    use datafusion::physical_plan::projection::ProjectionExpr;
     use std::collections::HashMap;
 
     fn schema() -> SchemaRef {
@@ -187,10 +188,6 @@ mod tests {
         Arc::new(ScalarFunctionExpr::new("get_field", udf, args, return_field, config))
     }
 
-    fn project(exprs: Vec<Arc<dyn PhysicalExpr>>) -> ProjectionExprs {
-        ProjectionExprs::new(exprs.into_iter().enumerate().map(|(i, e)| ProjectionExpr::new(e, format!("p{i}"))))
-    }
-
     fn user_type(s: &SchemaRef) -> String {
         format!("{}", s.field(1).data_type())
     }
@@ -198,24 +195,21 @@ mod tests {
     #[test]
     fn a_path_keeps_only_its_fields() {
         let s = schema();
-        let p = project(vec![path(col("user", 1), &["geo", "country"]), col("service", 0)]);
+        let p = vec![path(col("user", 1), &["geo", "country"]), col("service", 0)];
         let pruned = pruned_schema(&s, &p);
         assert_eq!(user_type(&pruned), "Struct(\"geo\": Struct(\"country\": Utf8))");
         assert_eq!(pruned.field(0), s.field(0));
         assert_eq!(kept_paths(&s, &pruned), ["user.geo.country"]);
         // Nested calls (one name each) read the same as one call with the whole path.
-        let nested = project(vec![path(path(col("user", 1), &["geo"]), &["country"])]);
+        let nested = vec![path(path(col("user", 1), &["geo"]), &["country"])];
         assert_eq!(user_type(&pruned_schema(&s, &nested)), user_type(&pruned));
     }
 
     #[test]
     fn paths_merge_and_what_a_path_reaches_is_whole() {
         let s = schema();
-        let p = project(vec![
-            path(col("user", 1), &["geo", "city"]),
-            path(col("user", 1), &["geo"]),
-            path(col("user", 1), &["id"]),
-        ]);
+        let p =
+            vec![path(col("user", 1), &["geo", "city"]), path(col("user", 1), &["geo"]), path(col("user", 1), &["id"])];
         assert_eq!(
             user_type(&pruned_schema(&s, &p)),
             "Struct(\"id\": Int64, \"geo\": Struct(\"country\": Utf8, \"city\": Utf8))"
@@ -226,11 +220,11 @@ mod tests {
     #[test]
     fn a_bare_reference_or_extra_keeps_everything() {
         let s = schema();
-        let bare = project(vec![path(col("user", 1), &["id"]), col("user", 1)]);
+        let bare = vec![path(col("user", 1), &["id"]), col("user", 1)];
         assert_eq!(pruned_schema(&s, &bare), s);
-        let extra = project(vec![path(col("user", 1), &["id"]), col("_extra", 2)]);
+        let extra = vec![path(col("user", 1), &["id"]), col("_extra", 2)];
         assert_eq!(pruned_schema(&s, &extra), s);
-        let none = project(vec![col("service", 0)]);
+        let none = vec![col("service", 0)];
         assert_eq!(pruned_schema(&s, &none), s);
     }
 }

@@ -1,6 +1,7 @@
 //! [`MsgpackSource`] (the immutable per-scan configuration, with projection pushdown) and
 //! [`MsgpackOpener`] (per-file I/O: maps the file and returns a lazy stream of batches).
 
+use super::filter::{self, FilteredSlice, FilteredStream, ScanFilter};
 use super::format::{display_path, read_object};
 use super::prune;
 use crate::options::MsgpackReadOptions;
@@ -9,6 +10,7 @@ use crate::source::{FileBytes, would_map};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::Result;
+use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{
@@ -17,10 +19,13 @@ use datafusion::datasource::physical_plan::{
 use datafusion::datasource::projection::{ProjectionOpener, SplitProjection};
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::physical_expr::LexOrdering;
+use datafusion::physical_expr::conjunction;
+use datafusion::physical_plan::filter_pushdown::{FilterPushdownPropagation, PushedDown};
 use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use datafusion::physical_plan::projection::ProjectionExprs;
 use datafusion::physical_plan::{DisplayFormatType, PhysicalExpr};
 use futures::StreamExt;
+use futures::stream::BoxStream;
 use object_store::ObjectStore;
 use std::fmt::Formatter;
 use std::path::Path;
@@ -34,6 +39,8 @@ pub struct MsgpackSource {
     batch_size: Option<usize>,
     metrics: ExecutionPlanMetricsSet,
     projection: SplitProjection,
+    /// Filters the scan applies itself (over the table schema), ANDed.
+    filter: Option<Arc<dyn PhysicalExpr>>,
 }
 
 impl MsgpackSource {
@@ -45,7 +52,17 @@ impl MsgpackSource {
             options,
             batch_size: None,
             metrics: ExecutionPlanMetricsSet::new(),
+            filter: None,
         }
+    }
+}
+
+impl MsgpackSource {
+    /// The file schema the scan decodes: pruned to the field paths its projection and filter
+    /// read ([`prune::pruned_schema`]).
+    fn decoded_schema(&self) -> SchemaRef {
+        let exprs = self.projection.source.iter().map(|p| &p.expr).chain(self.filter.as_ref());
+        prune::pruned_schema(self.table_schema.file_schema(), exprs)
     }
 }
 
@@ -60,7 +77,8 @@ impl FileSource for MsgpackSource {
         let opener = Arc::new(MsgpackOpener {
             store: object_store,
             // Struct columns read only through field paths are decoded with just those paths.
-            file_schema: prune::pruned_schema(&file_schema, &self.projection.source),
+            file_schema: self.decoded_schema(),
+            filter: self.filter.clone(),
             projection: self.projection.file_indices.clone(),
             options: Arc::new((*self.options).clone().batch_size(self.batch_size.unwrap_or(self.options.batch_size))),
             limit: base_config.limit,
@@ -92,12 +110,44 @@ impl FileSource for MsgpackSource {
     /// Names the struct fields a scan decodes when it decodes only some (nested projection).
     fn fmt_extra(&self, t: DisplayFormatType, f: &mut Formatter) -> std::fmt::Result {
         let file_schema = self.table_schema.file_schema();
-        let kept = prune::kept_paths(file_schema, &prune::pruned_schema(file_schema, &self.projection.source));
-        match t {
-            _ if kept.is_empty() => Ok(()),
-            DisplayFormatType::TreeRender => writeln!(f, "nested_projection={}", kept.join(", ")),
-            _ => write!(f, ", nested_projection=[{}]", kept.join(", ")),
+        let kept = prune::kept_paths(file_schema, &self.decoded_schema());
+        let tree = t == DisplayFormatType::TreeRender;
+        if !kept.is_empty() {
+            match tree {
+                true => writeln!(f, "nested_projection={}", kept.join(", "))?,
+                false => write!(f, ", nested_projection=[{}]", kept.join(", "))?,
+            }
         }
+        match (&self.filter, tree) {
+            (Some(p), true) => writeln!(f, "predicate={p}"),
+            (Some(p), false) => write!(f, ", predicate={p}"),
+            (None, _) => Ok(()),
+        }
+    }
+
+    /// Takes over the filters over file columns (not dynamic ones): the scan decodes their
+    /// columns first and the rest of the projection only for the rows that pass (see
+    /// [`filter`]).
+    fn try_pushdown_filters(
+        &self,
+        filters: Vec<Arc<dyn PhysicalExpr>>,
+        _config: &ConfigOptions,
+    ) -> Result<FilterPushdownPropagation<Arc<dyn FileSource>>> {
+        let file_columns = self.table_schema.file_schema().fields().len();
+        let on = self.options.filter_pushdown;
+        let taken: Vec<bool> = filters.iter().map(|f| on && filter::pushable(f, file_columns)).collect();
+        let results = taken.iter().map(|&t| if t { PushedDown::Yes } else { PushedDown::No }).collect();
+        let mut pushed = filters.into_iter().zip(&taken).filter(|(_, t)| **t).map(|(f, _)| f).peekable();
+        if pushed.peek().is_none() {
+            return Ok(FilterPushdownPropagation::with_parent_pushdown_result(results));
+        }
+        let mut s = self.clone();
+        s.filter = Some(conjunction(self.filter.clone().into_iter().chain(pushed)));
+        Ok(FilterPushdownPropagation::with_parent_pushdown_result(results).with_updated_node(Arc::new(s) as _))
+    }
+
+    fn filter(&self) -> Option<Arc<dyn PhysicalExpr>> {
+        self.filter.clone()
     }
 
     fn metrics(&self) -> &ExecutionPlanMetricsSet {
@@ -150,7 +200,11 @@ impl FileSource for MsgpackSource {
         &self,
         f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
-        datafusion::physical_plan::apply_expression_roots(self.projection.source.iter(), f)
+        let roots = datafusion::physical_plan::apply_expression_roots(self.projection.source.iter(), f)?;
+        match (&self.filter, roots) {
+            (Some(p), TreeNodeRecursion::Continue) => f(p),
+            (_, r) => Ok(r),
+        }
     }
 }
 
@@ -181,10 +235,18 @@ impl<I: Iterator<Item = crate::error::Result<RecordBatch>>> Iterator for Intact<
     }
 }
 
+/// A lazy stream of an iterator's batches.
+fn stream(
+    batches: impl Iterator<Item = crate::error::Result<RecordBatch>> + Send + 'static,
+) -> BoxStream<'static, Result<RecordBatch>> {
+    futures::stream::iter(batches.map(|b| b.map_err(Into::into))).boxed()
+}
+
 /// Opens one file: reads its bytes (a memory map for local files) and decodes it lazily.
 pub struct MsgpackOpener {
     store: Arc<dyn ObjectStore>,
     file_schema: SchemaRef,
+    filter: Option<Arc<dyn PhysicalExpr>>,
     projection: Vec<usize>,
     options: Arc<MsgpackReadOptions>,
     limit: Option<usize>,
@@ -197,6 +259,7 @@ impl FileOpener for MsgpackOpener {
         let projection = self.projection.clone();
         let options = Arc::clone(&self.options);
         let limit = self.limit;
+        let filter = self.filter.clone();
         Ok(Box::pin(async move {
             let meta = file.object_meta;
             let input = read_object(&store, &meta, &options).await?;
@@ -215,33 +278,51 @@ impl FileOpener for MsgpackOpener {
                 (_, true) => None,
                 (r, false) => r,
             };
+            let streamed = input.reader().is_some();
+            let scan_filter = match &filter {
+                Some(f) => Some(ScanFilter::new(&schema, &projection, f, &options, !streamed, limit)?),
+                None => None,
+            };
+            // The columns decoded first: the filter's when there is one.
+            let (decode, limit) = match &scan_filter {
+                Some(f) => (f.first().to_vec(), None),
+                None => (projection, limit),
+            };
             if let Some(reader) = input.reader() {
                 // Decompressed as it is read, a batch at a time: memory does not grow with
                 // the file.
                 let reader = reader.map_err(|e| crate::error::Error::Io { path: path.clone(), source: e })?;
-                let mut batches = decode_reader(reader, schema, Some(&projection), &options)?.named(&path);
+                let mut batches = decode_reader(reader, Arc::clone(&schema), Some(&decode), &options)?.named(&path);
                 if let Some(m) = &input.meta {
                     batches = batches.chunk_meta(m);
                 }
-                return Ok(futures::stream::iter(batches.map(|b| b.map_err(Into::into))).boxed());
+                return Ok(match scan_filter {
+                    Some(f) => stream(FilteredStream::new(batches, f)),
+                    None => stream(batches),
+                });
             }
             let bytes = input.bytes;
-            let mut batches = SliceBatches::new(bytes.clone(), &path, &schema, Some(&projection), &options, limit)?;
+            let mut batches = SliceBatches::new(bytes.clone(), &path, &schema, Some(&decode), &options, limit)?;
             if let Some(m) = &input.meta {
                 batches = batches.chunk_meta(m);
             }
             if let Some(r) = range {
                 batches = batches.range(r);
             }
-            if !bytes.is_mapped() {
-                return Ok(futures::stream::iter(batches.map(|b| b.map_err(Into::into))).boxed());
+            if bytes.is_mapped() {
+                // Pages the scan has passed leave resident memory: a scan of a file larger
+                // than memory needs only the batches in flight.
+                let mapped = bytes.clone();
+                batches = batches.on_consumed(move |range| mapped.release(range));
             }
-            // Pages the scan has passed leave resident memory: a scan of a file larger than
-            // memory needs only the batches in flight.
-            let mapped = bytes.clone();
-            batches = batches.on_consumed(move |range| mapped.release(range));
-            let checked = Intact { batches, bytes, path, done: false };
-            Ok(futures::stream::iter(checked.map(|b| b.map_err(Into::into))).boxed())
+            let batches: Box<dyn Iterator<Item = crate::error::Result<RecordBatch>> + Send> = match scan_filter {
+                Some(f) => Box::new(FilteredSlice::new(batches, f, &schema, &options)?),
+                None => Box::new(batches),
+            };
+            if !bytes.is_mapped() {
+                return Ok(stream(batches));
+            }
+            Ok(stream(Intact { batches, bytes, path, done: false }))
         }))
     }
 }

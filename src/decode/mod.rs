@@ -84,6 +84,8 @@ pub struct RecordDecoder {
     path: String,
     /// The offset in the input of the buffer's first byte (a stream drops what it has read).
     base: u64,
+    /// A second decoder over records another decoder has read (see [`RecordDecoder::late`]).
+    late: bool,
 }
 
 impl RecordDecoder {
@@ -147,7 +149,25 @@ impl RecordDecoder {
             check_all: opts.on_error != OnError::Null,
             base: 0,
             path: "<memory>".to_string(),
+            late: false,
         })
+    }
+
+    /// Makes this a second decoder of records that another decoder of the same scan has
+    /// already decoded (a filter's columns; see `datasource::filter`): that one counted the
+    /// records and their bytes and applied the error policy to their problems, so this one
+    /// reports only the pairs its `_extra` holds and the duplicate keys it met. Its batches
+    /// have a row for every record it is given.
+    pub fn late(mut self) -> Self {
+        self.late = true;
+        self
+    }
+
+    /// Takes the input's name, file tag and base offset from another decoder of the input.
+    pub fn adopt_settings(&mut self, from: &RecordDecoder) {
+        self.path.clone_from(&from.path);
+        self.file_tag.clone_from(&from.file_tag);
+        self.base = from.base;
     }
 
     /// Names the input in error messages.
@@ -214,6 +234,11 @@ impl RecordDecoder {
         match self.finish(records.len()) {
             Some(batch) => {
                 stats.duplicate_keys = ctx.duplicate_keys;
+                if self.late {
+                    stats.problems.clear();
+                    self.report.add_batch(0, 0, &stats);
+                    return Ok(Some(batch?));
+                }
                 let bytes = records.iter().map(|r| (r.end - r.start) as u64).sum();
                 self.report.add_batch(records.len(), bytes, &stats);
                 Ok(Some(self.settle(batch?, &stats)?))

@@ -66,7 +66,7 @@ impl KeyIndex {
 
     /// The slot of `key`: among a few names, by comparing each; otherwise trying `hint` and
     /// the [`LOOKAHEAD`] slots after it before hashing.
-    #[inline]
+    #[inline(always)]
     pub fn find(&self, key: &[u8], hint: usize) -> Option<usize> {
         if self.names.len() <= FEW_NAMES {
             return self.names.iter().position(|n| same(n, key));
@@ -198,7 +198,7 @@ impl StructCol {
 
     /// Looks up the key at the cursor: `Ok(Some(slot))`, or `Ok(None)` for an unknown or
     /// non-string key (consumed either way).
-    #[inline]
+    #[inline(always)]
     fn key_slot(&self, cur: &mut Cursor<'_>, hint: usize, ctx: &RowCtx) -> WireResult<Option<usize>> {
         match cur.read_str_bytes()? {
             Some(k) => Ok(self.keys.find(k, hint)),

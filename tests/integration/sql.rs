@@ -191,3 +191,77 @@ async fn nested_projection_decodes_only_the_paths_it_reads() {
     let extra = run(&ctx, &plan("SELECT \"user\".id, _extra FROM logs")).await;
     assert!(!extra.contains("nested_projection"), "{extra}");
 }
+
+/// One query with the scan applying its filter and with DataFusion applying it after the
+/// scan: the rows, and the report's records, record errors and problems, which must agree.
+async fn filtered_both_ways(file: &str, options: MsgpackReadOptions, sql: &str) -> (String, String) {
+    let mut out = Vec::new();
+    for pushdown in [true, false] {
+        let report = ScanReport::new();
+        let opts = options.clone().filter_pushdown(pushdown).report(report.clone());
+        // Small batches: the scan switches between decoding late and decoding every column
+        // first as the share of rows that pass moves.
+        let config = datafusion::prelude::SessionConfig::new().with_batch_size(97);
+        let mut ctx = SessionContext::new_with_config(config);
+        ctx.register_msgpack("t", path(file).as_str(), opts).await.expect("register");
+        mpq_udfs::register_all(&mut ctx).expect("udfs");
+        let plan = run(&ctx, &format!("EXPLAIN {sql}")).await;
+        assert_eq!(plan.contains("predicate="), pushdown, "{sql}\n{plan}");
+        let rows = run(&ctx, sql).await;
+        let r = report.snapshot();
+        out.push((rows, format!("records {} errors {} problems {}", r.records, r.record_errors, r.problems)));
+    }
+    let (with, without) = (out.remove(0), out.remove(0));
+    assert_eq!(with.0, without.0, "{file}: {sql}");
+    // Under a LIMIT each way stops after its own number of records.
+    if !sql.contains("LIMIT") {
+        assert_eq!(with.1, without.1, "{file}: {sql}");
+    }
+    with
+}
+
+/// Filters applied in the scan (the other columns decoded late, for the rows that pass)
+/// answer exactly as a filter after the scan, over record and event files, `_extra`,
+/// `_record` and `_corrupt_record`, records that are not maps, duplicate keys and values
+/// that do not fit, and a LIMIT (which counts the rows that pass).
+#[tokio::test]
+async fn filters_in_the_scan_answer_as_filters_after_it() {
+    let plain = MsgpackReadOptions::default();
+    let raw = MsgpackReadOptions::default().with_record(true).with_corrupt_record(true);
+    let cases = [
+        ("testdata/logs.msgpack", &plain, "SELECT * FROM t WHERE level = 'error' AND status >= 500 ORDER BY ts"),
+        (
+            "testdata/logs.msgpack",
+            &plain,
+            "SELECT service, \"user\".name AS n, tags, attrs FROM t WHERE \"user\".geo.country = 'DE' ORDER BY ts, n",
+        ),
+        ("testdata/logs.msgpack", &plain, "SELECT ts, service FROM t WHERE level = 'warn' LIMIT 7"),
+        ("testdata/logs.msgpack", &plain, "SELECT * FROM t WHERE status >= 400 ORDER BY ts"),
+        ("testdata/logs.msgpack", &plain, "SELECT * FROM t WHERE latency_ms < 500 OR level = 'error' ORDER BY ts"),
+        ("testdata/logs.msgpack", &plain, "SELECT count(*), max(payload) FROM t WHERE status IS NULL OR code IS NULL"),
+        (
+            "testdata/logs.msgpack",
+            &raw,
+            "SELECT _record, _corrupt_record, service FROM t WHERE latency_ms > 850 ORDER BY ts",
+        ),
+        ("testdata/events.msgpack", &plain, "SELECT * FROM t WHERE pid IS NOT NULL ORDER BY time"),
+        // A compressed file is a stream: the filter drops rows after the projection is decoded.
+        ("testdata/layouts/events.msgpack.gz", &plain, "SELECT * FROM t WHERE status >= 400 ORDER BY time, ms"),
+        ("testdata/events.msgpack", &plain, "SELECT msg, _extra FROM t WHERE time > '2000-01-01' ORDER BY msg"),
+        ("testdata/hostile/not_a_map.msgpack", &raw, "SELECT * FROM t WHERE id IS NULL OR id > 1 ORDER BY id"),
+        ("testdata/hostile/duplicate_keys.msgpack", &plain, "SELECT * FROM t WHERE a IS NOT NULL"),
+        ("testdata/hostile/invalid_utf8.msgpack", &plain, "SELECT * FROM t WHERE id IS NOT NULL ORDER BY id"),
+    ];
+    for (file, options, sql) in cases {
+        let (rows, _) = filtered_both_ways(file, (*options).clone(), sql).await;
+        assert!(rows.lines().count() > 4, "{file}: {sql} returned no rows:\n{rows}");
+    }
+    // The limit counts rows that pass: 7 of them, all warnings.
+    let (rows, _) =
+        filtered_both_ways("testdata/logs.msgpack", plain.clone(), "SELECT level FROM t WHERE level = 'warn' LIMIT 7")
+            .await;
+    assert_eq!(rows.matches("| warn  |").count(), 7, "{rows}");
+    // Under `drop` the filter's columns are decoded with the projection (rows can go).
+    let drop = MsgpackReadOptions::default().on_error(mpq::options::OnError::Drop);
+    filtered_both_ways("testdata/hostile/not_a_map.msgpack", drop, "SELECT * FROM t WHERE id > 1 ORDER BY id").await;
+}

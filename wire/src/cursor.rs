@@ -368,6 +368,16 @@ impl<'a> Cursor<'a> {
             self.pos += n;
             return Ok(());
         }
+        // str8, bin8 and ext8 (timestamps, longer strings): the size is in the next byte.
+        if let Some(&[b, len]) = self.buf.get(self.pos..self.pos + 2).map(|h| <&[u8; 2]>::try_from(h).ok()).flatten()
+            && matches!(b, 0xc4 | 0xc7 | 0xd9)
+        {
+            let n = 2 + len as usize + usize::from(b == 0xc7);
+            if self.pos + n <= self.buf.len() {
+                self.pos += n;
+                return Ok(());
+            }
+        }
         self.skip_value_walk(depth_left)
     }
 

@@ -369,7 +369,7 @@ impl<'a> Cursor<'a> {
             return Ok(());
         }
         // str8, bin8 and ext8 (timestamps, longer strings): the size is in the next byte.
-        if let Some(&[b, len]) = self.buf.get(self.pos..self.pos + 2).map(|h| <&[u8; 2]>::try_from(h).ok()).flatten()
+        if let Some(&[b, len]) = self.buf.get(self.pos..self.pos + 2).and_then(|h| <&[u8; 2]>::try_from(h).ok())
             && matches!(b, 0xc4 | 0xc7 | 0xd9)
         {
             let n = 2 + len as usize + usize::from(b == 0xc7);

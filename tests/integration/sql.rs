@@ -264,4 +264,16 @@ async fn filters_in_the_scan_answer_as_filters_after_it() {
     // Under `drop` the filter's columns are decoded with the projection (rows can go).
     let drop = MsgpackReadOptions::default().on_error(mpq::options::OnError::Drop);
     filtered_both_ways("testdata/hostile/not_a_map.msgpack", drop, "SELECT * FROM t WHERE id > 1 ORDER BY id").await;
+    // The option as a table option.
+    let ctx = SessionContext::new();
+    ctx.register_msgpack_format(MsgpackReadOptions::default()).expect("format");
+    let file = path("testdata/logs.msgpack");
+    for (name, on) in [("a", "true"), ("b", "false")] {
+        let ddl = format!(
+            "CREATE EXTERNAL TABLE {name} STORED AS MSGPACK LOCATION '{file}' OPTIONS ('format.filter_pushdown' '{on}')"
+        );
+        ctx.sql(&ddl).await.expect("create").collect().await.expect("ok");
+        let plan = run(&ctx, &format!("EXPLAIN SELECT service FROM {name} WHERE status = 503")).await;
+        assert_eq!(plan.contains("predicate="), on == "true", "{plan}");
+    }
 }

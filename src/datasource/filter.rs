@@ -10,13 +10,15 @@
 //! decoding every column once, so the scan switches to that (the filter then only drops
 //! rows) and back when fewer than a third pass.
 //!
-//! Late columns are record keys, `_extra`, `_record` and `_corrupt_record`, and only under
-//! `--on-error null` or `fail`: there every record keeps its row, so a batch's rows are its
-//! records. The first decoder's report is the scan's: it counts the records and reports
+//! Late columns are record keys, `value`, `_extra`, `_record` and `_corrupt_record`, and only
+//! under `--on-error null` or `fail`: there every record keeps its row, so a batch's rows are
+//! its records. The first decoder's report is the scan's: it counts the records and reports
 //! their problems (the late decoder meets no others: the same records, and no event time or
 //! tag). The late decoder reports the pairs its `_extra` holds, so with a filter the summary
-//! counts those of the rows that passed. Otherwise (under `drop`, or reading a stream) the
-//! projection is decoded with the filter's columns and the filter only drops rows.
+//! counts those of the rows that passed, and the duplicate keys it meets (with `_extra` it
+//! decodes the filter's keys again, so a duplicate among those in a row that passed is
+//! counted twice). Otherwise (under `drop`, or reading a stream) the projection is decoded
+//! with the filter's columns and the filter only drops rows.
 //!
 //! A LIMIT applies to the rows that pass, so the scan counts them itself.
 
@@ -137,8 +139,9 @@ impl ScanFilter {
         let filter_columns = columns(filter);
         let rest: BTreeSet<usize> = projection.iter().copied().filter(|i| !filter_columns.contains(i)).collect();
         let whole = Split::new(filter_columns.union(&rest).copied().collect(), Vec::new(), projection, filter)?;
-        // Record keys, and what comes from the record's bytes alone.
-        let late_roles = rest.iter().all(|&i| matches!(role(i), None | Some("extra" | "record" | "corrupt")));
+        // Record keys, the value of the values layout, and what comes from the record's bytes
+        // alone; not the event time or tag, whose problems the first decoder would not see.
+        let late_roles = rest.iter().all(|&i| matches!(role(i), None | Some("value" | "extra" | "record" | "corrupt")));
         // The first decoder must read some column: with none it counts records without
         // listing them, and the late one needs the list.
         let late =
@@ -148,9 +151,10 @@ impl ScanFilter {
             true => {
                 let mut late_columns = rest.clone();
                 if rest.iter().any(|&i| role(i) == Some("extra")) {
-                    // `_extra` holds the pairs that did not fit, so the late decoder decodes
-                    // the filter's keys again to see which do not.
-                    late_columns.extend(filter_columns.iter().copied().filter(|&i| role(i).is_none()));
+                    // `_extra` holds the pairs (and values) that did not fit, so the late
+                    // decoder decodes the filter's keys (or value) again to see which do not.
+                    let fitting = |&i: &usize| matches!(role(i), None | Some("value"));
+                    late_columns.extend(filter_columns.iter().copied().filter(fitting));
                 }
                 let first = filter_columns.into_iter().collect();
                 Some(Split::new(first, late_columns.into_iter().collect(), projection, filter)?)

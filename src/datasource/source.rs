@@ -55,9 +55,7 @@ impl MsgpackSource {
             filter: None,
         }
     }
-}
 
-impl MsgpackSource {
     /// The file schema the scan decodes: pruned to the field paths its projection and filter
     /// read ([`prune::pruned_schema`]).
     fn decoded_schema(&self) -> SchemaRef {

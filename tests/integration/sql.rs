@@ -248,6 +248,12 @@ async fn filters_in_the_scan_answer_as_filters_after_it() {
         // A compressed file is a stream: the filter drops rows after the projection is decoded.
         ("testdata/layouts/events.msgpack.gz", &plain, "SELECT * FROM t WHERE status >= 400 ORDER BY time, ms"),
         ("testdata/events.msgpack", &plain, "SELECT msg, _extra FROM t WHERE time > '2000-01-01' ORDER BY msg"),
+        // The values layout: `value` and `_extra` decoded late.
+        (
+            "testdata/mixed.msgpack",
+            &raw,
+            "SELECT value, _extra, _record FROM t WHERE _corrupt_record IS NULL AND mp_typeof(value) = 'map' ORDER BY _record",
+        ),
         ("testdata/hostile/not_a_map.msgpack", &raw, "SELECT * FROM t WHERE id IS NULL OR id > 1 ORDER BY id"),
         ("testdata/hostile/duplicate_keys.msgpack", &plain, "SELECT * FROM t WHERE a IS NOT NULL"),
         ("testdata/hostile/invalid_utf8.msgpack", &plain, "SELECT * FROM t WHERE id IS NOT NULL ORDER BY id"),

@@ -7,7 +7,7 @@ use crate::decode::nested::{KeyHasher, same};
 use crate::variant::variant_field;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, TimeUnit};
 use mpq_wire::ext::is_time_ext;
-use mpq_wire::{Cursor, Head, WireResult};
+use mpq_wire::{Cursor, Head, WireError, WireErrorKind, WireResult};
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::Arc;
@@ -137,9 +137,18 @@ pub struct Node {
 
 const F64_EXACT: i64 = 1 << 53;
 
+/// The levels left inside a container at `at` entered with `depth_left` levels.
+fn descend(depth_left: usize, at: usize) -> WireResult<usize> {
+    depth_left.checked_sub(1).ok_or(WireError { offset: at, kind: WireErrorKind::TooDeep { limit: 0 } })
+}
+
 impl Node {
-    /// Observes the value at the cursor (consuming it), nesting at most `depth_left` levels.
+    /// Observes the value at the cursor (consuming it), nesting at most `depth_left` levels:
+    /// a container entered with no level left is a `TooDeep` error, exactly as
+    /// [`Cursor::skip_value`] counts, so observing a record frames it (the observation of a
+    /// value that fails is incomplete).
     pub fn observe(&mut self, cur: &mut Cursor<'_>, depth_left: usize, opts: &LatticeOptions) -> WireResult<()> {
+        let at = cur.pos();
         let head = cur.read_head()?;
         let c = &mut self.counts;
         match head {
@@ -177,7 +186,7 @@ impl Node {
             }
             Head::Array(n) => {
                 c.array += 1;
-                let d = depth_left.saturating_sub(1);
+                let d = descend(depth_left, at)?;
                 let elem = self.elem.get_or_insert_with(Default::default);
                 for _ in 0..n {
                     elem.observe(cur, d, opts)?;
@@ -185,7 +194,7 @@ impl Node {
             }
             Head::Map(n) => {
                 c.map += 1;
-                let d = depth_left.saturating_sub(1);
+                let d = descend(depth_left, at)?;
                 for _ in 0..n {
                     self.observe_pair(cur, d, opts)?;
                 }
@@ -208,7 +217,11 @@ impl Node {
         let key = bytes.and_then(|k| simdutf8::basic::from_utf8(k).ok());
         let Some(key) = key else {
             self.nonstr_keys += 1;
-            cur.skip_value(d)?;
+            if bytes.is_none() {
+                // A key that is not a string is still at the cursor (a string key, valid or
+                // not, was read).
+                cur.skip_value(d)?;
+            }
             return cur.skip_value(d);
         };
         if let Some(dict) = self.dict.as_mut() {
@@ -391,6 +404,29 @@ mod tests {
             infer(&[&[0xd6, 0xff, 0, 0, 0, 1]]).0,
             DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()))
         );
+    }
+
+    /// Keys that are not valid UTF-8 strings, or not strings, are counted and their pairs
+    /// passed over whole, and the observation ends where the map ends (it used to skip one
+    /// value too many after an invalid UTF-8 key).
+    #[test]
+    fn keys_that_are_not_names_are_skipped_exactly() {
+        // {"\x80s": 1, 7: 2, "b": 3} then a fixint after the map.
+        let buf = [0x83, 0xa2, 0x80, b's', 0x01, 0x07, 0x02, 0xa1, b'b', 0x03, 0x05];
+        let mut n = Node::default();
+        let mut cur = Cursor::new(&buf);
+        n.observe(&mut cur, 16, &LatticeOptions::default()).expect("valid");
+        assert_eq!(cur.pos(), buf.len() - 1);
+        assert_eq!(n.nonstr_keys, 2);
+        let names: Vec<&str> = n.fields.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["b"]);
+        assert_eq!(n.fields[0].1.counts.int, 1);
+        // A container entered with no level left is refused, as skipping refuses it.
+        let nested = [0x81, 0xa1, b'a', 0x91, 0x01];
+        assert!(Node::default().observe(&mut Cursor::new(&nested), 1, &LatticeOptions::default()).is_err());
+        assert!(Cursor::new(&nested).skip_value(1).is_err());
+        assert!(Node::default().observe(&mut Cursor::new(&nested), 2, &LatticeOptions::default()).is_ok());
+        assert!(Cursor::new(&nested).skip_value(2).is_ok());
     }
 
     #[test]

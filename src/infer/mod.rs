@@ -216,8 +216,81 @@ fn infer_split(buf: &[u8], path: &str, opts: &InferOptions, detection: &Detectio
 }
 
 /// Observes up to `n` records from the framer, and only records that start before `stop`;
-/// returns the offset reached.
-fn observe_run(
+/// returns the offset reached. Records of maps are framed by observing them (one walk each)
+/// as long as nothing is unusual ([`observe_unframed`]); the framer takes over from there.
+fn observe_run<'a>(
+    fi: &mut FileInference,
+    framer: &mut Framer<'a>,
+    buf: &'a [u8],
+    (mut n, stop): (usize, usize),
+    opts: &InferOptions,
+    path: &str,
+) -> usize {
+    if fi.detection.layout == Layout::Records && framer.entry().is_none() {
+        let from = framer.pos();
+        match observe_unframed(fi, buf, from, (n, stop), opts, UNFRAMED_CHUNK) {
+            Unframed::Done(end) => return end,
+            Unframed::Unusual { at, observed } => {
+                *framer = Framer::new(buf, at, Layout::Records, opts.limits, framer.records + observed as u64);
+                n -= observed;
+            }
+        }
+    }
+    observe_framed(fi, framer, buf, (n, stop), opts, path)
+}
+
+/// Records observed between copies of what was observed before them: when a record is
+/// unusual, the run goes back to the last copy and the framer reads on from there.
+const UNFRAMED_CHUNK: usize = 1 << 16;
+
+/// How far observing without a framer got.
+enum Unframed {
+    /// The run is over; the offset reached.
+    Done(usize),
+    /// A record at or after `at` is unusual: what was observed from `at` on is undone, and
+    /// `observed` records (before `at`) were observed.
+    Unusual { at: usize, observed: usize },
+}
+
+/// Observes records of maps from `from`, each walked once, in chunks of `chunk` records: observing a map checks it is
+/// complete and within the depth limit as framing does. Anything else (a value that is not
+/// a map, damage, a record too large) is left to the framer, which reports it exactly; what
+/// the chunk holding it had observed is undone first, so the result is what framing first
+/// gives.
+fn observe_unframed(
+    fi: &mut FileInference,
+    buf: &[u8],
+    from: usize,
+    (n, stop): (usize, usize),
+    opts: &InferOptions,
+    chunk: usize,
+) -> Unframed {
+    let (depth, max_bytes) = (opts.limits.max_depth, opts.limits.max_record_bytes);
+    let (mut pos, mut observed) = (from, 0);
+    loop {
+        let saved = (fi.root.clone(), fi.records);
+        let (chunk_at, chunk_observed) = (pos, observed);
+        for _ in 0..chunk {
+            if observed >= n || pos >= stop || pos >= buf.len() {
+                return Unframed::Done(pos);
+            }
+            let mut cur = Cursor::at(buf, pos);
+            let fits = matches!(buf[pos], 0x80..=0x8f | 0xde | 0xdf)
+                && fi.root.observe(&mut cur, depth, &opts.lattice).is_ok()
+                && cur.pos() - pos <= max_bytes;
+            if !fits {
+                (fi.root, fi.records) = saved;
+                return Unframed::Unusual { at: chunk_at, observed: chunk_observed };
+            }
+            fi.records += 1;
+            observed += 1;
+            pos = cur.pos();
+        }
+    }
+}
+
+/// Observes up to `n` records the framer frames (see [`observe_run`]).
+fn observe_framed(
     fi: &mut FileInference,
     framer: &mut Framer<'_>,
     buf: &[u8],
@@ -425,6 +498,61 @@ mod tests {
         if let Some(d) = &n.dict {
             out.push_str(&format!("{}{{}} ({} keys): ", " ".repeat(indent), n.dict_keys));
             render(d, out, indent + 2);
+        }
+    }
+
+    /// Everything one way of observing concluded, as text.
+    fn outcome(fi: &FileInference, end: usize) -> String {
+        let mut out = String::new();
+        render(&fi.root, &mut out, 0);
+        format!("{out}records {} not maps {} problem {:?} end {end}", fi.records, fi.not_maps, fi.problem)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+        /// Observing records without framing them first (in chunks, undone and handed to the
+        /// framer at anything unusual) concludes exactly what framing and then observing does,
+        /// on damaged inputs, at small depth and size limits, for runs cut by a record count
+        /// or an offset.
+        #[test]
+        fn observing_without_framing_first_changes_nothing(
+            seed in 1u64..500,
+            damage in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), proptest::prelude::any::<u8>()), 0..4),
+            depth in proptest::sample::select(vec![1usize, 2, 3, 4, 128]),
+            max_record_bytes in proptest::sample::select(vec![60usize, 200, 1 << 20]),
+            chunk in 1usize..9,
+            n in proptest::sample::select(vec![3usize, 40, usize::MAX]),
+            stop_at in proptest::prelude::any::<proptest::sample::Index>(),
+        ) {
+            let (mut buf, _) = to_vecs(&Spec { records: 60, seed, events: false, mixed: false });
+            for (at, b) in damage {
+                let i = at.index(buf.len());
+                buf[i] = b;
+            }
+            let stop = if n == usize::MAX { stop_at.index(buf.len() + 1) } else { usize::MAX };
+            let limits = FrameLimits { max_depth: depth, max_record_bytes };
+            let opts =
+                InferOptions { sample: Sample::All, lattice: LatticeOptions::default(), limits, threads: 1, layout: None };
+            let detection = detect_or(&buf, Some(Layout::Records), depth);
+            let mut framed = FileInference::empty(detection.clone());
+            let mut framer = Framer::new(&buf, 0, Layout::Records, limits, 0);
+            let end = observe_framed(&mut framed, &mut framer, &buf, (n, stop), &opts, "f");
+            let expected = outcome(&framed, end);
+            // In chunks of a few records (so undoing a chunk is tested), then as `observe_run` does.
+            let mut fused = FileInference::empty(detection.clone());
+            let end = match observe_unframed(&mut fused, &buf, 0, (n, stop), &opts, chunk) {
+                Unframed::Done(end) => end,
+                Unframed::Unusual { at, observed } => {
+                    let mut rest = Framer::new(&buf, at, Layout::Records, limits, observed as u64);
+                    observe_framed(&mut fused, &mut rest, &buf, (n - observed, stop), &opts, "f")
+                }
+            };
+            proptest::prop_assert_eq!(&outcome(&fused, end), &expected);
+            let mut whole = FileInference::empty(detection);
+            let mut framer = Framer::new(&buf, 0, Layout::Records, limits, 0);
+            let end = observe_run(&mut whole, &mut framer, &buf, (n, stop), &opts, "f");
+            proptest::prop_assert_eq!(&outcome(&whole, end), &expected);
         }
     }
 

@@ -276,7 +276,9 @@ impl FileOpener for MsgpackOpener {
                 (_, true) => None,
                 (r, false) => r,
             };
-            let streamed = input.reader().is_some();
+            // Built once: a compressed input's reader sets up its decompressor.
+            let reader = input.reader();
+            let streamed = reader.is_some();
             let scan_filter = match &filter {
                 Some(f) => Some(ScanFilter::new(&schema, &projection, f, &options, !streamed, limit)?),
                 None => None,
@@ -286,7 +288,7 @@ impl FileOpener for MsgpackOpener {
                 Some(f) => (f.first().to_vec(), None),
                 None => (projection, limit),
             };
-            if let Some(reader) = input.reader() {
+            if let Some(reader) = reader {
                 // Decompressed as it is read, a batch at a time: memory does not grow with
                 // the file.
                 let reader = reader.map_err(|e| crate::error::Error::Io { path: path.clone(), source: e })?;

@@ -15,6 +15,7 @@
 use crate::path::{Seg, lookup};
 use mpq_wire::ext::{is_time_ext, time_to_nanos};
 use mpq_wire::json::write_json;
+use mpq_wire::marker::{is_array, is_map};
 use mpq_wire::{Cursor, DEFAULT_MAX_DEPTH, Head};
 
 /// Reads the header of a value and leaves the cursor at its payload.
@@ -157,10 +158,15 @@ pub fn type_name(v: &[u8]) -> Option<&'static str> {
     Some(head(v)?.0.family())
 }
 
-/// Elements of an array, pairs of a map, characters of a string (bytes when it is not valid
-/// UTF-8), bytes of a bin or ext.
+/// Elements of an array, distinct keys of a map (a duplicate key counts once: the last one
+/// wins; a map cut short counts the pairs its header claims), characters of a string (bytes
+/// when it is not valid UTF-8), bytes of a bin or ext.
 pub fn length(v: &[u8]) -> Option<i64> {
     match head(v)? {
+        (Head::Map(n), _) if n > 1 => {
+            let mut distinct = 0;
+            Some(for_each_distinct_key(v, |_| distinct += 1).map_or(n as i64, |()| distinct))
+        }
         (Head::Array(n) | Head::Map(n) | Head::Bin(n) | Head::Ext(_, n), _) => Some(n as i64),
         (h @ Head::Str(_), c) => {
             let s = payload(h, c)?;
@@ -191,25 +197,71 @@ pub fn ext_data(v: &[u8]) -> Option<&[u8]> {
     }
 }
 
-/// Calls `f` with the text of each key of a map (string keys as they are, other keys as JSON,
-/// as `mp_to_json` writes them); `None` when the value is not a readable map.
-pub fn for_each_key(v: &[u8], mut f: impl FnMut(&str)) -> Option<()> {
+/// A map key as lookups tell keys apart: a string by its bytes, an integer by its value,
+/// anything else by its encoding.
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum KeyId<'a> {
+    Str(&'a [u8]),
+    Int(i128),
+    Other(&'a [u8]),
+}
+
+fn key_id(key: &[u8]) -> KeyId<'_> {
+    match head(key) {
+        Some((h @ Head::Str(_), c)) => payload(h, c).map_or(KeyId::Other(key), KeyId::Str),
+        Some((Head::Int(i), _)) => KeyId::Int(i as i128),
+        Some((Head::UInt(u), _)) => KeyId::Int(u as i128),
+        _ => KeyId::Other(key),
+    }
+}
+
+/// Maps with at most this many pairs find duplicates by comparing with each earlier key (no
+/// hashing, no allocation for the common small record).
+const SCAN_KEYS: u32 = 16;
+
+/// Calls `f` with the bytes of each distinct key of the map `v`, in the order keys first
+/// appear: a duplicate key is one key (whose value is the last one's, as lookups find it).
+/// `None` when the value is not a readable map.
+pub fn for_each_distinct_key<'a>(v: &'a [u8], mut f: impl FnMut(&'a [u8])) -> Option<()> {
     let (Head::Map(n), mut c) = head(v)? else { return None };
-    let mut text = String::new();
+    let mut few: Vec<KeyId<'a>> = Vec::new();
+    let mut many: std::collections::HashSet<KeyId<'a>> = std::collections::HashSet::new();
     for _ in 0..n {
         let start = c.pos();
         c.skip_flat().ok()?;
         let key = &v[start..c.pos()];
-        match as_str(key) {
-            Some(s) => f(s),
-            None => {
-                json_into(key, &mut text).then_some(())?;
-                f(text.trim_matches('"'));
+        let new = match n {
+            0..2 => true,
+            2..=SCAN_KEYS => {
+                let id = key_id(key);
+                let new = !few.contains(&id);
+                if new {
+                    few.push(id);
+                }
+                new
             }
+            _ => many.insert(key_id(key)),
+        };
+        if new {
+            f(key);
         }
         c.skip_flat().ok()?;
     }
     Some(())
+}
+
+/// Calls `f` with the text of each distinct key of a map (string keys as they are, other keys
+/// as JSON, as `mp_to_json` writes them), in the order keys first appear (see
+/// [`for_each_distinct_key`]); `None` when the value is not a readable map.
+pub fn for_each_key(v: &[u8], mut f: impl FnMut(&str)) -> Option<()> {
+    let mut text = String::new();
+    let mut readable = true;
+    for_each_distinct_key(v, |key| match as_str(key) {
+        Some(s) => f(s),
+        None if json_into(key, &mut text) => f(text.trim_matches('"')),
+        None => readable = false,
+    })?;
+    readable.then_some(())
 }
 
 /// Calls `f` with the bytes of each element of an array; `None` when the value is not a
@@ -227,10 +279,10 @@ pub fn for_each_element<'a>(v: &'a [u8], mut f: impl FnMut(&'a [u8])) -> Option<
 /// True when the map `v` has the key `seg`, or (for an array) one of its string elements
 /// equals the segment's text, as PostgreSQL's `?` does for jsonb; `None` when unreadable.
 pub fn has_key(v: &[u8], seg: &Seg) -> Option<bool> {
-    match v.first()? {
-        // A map is looked into as the getters do, reading only up to the key.
-        0x80..=0x8f | 0xde | 0xdf => lookup(v, std::slice::from_ref(seg)).ok().map(|f| f.is_some()),
-        0x90..=0x9f | 0xdc | 0xdd => {
+    match *v.first()? {
+        // A map is looked into as the getters do.
+        b if is_map(b) => lookup(v, std::slice::from_ref(seg)).ok().map(|f| f.is_some()),
+        b if is_array(b) => {
             let mut hit = false;
             for_each_element(v, |e| hit |= as_str(e).map(str::as_bytes) == Some(seg.text()))?;
             Some(hit)
@@ -325,6 +377,12 @@ mod tests {
         let mut keys = Vec::new();
         assert_eq!(for_each_key(&v, |k| keys.push(k.to_string())), Some(()));
         assert_eq!(keys, ["a", "7", "true"]);
+        // {"a": 1, 7: 2, "a": 3, "7": 4}: "a" once; the int key 7 and the string "7" differ.
+        let dup = [0x84, 0xa1, b'a', 1, 0x07, 2, 0xa1, b'a', 3, 0xa1, b'7', 4];
+        keys.clear();
+        assert_eq!(for_each_key(&dup, |k| keys.push(k.to_string())), Some(()));
+        assert_eq!(keys, ["a", "7", "7"]);
+        assert_eq!(length(&dup), Some(3));
         assert_eq!(has_key(&v, &Seg::key(b"a")), Some(true));
         assert_eq!(has_key(&v, &Seg::key(b"7")), Some(true));
         assert_eq!(has_key(&v, &Seg::key(b"b")), Some(false));

@@ -158,7 +158,9 @@ async fn keys_and_duplicates() {
         .await;
     assert_eq!(rows, [["one", "one", "dotted", "dotted"]]);
     let rows = one("SELECT mp_get_int(v, 'a'), mp_keys(v) FROM t WHERE name = 'map duplicate key'").await;
-    assert_eq!(rows, [["1", "[a, a]"]], "functions take the first duplicate (columns the last)");
+    assert_eq!(rows, [["2", "[a]"]], "the last duplicate wins, as in columns");
+    let rows = one("SELECT mp_len(v), v ->> 'a', mp_contains(v, 'a') FROM t WHERE name = 'map duplicate key'").await;
+    assert_eq!(rows, [["1", "2", "true"]]);
     let rows = one("SELECT mp_get_int(v, 'k'), mp_keys(v) FROM t WHERE name = 'map key is a map'").await;
     assert_eq!(rows, [["2", "[{\"x\":1}, k]"]]);
 }

@@ -6,6 +6,7 @@
 pub mod cursor;
 pub mod ext;
 pub mod json;
+pub mod marker;
 pub mod write;
 
 pub use cursor::{

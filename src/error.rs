@@ -2,6 +2,7 @@
 //! (0-based), the byte offset of the record and of the failing byte, what was expected and what
 //! was found, and a short hex excerpt around the failing byte.
 
+use crate::problem::Problem;
 use datafusion::arrow::error::ArrowError;
 use datafusion::error::DataFusionError;
 
@@ -9,38 +10,13 @@ use datafusion::error::DataFusionError;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The record boundary was lost: truncated value, length past the end, 0xc1, depth limit,
-    /// or a top-level value that does not fit the layout.
-    #[error("{path}: {} at byte {record_offset}: framing error at byte {offset}: {message} [{hex}]", which(*record))]
-    Framing {
-        /// The file (or `<memory>`).
-        path: String,
-        /// Record number, from 0 ([`UNKNOWN_RECORD`] in a split scan's later ranges).
-        record: u64,
-        /// Byte offset where the record starts.
-        record_offset: u64,
-        /// Byte offset of the failing byte.
-        offset: u64,
-        /// What was expected and what was found.
-        message: String,
-        /// Hex bytes around the failing byte, the failing one in brackets.
-        hex: String,
-    },
+    /// or a top-level value that does not fit the layout. The problem names the file, record,
+    /// offsets, what was expected and found, and a hex excerpt.
+    #[error("{0}")]
+    Framing(Problem),
     /// The record is intact but its content is wrong (not a map, bad time, ...).
-    #[error("{path}: {} at byte {record_offset}: record error at byte {offset}: {message} [{hex}]", which(*record))]
-    Record {
-        /// The file (or `<memory>`).
-        path: String,
-        /// Record number, from 0 ([`UNKNOWN_RECORD`] in a split scan's later ranges).
-        record: u64,
-        /// Byte offset where the record starts.
-        record_offset: u64,
-        /// Byte offset of the failing byte.
-        offset: u64,
-        /// What was expected and what was found.
-        message: String,
-        /// Hex bytes around the failing byte, the failing one in brackets.
-        hex: String,
-    },
+    #[error("{0}")]
+    Record(Problem),
     /// More problems than `--max-errors` allows (the message names the last one).
     #[error("{0}")]
     TooManyErrors(String),
@@ -69,6 +45,9 @@ pub enum Error {
     /// Output that cannot be written as asked (it exists, a column is missing, ...).
     #[error("{0}")]
     Output(String),
+    /// Something mpq's own code should never do happened (a bug, not bad input or options).
+    #[error("internal error (a bug in mpq; please report it): {0}")]
+    Internal(String),
     /// An error from DataFusion while planning or running a query (boxed: it is large).
     #[error(transparent)]
     DataFusion(Box<DataFusionError>),
@@ -85,7 +64,7 @@ impl From<DataFusionError> for Error {
 pub const UNKNOWN_RECORD: u64 = u64::MAX;
 
 /// "record N", or "a record" when the number is not known.
-fn which(record: u64) -> String {
+pub(crate) fn which(record: u64) -> String {
     if record == UNKNOWN_RECORD { "a record".to_string() } else { format!("record {record}") }
 }
 

@@ -8,10 +8,11 @@
 //! expanded entries) is bounded by [`crate::MsgpackReadOptions::max_decompressed_bytes`].
 
 use crate::error::{Error, Result};
-use crate::layout::{Layout, ZSTD_MAGIC, compressed_option, detect_or};
+use crate::layout::{Layout, compressed_option, detect_or};
 use crate::options::MsgpackReadOptions;
 use crate::source::FileBytes;
 use bytes::Bytes;
+use mpq_wire::marker::{GZIP_MAGIC, ZSTD_MAGIC};
 use mpq_wire::{Cursor, Head};
 use std::io::Read;
 
@@ -180,7 +181,7 @@ pub enum Compression {
 impl Compression {
     /// The compression `bytes` start with, if any.
     pub fn of(bytes: &[u8]) -> Option<Self> {
-        if bytes.starts_with(&[0x1f, 0x8b]) {
+        if bytes.starts_with(&GZIP_MAGIC) {
             Some(Compression::Gzip)
         } else if bytes.starts_with(&ZSTD_MAGIC) {
             Some(Compression::Zstd)
@@ -277,7 +278,7 @@ pub fn parse_meta(bytes: &[u8]) -> std::result::Result<ChunkMeta, String> {
     for _ in 0..n {
         let key = cur.read_str_bytes().map_err(err)?;
         match key {
-            Some(b"tag") if cur.peek().is_some_and(|b| matches!(b, 0xa0..=0xbf | 0xd9..=0xdb)) => {
+            Some(b"tag") if cur.peek().is_some_and(mpq_wire::marker::is_str) => {
                 let tag = cur.read_str_bytes().map_err(err)?.unwrap_or_default();
                 meta.tag = Some(String::from_utf8_lossy(tag).into_owned());
             }

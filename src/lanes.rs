@@ -132,7 +132,7 @@ fn step(buf: &[u8], lane: &mut Lane, limits: FrameLimits) -> Option<bool> {
             return Some(false);
         }
         // A record that is not a map is a record error: the ordinary path reports it.
-        if !matches!(buf[lane.pos], 0x80..=0x8f | 0xde | 0xdf) {
+        if !mpq_wire::marker::is_map(buf[lane.pos]) {
             return None;
         }
         lane.start = lane.pos;

@@ -8,7 +8,8 @@ use mpq_wire::{Cursor, Head, WireError, WireErrorKind};
 use serde_json::json;
 
 /// How records are laid out in a stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Layout {
     /// Concatenated MessagePack maps, one per record.
     Records,
@@ -246,7 +247,7 @@ fn classify_head(cur: &mut Cursor<'_>) -> Option<Shape> {
                     Shape::Other
                 }
             }
-            0xa0..=0xbf | 0xd9..=0xdb => return Some(forward_entry(cur, 2)),
+            b if mpq_wire::marker::is_str(b) => return Some(forward_entry(cur, 2)),
             _ => {
                 if time_then_map(cur) {
                     Shape::Event
@@ -273,10 +274,7 @@ fn forward_entry(cur: &mut Cursor<'_>, n: u32) -> Shape {
             n <= 3 && {
                 let payload = cur.payload_of(Head::Bin(len)).unwrap_or_default();
                 // An empty stream, a compressed one (the option says so), or an event.
-                payload.is_empty()
-                    || payload.starts_with(&[0x1f, 0x8b])
-                    || payload.starts_with(&ZSTD_MAGIC)
-                    || is_event(&mut Cursor::new(payload))
+                payload.is_empty() || mpq_wire::marker::is_compressed(payload) || is_event(&mut Cursor::new(payload))
             }
         }
         Ok(_) => n >= 3 && time_then_map(&mut Cursor::at(cur.buf(), at)),
@@ -284,9 +282,6 @@ fn forward_entry(cur: &mut Cursor<'_>, n: u32) -> Shape {
     };
     if ok { Shape::Forward } else { Shape::Other }
 }
-
-/// The first bytes of a zstd frame.
-pub const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /// One framed record: byte offsets into the framed buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

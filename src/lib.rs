@@ -38,12 +38,14 @@ pub mod layout;
 pub mod options;
 pub mod problem;
 pub mod reader;
+pub mod report;
+pub mod session;
 pub mod source;
 pub mod split;
 mod sys;
 pub mod variant;
 
 pub use datasource::{MsgpackFormat, MsgpackFormatFactory, MsgpackSource, SessionContextExt};
-pub use decode::ScanReport;
 pub use error::{Error, Result};
 pub use options::{FramingPolicy, MsgpackReadOptions};
+pub use report::ScanReport;

@@ -1,7 +1,11 @@
 //! [`MsgpackReadOptions`]: every knob of reading, inference and decoding, as one builder that
-//! the library API, the DataFusion format and the CLI share.
+//! the library API, the DataFusion format and the CLI share. Options are plain data: they
+//! serialize (serde), so a table description can be shipped to another process; what a scan
+//! reports travels beside them ([`crate::report::ScanReport`]). [`keys`] is the one list of
+//! settings by name, which both `OPTIONS (...)` and the CLI's flags go through.
 
-use crate::decode::ScanReport;
+pub mod keys;
+
 use crate::error::{Error, Result};
 use crate::infer::lattice::LatticeOptions;
 use crate::infer::{CORRUPT_COLUMN, InferOptions, Sample, TableInference};
@@ -9,10 +13,12 @@ use crate::layout::{FrameLimits, Layout};
 use crate::source::MmapPolicy;
 use datafusion::arrow::datatypes::{Field, Schema};
 use mpq_wire::{DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT};
+use serde::{Deserialize, Serialize};
 
 /// What to do when a record boundary is lost (truncated value, length past the end, 0xc1,
 /// depth or size limit, a value that does not fit the layout).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FramingPolicy {
     /// Stop with an error.
     Fail,
@@ -35,7 +41,8 @@ impl std::str::FromStr for FramingPolicy {
 
 /// What to do with a record whose boundary is intact but whose content is wrong (not a map,
 /// an unreadable or out-of-range event time, a tag that is not UTF-8 text).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum OnError {
     /// Stop with an error (the default for `convert`).
     Fail,
@@ -74,8 +81,11 @@ pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 << 20;
 /// Default records per batch when DataFusion does not say.
 pub const DEFAULT_BATCH_SIZE: usize = 8192;
 
-/// Options for reading MessagePack. `Default` gives the documented defaults.
-#[derive(Debug, Clone)]
+/// Options for reading MessagePack. `Default` gives the documented defaults. They are plain
+/// data (every field serializes; nothing live such as a report or an open file), so they can
+/// be compared, cached and sent to another process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MsgpackReadOptions {
     /// How much of each file inference reads.
     pub sample: Sample,
@@ -101,8 +111,6 @@ pub struct MsgpackReadOptions {
     pub mmap: MmapPolicy,
     /// Only files ending with this are read from directories and globs ("" reads all).
     pub file_extension: String,
-    /// Counters the scans of tables registered with these options add to.
-    pub report: ScanReport,
     /// Threads inference over every record may use per file (`None`: every core).
     pub threads: Option<usize>,
     /// The layout of every input (`None`: detected per input).
@@ -134,7 +142,6 @@ impl Default for MsgpackReadOptions {
             with_corrupt_record: false,
             mmap: MmapPolicy::default(),
             file_extension: String::new(),
-            report: ScanReport::new(),
             threads: None,
             layout: None,
             max_decompressed_bytes: DEFAULT_MAX_DECOMPRESSED_BYTES,
@@ -227,7 +234,7 @@ impl MsgpackReadOptions {
             return schema;
         }
         let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
-        fields.push(crate::infer::with_role(crate::variant::variant_field(CORRUPT_COLUMN), "corrupt"));
+        fields.push(crate::infer::Role::Corrupt.mark(crate::variant::variant_field(CORRUPT_COLUMN)));
         Schema::new(fields)
     }
     /// Whether scans apply filters themselves ([`MsgpackReadOptions::filter_pushdown`]).
@@ -255,12 +262,6 @@ impl MsgpackReadOptions {
         self.max_decompressed_bytes = n;
         self
     }
-    /// Uses this report handle.
-    pub fn report(mut self, r: ScanReport) -> Self {
-        self.report = r;
-        self
-    }
-
     /// Checks the options.
     pub fn validate(&self) -> Result<()> {
         if self.max_depth == 0 || self.max_depth > MAX_DEPTH_LIMIT {

@@ -1,6 +1,6 @@
 //! What can be wrong with input, as data: a [`Problem`] names the file, the record, the byte
 //! offsets, what was expected and found, and a hex excerpt. Scans hand every problem to the
-//! [`crate::decode::ScanReport`], which counts it, keeps the first messages, enforces
+//! [`crate::report::ScanReport`], which counts it, keeps the first messages, enforces
 //! `--max-errors` and writes it to the `--rejects` file as one JSON line.
 //!
 //! Two classes (DESIGN.md, "Errors, limits and policies"): a framing problem loses the record
@@ -8,7 +8,7 @@
 //! problem leaves the boundary intact, so the record is kept with the bad part NULL, dropped,
 //! or fails the scan (`--on-error`).
 
-use crate::error::{Error, UNKNOWN_RECORD};
+use crate::error::{Error, UNKNOWN_RECORD, which};
 
 /// The kind of a problem, as the `kind` field of a rejects line names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -115,12 +115,7 @@ impl Problem {
     /// The error a scan that fails on this problem returns ([`Error::Framing`] or
     /// [`Error::Record`], whose text names everything the problem holds).
     pub fn error(&self) -> Error {
-        let Problem { path, record, record_offset, offset, kind, message, hex } = self.clone();
-        if kind.is_framing() {
-            Error::Framing { path, record, record_offset, offset, message, hex }
-        } else {
-            Error::Record { path, record, record_offset, offset, message, hex }
-        }
+        if self.kind.is_framing() { Error::Framing(self.clone()) } else { Error::Record(self.clone()) }
     }
 
     /// The problem and what was done about it as one rejects line: JSON with the fields in
@@ -149,7 +144,17 @@ impl Problem {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.error())
+        let class = if self.kind.is_framing() { "framing" } else { "record" };
+        write!(
+            f,
+            "{}: {} at byte {}: {class} error at byte {}: {} [{}]",
+            self.path,
+            which(self.record),
+            self.record_offset,
+            self.offset,
+            self.message,
+            self.hex
+        )
     }
 }
 

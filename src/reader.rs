@@ -20,6 +20,7 @@ use crate::input::ChunkMeta;
 use crate::layout::{Entry, FrameError, FrameLimits, Framer, Layout, Record, check_forced, detect_or};
 use crate::options::{ErrorPolicy, FramingPolicy, MsgpackReadOptions};
 use crate::problem::{Action, Kind, Problem};
+use crate::report::ScanReport;
 use crate::split::find_boundary;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -65,7 +66,7 @@ pub struct SliceBatches<B> {
     policy: ErrorPolicy,
     path: String,
     done: bool,
-    opts_report: crate::decode::ScanReport,
+    report: ScanReport,
     remaining_limit: Option<usize>,
     /// Called with the byte ranges the scan has passed (see [`SliceBatches::on_consumed`]).
     consumed: Option<Box<dyn Fn(std::ops::Range<usize>) + Send>>,
@@ -102,7 +103,8 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
         if opts.layout.is_some() {
             check_forced(buf.as_ref(), layout, opts.max_depth).map_err(|m| Error::Input(format!("{path}: {m}")))?;
         }
-        let mut decoder = RecordDecoder::new(schema, projection, opts)?;
+        let report = ScanReport::new();
+        let mut decoder = RecordDecoder::new(schema, projection, opts, &report)?;
         decoder.set_path(path);
         Ok(SliceBatches {
             buf,
@@ -116,7 +118,7 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
             policy: opts.error_policy(),
             path: path.to_string(),
             done: false,
-            opts_report: opts.report.clone(),
+            report,
             remaining_limit: limit,
             consumed: None,
             reported: 0,
@@ -124,6 +126,18 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
             entry: None,
             expected_records: None,
         })
+    }
+
+    /// Adds to `report` (a fresh one by default; see [`SliceBatches::report`]).
+    pub fn with_report(mut self, report: &ScanReport) -> Self {
+        self.decoder.set_report(report);
+        self.report = report.clone();
+        self
+    }
+
+    /// What the scan has reported so far: records, `_extra` pairs, problems.
+    pub fn report(&self) -> &ScanReport {
+        &self.report
     }
 
     /// Applies what a Fluentd buffer chunk's `.meta` sidecar says: every record gets its tag,
@@ -139,7 +153,7 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
     fn check_count(&mut self) {
         let want = self.expected_records.take();
         if self.stop == usize::MAX {
-            check_count(&self.opts_report, &self.path, self.next_record, want);
+            check_count(&self.report, &self.path, self.next_record, want);
         }
     }
 
@@ -340,14 +354,14 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
             let (from, to) = (e.record_offset as u64, buf.len() as u64);
             let p = e.problem(&self.path, buf);
             if split || self.policy.framing == FramingPolicy::Fail {
-                return Err(self.opts_report.failed(&p));
+                return Err(self.report.failed(&p));
             }
             let kept = match self.next_record {
                 UNKNOWN_RECORD => "the records".to_string(),
                 n => format!("{n} records"),
             };
             let summary = format!("{p}; kept {kept} before it, dropped bytes {from}..{to} ({} bytes)", to - from);
-            self.opts_report.problem(&p, Action::Truncated { from, to }, Some(summary), self.policy.max_errors)?;
+            self.report.problem(&p, Action::Truncated { from, to }, Some(summary), self.policy.max_errors)?;
         } else {
             self.after_batch()?;
         }
@@ -382,7 +396,7 @@ fn iteration(next: Result<Option<RecordBatch>>, done: &mut bool) -> Option<Resul
 }
 
 /// Reports a buffer chunk whose records differ in number from its sidecar's count.
-fn check_count(report: &crate::decode::ScanReport, path: &str, read: u64, want: Option<u64>) {
+fn check_count(report: &ScanReport, path: &str, read: u64, want: Option<u64>) {
     if let Some(want) = want
         && read != want
     {
@@ -402,7 +416,8 @@ pub fn decode_reader<R: Read>(
     opts: &MsgpackReadOptions,
 ) -> Result<ReaderBatches<R>> {
     opts.validate()?;
-    let mut decoder = RecordDecoder::new(&schema, projection, opts)?;
+    let report = ScanReport::new();
+    let mut decoder = RecordDecoder::new(&schema, projection, opts, &report)?;
     decoder.set_path("<stream>");
     Ok(ReaderBatches {
         reader,
@@ -413,6 +428,7 @@ pub fn decode_reader<R: Read>(
         decoder,
         next_record: 0,
         opts: opts.clone(),
+        report,
         done: false,
         entry: None,
         path: "<stream>".to_string(),
@@ -431,6 +447,7 @@ pub struct ReaderBatches<R> {
     decoder: RecordDecoder,
     next_record: u64,
     opts: MsgpackReadOptions,
+    report: ScanReport,
     done: bool,
     /// The forward entry the last batch stopped in (offsets into `buf`).
     entry: Option<Entry>,
@@ -456,6 +473,18 @@ impl<R: Read> ReaderBatches<R> {
         Ok(())
     }
 
+    /// Adds to `report`, as [`SliceBatches::with_report`] does.
+    pub fn with_report(mut self, report: &ScanReport) -> Self {
+        self.decoder.set_report(report);
+        self.report = report.clone();
+        self
+    }
+
+    /// What the scan has reported so far.
+    pub fn report(&self) -> &ScanReport {
+        &self.report
+    }
+
     /// Applies a buffer chunk's sidecar, as [`SliceBatches::chunk_meta`] does.
     pub fn chunk_meta(mut self, meta: &ChunkMeta) -> Self {
         self.decoder.set_file_tag(meta.tag.as_deref());
@@ -470,13 +499,13 @@ impl<R: Read> ReaderBatches<R> {
         if let Some(p) = self.read_failure.take() {
             let p = Problem { record: self.next_record, record_offset: p.offset, ..p };
             if self.opts.framing == FramingPolicy::Fail {
-                return Err(self.opts.report.failed(&p));
+                return Err(self.report.failed(&p));
             }
             let summary = format!("{p}; kept the {} records before it", self.next_record);
             let cut = Action::Truncated { from: p.offset, to: p.offset };
-            self.opts.report.problem(&p, cut, Some(summary), self.opts.max_errors)?;
+            self.report.problem(&p, cut, Some(summary), self.opts.max_errors)?;
         }
-        check_count(&self.opts.report, &self.path, self.next_record, self.expected_records.take());
+        check_count(&self.report, &self.path, self.next_record, self.expected_records.take());
         Ok(None)
     }
 
@@ -495,13 +524,13 @@ impl<R: Read> ReaderBatches<R> {
             p = Problem { record: p.record, record_offset: p.record_offset, ..f.clone() };
         }
         if self.opts.framing == FramingPolicy::Fail {
-            return Err(self.opts.report.failed(&p));
+            return Err(self.report.failed(&p));
         }
         let (from, to) = (p.record_offset, self.base + self.buf.len() as u64);
         let why = read_failure.map(|f| format!("; {}", f.message)).unwrap_or_default();
         let summary =
             format!("{p}{why}; kept the {} records before it, dropped the rest of the stream", self.next_record);
-        self.opts.report.problem(&p, Action::Truncated { from, to }, Some(summary), self.opts.max_errors)?;
+        self.report.problem(&p, Action::Truncated { from, to }, Some(summary), self.opts.max_errors)?;
         self.finish()
     }
 

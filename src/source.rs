@@ -6,7 +6,8 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 /// When to memory-map local files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum MmapPolicy {
     /// Map, except files that look like they are still being written: Fluentd staged buffer
     /// chunks (`buffer.b*`, `*.b<hex id>*`) and files modified in the last [`RECENT`].

@@ -32,7 +32,7 @@ const MIN_VOTES: usize = 8;
 /// boundary can be found by looking).
 fn plausible(layout: Layout) -> Option<fn(u8) -> bool> {
     match layout {
-        Layout::Records => Some(|b| matches!(b, 0x80..=0x8f | 0xde | 0xdf)),
+        Layout::Records => Some(mpq_wire::marker::is_map),
         Layout::Events => Some(|b| b == 0x92),
         // Any byte can start a value; a forward entry or a Fluent Bit record holds arrays
         // that look like the events of other layouts.

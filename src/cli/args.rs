@@ -1,5 +1,6 @@
 //! Command-line arguments (clap derive).
 
+use crate::options::keys;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// SQL over MessagePack record files, as they are: no schema, no cleansing first.
@@ -114,70 +115,84 @@ pub enum OutputFormat {
     Ndjson,
 }
 
-/// Options that shape reading, shared by `query` and `schema`.
+/// Options that shape reading, shared by `query`, `schema`, `cat` and `convert`. Their help
+/// and defaults come from [`crate::options::keys`], and their values are parsed there, as
+/// `OPTIONS (...)` keys are.
 #[derive(Debug, Clone, Args)]
 pub struct ReadArgs {
-    /// Records per file schema inference reads: a number (plus 8 probes of 100 records spread
-    /// through each file), or `all`.
-    #[arg(long, default_value = "1000")]
+    /// `--infer-rows`.
+    #[arg(long, help = keys::INFER_ROWS.help, default_value = keys::INFER_ROWS.default)]
     pub infer_rows: String,
-    /// Probes of 100 records spread through each file that inference reads besides the first
-    /// records (ignored with `--infer-rows all`).
-    #[arg(long, default_value_t = 8)]
-    pub infer_probes: usize,
-    /// Add the `_record` column: each whole record as a variant. `mpq query` adds it by
-    /// itself when the SQL names `_record`.
-    #[arg(long)]
+    /// `--infer-probes`.
+    #[arg(long, help = keys::INFER_PROBES.help, default_value = keys::INFER_PROBES.default)]
+    pub infer_probes: String,
+    /// `--with-record`.
+    #[arg(long, help = keys::WITH_RECORD.help)]
     pub with_record: bool,
-    /// On a lost record boundary (truncated record, length past the end, 0xc1, depth or
-    /// size limit, a value that does not fit the layout, a zero-filled tail): `truncate`
-    /// keeps the records before it and reports the dropped bytes, `fail` stops. Default:
-    /// `truncate`, but `fail` for `convert`.
-    #[arg(long, value_name = "fail|truncate")]
+    /// `--framing` (the command's default when not given).
+    #[arg(long, value_name = "fail|truncate", help = keys::FRAMING.help)]
     pub framing: Option<String>,
-    /// On a record whose content is wrong (not a map, a bad event time, a tag that is not
-    /// text): `null` keeps it with the bad part NULL, `drop` leaves it out, `fail` stops.
-    /// Default: `null`, but `fail` for `convert`.
-    #[arg(long, value_name = "fail|null|drop")]
+    /// `--on-error` (the command's default when not given).
+    #[arg(long, value_name = "fail|null|drop", help = keys::ON_ERROR.help)]
     pub on_error: Option<String>,
-    /// Stop with an error once more than N problems (record errors and truncations) were
-    /// met. Default: no bound.
-    #[arg(long, value_name = "N")]
-    pub max_errors: Option<u64>,
-    /// Add the `_corrupt_record` column: the raw bytes of each record that had a record
-    /// error (NULL for the others). `mpq query` adds it by itself when the SQL names it.
-    #[arg(long)]
+    /// `--max-errors`.
+    #[arg(long, value_name = "N", help = keys::MAX_ERRORS.help)]
+    pub max_errors: Option<String>,
+    /// `--corrupt-record`.
+    #[arg(long, help = keys::WITH_CORRUPT_RECORD.help)]
     pub corrupt_record: bool,
     /// Write every problem to FILE as one JSON line: file, record, record_offset, offset,
     /// kind, message, hex, action (and dropped_bytes for a truncation).
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<String>,
-    /// Deepest nesting of arrays and maps allowed (at most 1024); deeper is a framing error.
-    #[arg(long, default_value_t = mpq_wire::DEFAULT_MAX_DEPTH)]
-    pub max_depth: usize,
-    /// Largest record in bytes; larger is a framing error.
-    #[arg(long, default_value_t = crate::options::DEFAULT_MAX_RECORD_BYTES)]
-    pub max_record_bytes: usize,
-    /// Memory-map files: `auto` (not files still being written), `always`, `never`. Pages a
-    /// scan has passed are released, so memory does not grow with the file.
-    #[arg(long, default_value = "auto")]
+    /// `--max-depth`.
+    #[arg(long, help = keys::MAX_DEPTH.help, default_value = keys::MAX_DEPTH.default)]
+    pub max_depth: String,
+    /// `--max-record-bytes`.
+    #[arg(long, help = keys::MAX_RECORD_BYTES.help, default_value = keys::MAX_RECORD_BYTES.default)]
+    pub max_record_bytes: String,
+    /// `--mmap`.
+    #[arg(long, help = keys::MMAP.help, default_value = keys::MMAP.default)]
     pub mmap: String,
-    /// Maps with more distinct keys than this become Map columns instead of structs.
-    #[arg(long, default_value_t = 256)]
-    pub max_struct_fields: usize,
-    /// Only read files with this extension from directories (e.g. `.msgpack`); default all.
-    #[arg(long, default_value = "")]
+    /// `--max-struct-fields`.
+    #[arg(long, help = keys::MAX_STRUCT_FIELDS.help, default_value = keys::MAX_STRUCT_FIELDS.default)]
+    pub max_struct_fields: String,
+    /// `--ext`.
+    #[arg(long, help = keys::FILE_EXTENSION.help, default_value = keys::FILE_EXTENSION.default)]
     pub ext: String,
-    /// The layout of every input: `auto` (detected per input from its first records),
-    /// `records`, `events`, `fluentbit`, `forward` or `values`. A forced layout that the
-    /// first record does not have is an error.
-    #[arg(long, default_value = "auto")]
+    /// `--layout`.
+    #[arg(long, help = keys::LAYOUT.help, default_value = keys::LAYOUT.default)]
     pub layout: String,
-    /// The most bytes of a compressed input held in memory decompressed: by inference over
-    /// every record (`--infer-rows all`) and by a forward capture's compressed entries. Scans
-    /// decompress as they read.
-    #[arg(long, default_value_t = crate::options::DEFAULT_MAX_DECOMPRESSED_BYTES)]
-    pub max_decompressed_bytes: u64,
+    /// `--max-decompressed-bytes`.
+    #[arg(long, help = keys::MAX_DECOMPRESSED_BYTES.help, default_value = keys::MAX_DECOMPRESSED_BYTES.default)]
+    pub max_decompressed_bytes: String,
+    /// `--filter-pushdown`.
+    #[arg(long, value_name = "true|false", help = keys::FILTER_PUSHDOWN.help, default_value = keys::FILTER_PUSHDOWN.default)]
+    pub filter_pushdown: String,
+}
+
+impl ReadArgs {
+    /// Each read flag (as [`crate::options::keys`] names it) and its value, when it has one.
+    pub fn flags(&self) -> [(&'static str, Option<String>); 15] {
+        let on = |yes: bool| Some(yes.to_string());
+        [
+            (keys::INFER_ROWS.flag, Some(self.infer_rows.clone())),
+            (keys::INFER_PROBES.flag, Some(self.infer_probes.clone())),
+            (keys::WITH_RECORD.flag, on(self.with_record)),
+            (keys::FRAMING.flag, self.framing.clone()),
+            (keys::ON_ERROR.flag, self.on_error.clone()),
+            (keys::MAX_ERRORS.flag, self.max_errors.clone()),
+            (keys::WITH_CORRUPT_RECORD.flag, on(self.corrupt_record)),
+            (keys::MAX_DEPTH.flag, Some(self.max_depth.clone())),
+            (keys::MAX_RECORD_BYTES.flag, Some(self.max_record_bytes.clone())),
+            (keys::MMAP.flag, Some(self.mmap.clone())),
+            (keys::MAX_STRUCT_FIELDS.flag, Some(self.max_struct_fields.clone())),
+            (keys::FILE_EXTENSION.flag, Some(self.ext.clone())),
+            (keys::LAYOUT.flag, Some(self.layout.clone())),
+            (keys::MAX_DECOMPRESSED_BYTES.flag, Some(self.max_decompressed_bytes.clone())),
+            (keys::FILTER_PUSHDOWN.flag, Some(self.filter_pushdown.clone())),
+        ]
+    }
 }
 
 /// `mpq query`.

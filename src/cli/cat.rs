@@ -7,6 +7,7 @@
 
 use super::args::{CatArgs, CatFormat};
 use super::{Policies, expand_all, read_options, register_inputs, session_with_threads, summary};
+use crate::datasource::SessionContextExt;
 use crate::infer::{METADATA_COLUMN, RECORD_COLUMN, TAG_COLUMN, TIME_COLUMN};
 use crate::json_text::json_cell;
 use anyhow::Result;
@@ -20,13 +21,13 @@ use std::io::Write;
 pub async fn run(a: CatArgs) -> Result<()> {
     let opts = read_options(&a.read, Policies::KEEP)?.with_record(true);
     // One partition: files whole and in order, so records come out as they are stored.
-    let ctx = session_with_threads(&opts, 1)?;
+    let ctx = session_with_threads(&opts, &a.read, 1)?;
     register_inputs(&ctx, &expand_all(&a.files)?, &opts).await?;
     let table = ctx.table_provider("t").await?;
     let schema = table.schema();
     let mut parts: Vec<&str> = [TIME_COLUMN, TAG_COLUMN, METADATA_COLUMN]
         .into_iter()
-        .filter(|c| schema.field_with_name(c).is_ok_and(|f| f.metadata().contains_key(crate::infer::ROLE_KEY)))
+        .filter(|c| schema.field_with_name(c).is_ok_and(|f| crate::infer::Role::of(f) != crate::infer::Role::Key))
         .collect();
     // Hive partition columns come with each record too.
     if let Some(listing) = table.as_ref().downcast_ref::<ListingTable>() {
@@ -65,7 +66,7 @@ pub async fn run(a: CatArgs) -> Result<()> {
         out.write_all(b"]\n")?;
     }
     out.flush()?;
-    summary(&opts.report)
+    summary(&ctx.msgpack_report())
 }
 
 /// Appends row `row`: the record alone, or an object of the layout's parts and the record.

@@ -2,9 +2,10 @@
 //! [`convert::write`] with a progress bar, and print the one-line summary.
 
 use super::Policies;
-use super::args::{ConvertArgs, SchemaArgs, ShapeArgs};
+use super::args::{ConvertArgs, ReadArgs, SchemaArgs, ShapeArgs};
 use super::progress::Progress;
 use crate::convert::{self, Compression, VariantOutput, WriteFormat, WriteOptions, ddl};
+use crate::datasource::SessionContextExt;
 use crate::options::MsgpackReadOptions;
 use anyhow::{Context, Result, bail};
 use datafusion::arrow::datatypes::TimeUnit;
@@ -39,11 +40,12 @@ fn output_format(format: Option<&str>, output: &str) -> Result<WriteFormat> {
 async fn plan(
     files: &[String],
     shape: &ShapeArgs,
+    read: &ReadArgs,
     mut opts: MsgpackReadOptions,
 ) -> Result<(SessionContext, LogicalPlan, MsgpackReadOptions)> {
     let sql = shape.query.clone().unwrap_or_else(|| "SELECT * FROM t".to_string());
     opts = super::with_named_columns(opts, &sql);
-    let ctx = super::session(&opts)?;
+    let ctx = super::session(&opts, read)?;
     super::register_inputs(&ctx, files, &opts).await?;
     let plan = ctx.sql(&sql).await.with_context(|| format!("--query {sql:?}"))?.into_unoptimized_plan();
     Ok((ctx, plan, opts))
@@ -62,14 +64,15 @@ pub async fn run(a: ConvertArgs) -> Result<()> {
     let opts = super::read_options(&a.read, Policies::FAIL)?;
     let files = super::expand_all(&a.files)?;
     let bytes_in = super::input_bytes(&files, &opts.file_extension);
-    let (ctx, plan, opts) = plan(&files, &a.shape, opts).await?;
-    let progress = (!a.no_progress).then(|| Progress::start(opts.report.clone(), bytes_in));
+    let (ctx, plan, _) = plan(&files, &a.shape, &a.read, opts).await?;
+    let scan_report = ctx.msgpack_report();
+    let progress = (!a.no_progress).then(|| Progress::start(scan_report.clone(), bytes_in));
     let written = convert::write(&ctx, plan, Path::new(&a.output), &wopts).await;
     if let Some(p) = progress {
         p.finish();
     }
     let written = written?;
-    let report = opts.report.snapshot();
+    let report = scan_report.snapshot();
     let secs = started.elapsed().as_secs_f64();
     let ratio = if written.bytes > 0 { bytes_in as f64 / written.bytes as f64 } else { 0.0 };
     eprintln!(
@@ -81,7 +84,7 @@ pub async fn run(a: ConvertArgs) -> Result<()> {
         human_bytes(written.bytes),
         report.problems,
     );
-    super::summary(&opts.report)
+    super::summary(&scan_report)
 }
 
 /// `mpq schema --ddl`: the CREATE TABLE for what `convert` writes with the same shape.
@@ -89,7 +92,7 @@ pub async fn ddl(a: &SchemaArgs, dialect: &str) -> Result<String> {
     let dialect: ddl::Dialect = dialect.parse()?;
     let opts = super::read_options(&a.read, Policies::KEEP)?;
     let files = super::expand_all(&a.files)?;
-    let (_ctx, plan, _) = plan(&files, &a.shape, opts).await?;
+    let (_ctx, plan, _) = plan(&files, &a.shape, &a.read, opts).await?;
     let wopts = write_options(&a.shape, WriteFormat::Parquet)?;
     let written = convert::write_projection(plan, wopts.form())?;
     let schema = written.schema().as_arrow().clone();

@@ -10,17 +10,16 @@ pub mod progress;
 pub mod schema_view;
 
 use crate::datasource::SessionContextExt;
-use crate::decode::{ReportData, ScanReport};
 use crate::options::{FramingPolicy, MsgpackReadOptions, OnError};
+use crate::report::{ReportData, ScanReport};
 use anyhow::{Context, Result, bail};
 use args::{Cli, Command, GenerateArgs, QueryArgs, ReadArgs, SchemaArgs, WalkArgs};
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::DFParser;
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use futures::StreamExt;
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
@@ -63,82 +62,35 @@ impl Policies {
     pub const FAIL: Policies = Policies { framing: FramingPolicy::Fail, on_error: OnError::Fail };
 }
 
-/// Read options from the shared flags, with the command's default error policies.
+/// Read options from the shared flags, with the command's default error policies; each
+/// value parsed as `OPTIONS (...)` parses it ([`MsgpackReadOptions::set_flag`]).
 pub fn read_options(a: &ReadArgs, defaults: Policies) -> Result<MsgpackReadOptions> {
-    let framing = match &a.framing {
-        Some(f) => f.parse()?,
-        None => defaults.framing,
-    };
-    let on_error = match &a.on_error {
-        Some(f) => f.parse()?,
-        None => defaults.on_error,
-    };
-    let mut o = MsgpackReadOptions::default()
-        .with_record(a.with_record)
-        .with_corrupt_record(a.corrupt_record)
-        .framing(framing)
-        .on_error(on_error)
-        .max_errors(a.max_errors)
-        .max_depth(a.max_depth)
-        .max_record_bytes(a.max_record_bytes)
-        .mmap(a.mmap.parse()?)
-        .max_struct_fields(a.max_struct_fields)
-        .file_extension(a.ext.clone())
-        .max_decompressed_bytes(a.max_decompressed_bytes)
-        .layout(match a.layout.as_str() {
-            "auto" => None,
-            name => Some(name.parse().map_err(anyhow::Error::msg)?),
-        });
-    o = if a.infer_rows == "all" {
-        o.infer_all()
-    } else {
-        o.infer_rows(
-            a.infer_rows
-                .parse()
-                .with_context(|| format!("--infer-rows takes a number or all, not {:?}", a.infer_rows))?,
-        )
-    };
-    o = o.infer_probes(a.infer_probes);
+    let mut o = MsgpackReadOptions::default().framing(defaults.framing).on_error(defaults.on_error);
+    for (flag, value) in a.flags() {
+        if let Some(v) = value {
+            o.set_flag(flag, &v)?;
+        }
+    }
     if let Some(&n) = THREADS.get() {
         o = o.threads(n);
     }
     o.validate()?;
-    if let Some(path) = &a.rejects {
-        let file = std::fs::File::create(path).with_context(|| format!("--rejects {path}"))?;
-        o.report.rejects_to(Box::new(std::io::BufWriter::new(file)));
-    }
     Ok(o)
 }
 
-/// A session with the msgpack format and the UDFs, keeping identifier case, with the
-/// PostgreSQL dialect (for the `?` operator; `->`, `->>` work in every dialect) and
-/// `information_schema` (`SHOW TABLES`, `SHOW COLUMNS`; DataFusion's `SHOW FUNCTIONS` leaves
-/// out functions with user-defined signatures, so `mpq functions` lists ours).
-pub fn session(opts: &MsgpackReadOptions) -> Result<SessionContext> {
-    session_with_threads(opts, THREADS.get().copied().unwrap_or(0))
+/// A session for this process ([`crate::session::session`], with `--threads` partitions),
+/// its report writing every problem to `--rejects` when given.
+pub fn session(opts: &MsgpackReadOptions, read: &ReadArgs) -> Result<SessionContext> {
+    session_with_threads(opts, read, THREADS.get().copied().unwrap_or(0))
 }
 
 /// [`session`] with `threads` partitions (0: `--threads`, else every core).
-pub fn session_with_threads(opts: &MsgpackReadOptions, threads: usize) -> Result<SessionContext> {
-    let mut config = SessionConfig::new();
-    if threads > 0 {
-        config = config.with_target_partitions(threads);
+pub fn session_with_threads(opts: &MsgpackReadOptions, read: &ReadArgs, threads: usize) -> Result<SessionContext> {
+    let ctx = crate::session::session(opts, threads)?;
+    if let Some(path) = &read.rejects {
+        let file = std::fs::File::create(path).with_context(|| format!("--rejects {path}"))?;
+        ctx.msgpack_report().rejects_to(Box::new(std::io::BufWriter::new(file)));
     }
-    let config = config
-        .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
-        // Directories are read recursively, not only their Hive-style (`k=v`) subdirectories.
-        .set_bool("datafusion.execution.listing_table_ignore_subdirectory", false)
-        .set_str("datafusion.sql_parser.dialect", "PostgreSQL")
-        .set_usize("datafusion.execution.objectstore_writer_buffer_size", crate::convert::WRITE_PART_BYTES)
-        .with_information_schema(true);
-    let mut ctx = SessionContext::new_with_config(config).enable_url_table();
-    ctx.register_msgpack_format(opts.clone())?;
-    // `COPY ... TO 'x.ndjson'` (or `.jsonl`): mpq's NDJSON writer (see `convert::ndjson`).
-    for ext in ["ndjson", "jsonl"] {
-        let factory = Arc::new(crate::convert::ndjson::NdjsonFormatFactory::new(ext));
-        ctx.state_ref().write().register_file_format(factory, false)?;
-    }
-    mpq_udfs::register_all(&mut ctx)?;
     Ok(ctx)
 }
 
@@ -278,7 +230,7 @@ fn mentions(sql: &str, column: &str) -> bool {
 
 async fn query(a: QueryArgs) -> Result<()> {
     let opts = with_named_columns(read_options(&a.read, Policies::KEEP)?, &a.sql);
-    let ctx = session(&opts)?;
+    let ctx = session(&opts, &a.read)?;
     if !a.files.is_empty() {
         register_inputs(&ctx, &expand_all(&a.files)?, &opts).await?;
     }
@@ -303,7 +255,7 @@ async fn query(a: QueryArgs) -> Result<()> {
         print::print_batches(&mut out, &batches, &schema, a.format, a.max_rows)?;
         out.flush()?;
     }
-    summary(&opts.report)
+    summary(&ctx.msgpack_report())
 }
 
 /// The one-line summary on stderr when anything was skipped, nulled, truncated or sent to
@@ -319,10 +271,7 @@ fn print_summary(r: &ReportData) {
         parts.push(format!("{} key/value pairs not foreseen by the schema kept in _extra", r.extra_pairs()));
     }
     if r.duplicate_keys > 0 {
-        parts.push(format!(
-            "{} duplicate keys (last one kept in columns; mp_* functions see the first)",
-            r.duplicate_keys
-        ));
+        parts.push(format!("{} duplicate keys (the last one wins, in columns and mp_* functions)", r.duplicate_keys));
     }
     if r.record_errors > 0 {
         parts.push(format!("{} record errors (values set to NULL)", r.record_errors));
@@ -351,7 +300,7 @@ async fn schema(a: SchemaArgs) -> Result<()> {
         return Ok(());
     }
     let opts = read_options(&a.read, Policies::KEEP)?;
-    let ctx = session(&opts)?;
+    let ctx = session(&opts, &a.read)?;
     let files = expand_all(&a.files)?;
     let inference = if files.iter().any(|f| f == STDIN) {
         register_inputs(&ctx, &files, &opts).await?.context("standard input gives its inference")?
@@ -370,7 +319,7 @@ async fn schema(a: SchemaArgs) -> Result<()> {
         while let Some(batch) = stream.next().await {
             batch?;
         }
-        Some((opts.report.snapshot(), table_schema))
+        Some((ctx.msgpack_report().snapshot(), table_schema))
     };
     let view = schema_view::SchemaView::new(&inference, &opts, scan.as_ref());
     let mut out = std::io::stdout().lock();
@@ -379,7 +328,7 @@ async fn schema(a: SchemaArgs) -> Result<()> {
         args::SchemaFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&view.json())?)?,
     }
     out.flush()?;
-    summary(&opts.report)
+    summary(&ctx.msgpack_report())
 }
 
 /// `mpq walk`: each file mapped, cut into one range per core at the boundaries a split scan

@@ -2,7 +2,7 @@
 //! second and the time left, redrawn from the scan's counters by a small thread. Drawn only
 //! when stderr is a terminal, so logs and pipes get the summary line alone.
 
-use crate::decode::ScanReport;
+use crate::report::ScanReport;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Arc;

@@ -2,10 +2,10 @@
 //! MessagePack types seen (with counts), nil and missing counts, and why a field became variant
 //! or went to `_extra`.
 
-use crate::decode::ReportData;
 use crate::infer::lattice::Node;
-use crate::infer::{EXTRA_COLUMN, RECORD_COLUMN, Sample, TIME_COLUMN, TableInference, VALUE_COLUMN};
+use crate::infer::{EXTRA_COLUMN, RECORD_COLUMN, Role, Sample, TIME_COLUMN, TableInference, VALUE_COLUMN};
 use crate::options::MsgpackReadOptions;
+use crate::report::ReportData;
 use crate::variant::is_variant;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use serde_json::{Value, json};
@@ -110,28 +110,25 @@ impl SchemaView {
         let mut columns = Vec::new();
         for f in schema.fields() {
             let name = f.name().as_str();
-            let role = f.metadata().get(crate::infer::ROLE_KEY).map(String::as_str);
-            let col = match (role, name) {
-                (Some("event_time"), _) => t.time.as_ref().map(|n| {
+            let col = match Role::of(f) {
+                Role::EventTime => t.time.as_ref().map(|n| {
                     let mut c = column(TIME_COLUMN, n, None);
                     c.ty = type_name(f);
                     c.note = Some("event time of the layout's events".into());
                     c
                 }),
-                (Some("value"), _) => t.values.as_ref().map(|n| {
+                Role::Value => t.values.as_ref().map(|n| {
                     let mut c = column(VALUE_COLUMN, n, None);
                     c.note = Some(format!("each top-level value (not maps); {}", c.note.unwrap_or_default()));
                     c
                 }),
-                (Some("tag"), _) => Some(plain(
+                Role::Tag => Some(plain(
                     name,
                     "Utf8",
                     "the tag: of forward protocol entries, or of a buffer chunk per its .meta sidecar",
                 )),
-                (Some("metadata"), _) => {
-                    Some(plain(name, "variant", "Fluent Bit metadata ([[time, metadata], record])"))
-                }
-                (Some("extra"), _) => Some(Column {
+                Role::Metadata => Some(plain(name, "variant", "Fluent Bit metadata ([[time, metadata], record])")),
+                Role::Extra => Some(Column {
                     name: EXTRA_COLUMN.into(),
                     ty: "variant".into(),
                     seen: vec![],
@@ -139,7 +136,7 @@ impl SchemaView {
                     note: Some("a map of the key/value pairs that did not fit the columns above".into()),
                     children: vec![],
                 }),
-                (Some("record"), _) => Some(Column {
+                Role::Record => Some(Column {
                     name: RECORD_COLUMN.into(),
                     ty: "variant".into(),
                     seen: vec![],
@@ -154,12 +151,12 @@ impl SchemaView {
                     }),
                     children: vec![],
                 }),
-                (Some("corrupt"), _) => Some(plain(
+                Role::Corrupt => Some(plain(
                     name,
                     "variant",
                     "the raw bytes of each record that had a record error (NULL for the others)",
                 )),
-                _ => t.root.fields.iter().find(|(k, _)| k == name).map(|(k, n)| column(k, n, Some(maps))),
+                Role::Key => t.root.fields.iter().find(|(k, _)| k == name).map(|(k, n)| column(k, n, Some(maps))),
             };
             columns.extend(col);
         }

@@ -24,10 +24,11 @@
 
 use crate::decode::RecordDecoder;
 use crate::error::{Error, Result};
-use crate::infer::ROLE_KEY;
+use crate::infer::Role;
 use crate::layout::{Layout, Record};
 use crate::options::{MsgpackReadOptions, OnError};
 use crate::reader::SliceBatches;
+use crate::report::ScanReport;
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
 use datafusion::arrow::compute::{filter_record_batch, prep_null_mask_filter};
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
@@ -135,13 +136,13 @@ impl ScanFilter {
         late: bool,
         limit: Option<usize>,
     ) -> Result<Self> {
-        let role = |i: usize| schema.field(i).metadata().get(ROLE_KEY).map(String::as_str);
+        let role = |i: usize| Role::of(schema.field(i));
         let filter_columns = columns(filter);
         let rest: BTreeSet<usize> = projection.iter().copied().filter(|i| !filter_columns.contains(i)).collect();
         let whole = Split::new(filter_columns.union(&rest).copied().collect(), Vec::new(), projection, filter)?;
         // Record keys, the value of the values layout, and what comes from the record's bytes
         // alone; not the event time or tag, whose problems the first decoder would not see.
-        let late_roles = rest.iter().all(|&i| matches!(role(i), None | Some("value" | "extra" | "record" | "corrupt")));
+        let late_roles = rest.iter().all(|&i| role(i).from_record_bytes());
         // The first decoder must read some column: with none it counts records without
         // listing them, and the late one needs the list.
         let late =
@@ -150,10 +151,10 @@ impl ScanFilter {
             false => None,
             true => {
                 let mut late_columns = rest.clone();
-                if rest.iter().any(|&i| role(i) == Some("extra")) {
+                if rest.iter().any(|&i| role(i) == Role::Extra) {
                     // `_extra` holds the pairs (and values) that did not fit, so the late
                     // decoder decodes the filter's keys (or value) again to see which do not.
-                    let fitting = |&i: &usize| matches!(role(i), None | Some("value"));
+                    let fitting = |&i: &usize| matches!(role(i), Role::Key | Role::Value);
                     late_columns.extend(filter_columns.iter().copied().filter(fitting));
                 }
                 let first = filter_columns.into_iter().collect();
@@ -170,12 +171,17 @@ impl ScanFilter {
 
     /// The other way's first decoder and the late decoder, when decoding late is allowed
     /// (each [`RecordDecoder::late`] decoder counts nothing the first decoder counts).
-    fn decoders(&self, schema: &Schema, opts: &MsgpackReadOptions) -> Result<Option<(RecordDecoder, RecordDecoder)>> {
+    fn decoders(
+        &self,
+        schema: &Schema,
+        opts: &MsgpackReadOptions,
+        report: &ScanReport,
+    ) -> Result<Option<(RecordDecoder, RecordDecoder)>> {
         let Some(late) = &self.late else {
             return Ok(None);
         };
-        let whole = RecordDecoder::new(schema, Some(&self.whole.first), opts)?;
-        Ok(Some((whole, RecordDecoder::new(schema, Some(&late.late), opts)?.late())))
+        let whole = RecordDecoder::new(schema, Some(&self.whole.first), opts, report)?;
+        Ok(Some((whole, RecordDecoder::new(schema, Some(&late.late), opts, report)?.late())))
     }
 
     /// The output batch: the projection of the rows of `first` that pass, with the late
@@ -194,7 +200,7 @@ impl ScanFilter {
         let mask = value
             .as_any()
             .downcast_ref::<BooleanArray>()
-            .ok_or_else(|| Error::Options(format!("a filter gave {} rather than booleans", value.data_type())))?;
+            .ok_or_else(|| Error::Internal(format!("a filter gave {} rather than booleans", value.data_type())))?;
         let mask = if mask.null_count() > 0 { prep_null_mask_filter(mask) } else { mask.clone() };
         let share = mask.true_count() as f64 / first.num_rows().max(1) as f64;
         let mut passed = filter_record_batch(&first, &mask)?;
@@ -208,8 +214,8 @@ impl ScanFilter {
         let late_batch = match late {
             Some((decoder, buf, layout, records)) => {
                 if records.len() != first.num_rows() {
-                    return Err(Error::Options(format!(
-                        "internal error: {} records for a batch of {} rows",
+                    return Err(Error::Internal(format!(
+                        "{} records for a batch of {} rows",
                         records.len(),
                         first.num_rows()
                     )));
@@ -231,7 +237,7 @@ impl ScanFilter {
             .map(|from| match (from, &late_batch) {
                 (Origin::First(k), _) => Ok(Arc::clone(passed.column(*k))),
                 (Origin::Late(k), Some(b)) => Ok(Arc::clone(b.column(*k))),
-                (Origin::Late(_), None) => Err(Error::Options("internal error: no late decoder".into())),
+                (Origin::Late(_), None) => Err(Error::Internal("no late decoder".into())),
             })
             .collect::<Result<Vec<ArrayRef>>>()?;
         let options = RecordBatchOptions::new().with_row_count(Some(passed.num_rows()));
@@ -259,7 +265,7 @@ pub(super) struct FilteredSlice<B> {
 impl<B: AsRef<[u8]>> FilteredSlice<B> {
     /// Filters `inner`, which decodes [`ScanFilter::first`] of `schema`.
     pub fn new(inner: SliceBatches<B>, filter: ScanFilter, schema: &Schema, opts: &MsgpackReadOptions) -> Result<Self> {
-        let mut decoders = filter.decoders(schema, opts)?;
+        let mut decoders = filter.decoders(schema, opts, inner.report())?;
         if let Some((_, late)) = &mut decoders {
             inner.share_settings(late);
         }

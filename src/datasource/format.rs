@@ -4,7 +4,8 @@
 
 use super::source::MsgpackSource;
 use crate::infer::{CacheKey, TableInference, cache_get, cache_put, infer_slice};
-use crate::options::{FramingPolicy, MsgpackReadOptions};
+use crate::options::MsgpackReadOptions;
+use crate::report::ScanReport;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session;
@@ -14,7 +15,6 @@ use datafusion::datasource::file_format::{FileFormat, FileFormatFactory};
 use datafusion::datasource::physical_plan::{FileScanConfig, FileSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
-use datafusion::error::DataFusionError;
 use datafusion::physical_plan::ExecutionPlan;
 use object_store::{GetResultPayload, ObjectMeta, ObjectStore, ObjectStoreExt};
 use std::collections::HashMap;
@@ -23,62 +23,40 @@ use std::sync::Arc;
 /// The file extension of MessagePack tables (`STORED AS MSGPACK` and `'path/*.msgpack'`).
 pub const MSGPACK_EXTENSION: &str = "msgpack";
 
-/// Creates [`MsgpackFormat`]s, with options from `OPTIONS(...)`:
-/// `infer_rows` (a number or `all`), `max_struct_fields`, `max_depth`, `max_record_bytes`,
-/// `with_record` (`true`/`false`), `framing` (`fail`/`truncate`), `layout` (`auto` or a
-/// layout name), `max_decompressed_bytes`.
+/// Creates [`MsgpackFormat`]s, with options from `OPTIONS(...)`: any key of
+/// [`crate::options::keys`] (`infer_rows`, `max_depth`, `layout`, `framing`, ...), with or
+/// without the `format.` prefix DataFusion adds. Every format it creates adds to its report.
 #[derive(Debug, Default)]
 pub struct MsgpackFormatFactory {
     /// Options every created format starts from.
     pub options: MsgpackReadOptions,
+    /// The report the created formats' scans add to.
+    pub report: ScanReport,
 }
 
 impl MsgpackFormatFactory {
-    /// A factory whose formats start from `options`.
-    pub fn new(options: MsgpackReadOptions) -> Self {
-        MsgpackFormatFactory { options }
+    /// A factory whose formats start from `options` and add to `report`.
+    pub fn new(options: MsgpackReadOptions, report: ScanReport) -> Self {
+        MsgpackFormatFactory { options, report }
     }
 }
 
-fn parse_num(k: &str, v: &str) -> Result<usize> {
-    v.parse().map_err(|_| DataFusionError::Configuration(format!("msgpack option {k} takes a number, not {v:?}")))
-}
-
-/// Applies `OPTIONS(...)` key/value pairs to read options.
-pub fn apply_options(mut o: MsgpackReadOptions, kv: &HashMap<String, String>) -> Result<MsgpackReadOptions> {
-    for (k, v) in kv {
-        let key = k.strip_prefix("format.").unwrap_or(k);
-        o = match key {
-            "infer_rows" if v == "all" => o.infer_all(),
-            "infer_rows" => o.infer_rows(parse_num(key, v)?),
-            "max_struct_fields" => o.max_struct_fields(parse_num(key, v)?),
-            "max_depth" => o.max_depth(parse_num(key, v)?),
-            "max_record_bytes" => o.max_record_bytes(parse_num(key, v)?),
-            "with_record" => o.with_record(v == "true"),
-            "filter_pushdown" => o.filter_pushdown(v == "true"),
-            "layout" if v == "auto" => o.layout(None),
-            "layout" => o.layout(Some(v.parse().map_err(DataFusionError::Configuration)?)),
-            "max_decompressed_bytes" => o.max_decompressed_bytes(parse_num(key, v)? as u64),
-            "framing" => {
-                o.framing(v.parse::<FramingPolicy>().map_err(|e| DataFusionError::Configuration(e.to_string()))?)
-            }
-            other => {
-                return Err(DataFusionError::Configuration(format!("unknown msgpack option {other:?}")));
-            }
-        };
-    }
-    o.validate()?;
-    Ok(o)
+/// Applies `OPTIONS(...)` key/value pairs to read options (see [`crate::options::keys`]).
+pub fn apply_options(o: MsgpackReadOptions, kv: &HashMap<String, String>) -> Result<MsgpackReadOptions> {
+    // Sorted: which of two bad keys is named must not depend on the map's order.
+    let mut pairs: Vec<(&str, &str)> = kv.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    pairs.sort_unstable();
+    Ok(o.with_pairs(pairs)?)
 }
 
 impl FileFormatFactory for MsgpackFormatFactory {
     fn create(&self, _state: &dyn Session, format_options: &HashMap<String, String>) -> Result<Arc<dyn FileFormat>> {
         let options = apply_options(self.options.clone(), format_options)?;
-        Ok(Arc::new(MsgpackFormat::new(options)))
+        Ok(Arc::new(MsgpackFormat::new(options).with_report(self.report.clone())))
     }
 
     fn default(&self) -> Arc<dyn FileFormat> {
-        Arc::new(MsgpackFormat::new(self.options.clone()))
+        Arc::new(MsgpackFormat::new(self.options.clone()).with_report(self.report.clone()))
     }
 }
 
@@ -88,21 +66,33 @@ impl GetExt for MsgpackFormatFactory {
     }
 }
 
-/// The MessagePack file format.
+/// The MessagePack file format: plain options, and the report its scans add to beside them.
 #[derive(Debug, Default)]
 pub struct MsgpackFormat {
     options: Arc<MsgpackReadOptions>,
+    report: ScanReport,
 }
 
 impl MsgpackFormat {
-    /// A format with these options.
+    /// A format with these options (adding to a fresh report; see [`MsgpackFormat::with_report`]).
     pub fn new(options: MsgpackReadOptions) -> Self {
-        MsgpackFormat { options: Arc::new(options) }
+        MsgpackFormat { options: Arc::new(options), report: ScanReport::new() }
+    }
+
+    /// The format with its scans adding to `report`.
+    pub fn with_report(mut self, report: ScanReport) -> Self {
+        self.report = report;
+        self
     }
 
     /// The options.
     pub fn options(&self) -> &MsgpackReadOptions {
         &self.options
+    }
+
+    /// The report the scans add to.
+    pub fn report(&self) -> &ScanReport {
+        &self.report
     }
 
     /// Infers what every object holds (per file, through the cache) and merges them all,
@@ -223,6 +213,6 @@ impl FileFormat for MsgpackFormat {
     }
 
     fn file_source(&self, table_schema: TableSchema) -> Arc<dyn FileSource> {
-        Arc::new(MsgpackSource::new(table_schema, Arc::clone(&self.options)))
+        Arc::new(MsgpackSource::new(table_schema, Arc::clone(&self.options), self.report.clone()))
     }
 }

@@ -13,6 +13,7 @@ pub use stream::register_stream;
 
 use crate::infer::TableInference;
 use crate::options::MsgpackReadOptions;
+use crate::report::ScanReport;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::catalog::Session;
@@ -49,6 +50,11 @@ pub trait SessionContextExt {
     /// Registers the `msgpack` file format (for `CREATE EXTERNAL TABLE ... STORED AS MSGPACK`
     /// and `SELECT * FROM 'path/*.msgpack'`).
     fn register_msgpack_format(&self, options: MsgpackReadOptions) -> Result<()>;
+
+    /// The report every MessagePack scan of this session adds to (records, `_extra` pairs,
+    /// problems). It lives in the session's configuration, beside the tables' options: a
+    /// session made without one gets a fresh one on first use.
+    fn msgpack_report(&self) -> ScanReport;
 }
 
 async fn build_table(
@@ -60,7 +66,7 @@ async fn build_table(
     for url in &urls {
         ensure_store(ctx, url)?;
     }
-    let format = Arc::new(MsgpackFormat::new(options.clone()));
+    let format = Arc::new(MsgpackFormat::new(options.clone()).with_report(ctx.msgpack_report()));
     let state = ctx.state();
     let mut inference = infer_urls(&state, &format, &urls, &options.file_extension).await?;
     let mut listing = ListingOptions::new(format).with_file_extension(options.file_extension.clone());
@@ -148,12 +154,24 @@ impl SessionContextExt for SessionContext {
     }
 
     fn register_msgpack_format(&self, options: MsgpackReadOptions) -> Result<()> {
+        let report = self.msgpack_report();
         let state = self.state_ref();
         let mut state = state.write();
-        state.register_file_format(Arc::new(MsgpackFormatFactory::new(options)), true)?;
+        state.register_file_format(Arc::new(MsgpackFormatFactory::new(options, report)), true)?;
         // `CREATE EXTERNAL TABLE ... STORED AS MSGPACK` looks up a table factory by the
         // upper-cased type; DataFusion's listing factory then finds our format by extension.
         state.table_factories_mut().insert("MSGPACK".to_string(), Arc::new(ListingTableFactory::new()));
         Ok(())
+    }
+
+    fn msgpack_report(&self) -> ScanReport {
+        let state = self.state_ref();
+        let mut state = state.write();
+        if let Some(r) = state.config().get_extension::<ScanReport>() {
+            return (*r).clone();
+        }
+        let report = ScanReport::new();
+        state.config_mut().set_extension(Arc::new(report.clone()));
+        report
     }
 }

@@ -11,7 +11,7 @@
 //! read: a pruned struct treats the keys it leaves out as unknown, which would otherwise send
 //! the whole pair to `_extra`.
 
-use crate::infer::ROLE_KEY;
+use crate::infer::Role;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef};
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::physical_expr::ScalarFunctionExpr;
@@ -102,12 +102,9 @@ pub fn pruned_schema<'a>(
     file_schema: &SchemaRef,
     exprs: impl IntoIterator<Item = &'a Arc<dyn PhysicalExpr>>,
 ) -> SchemaRef {
-    let is_key = |f: &Field| !f.metadata().contains_key(ROLE_KEY);
+    let is_key = |f: &Field| Role::of(f) == Role::Key;
     let needs = needs(exprs);
-    let reads_extra = needs
-        .keys()
-        .filter_map(|&i| file_schema.fields().get(i))
-        .any(|f| f.metadata().get(ROLE_KEY).is_some_and(|r| r == "extra"));
+    let reads_extra = needs.keys().filter_map(|&i| file_schema.fields().get(i)).any(|f| Role::of(f) == Role::Extra);
     if reads_extra || !needs.values().any(|n| matches!(n, Need::Fields(_))) {
         return Arc::clone(file_schema);
     }
@@ -153,7 +150,6 @@ mod tests {
     use datafusion::arrow::datatypes::DataType::{Int64, Utf8};
     use datafusion::common::ScalarValue;
     use datafusion::functions::core::get_field;
-    use std::collections::HashMap;
 
     fn schema() -> SchemaRef {
         let geo = Fields::from(vec![Field::new("country", Utf8, true), Field::new("city", Utf8, true)]);
@@ -162,8 +158,7 @@ mod tests {
             Field::new("geo", DataType::Struct(geo), true),
             Field::new("name", Utf8, true),
         ]);
-        let extra = Field::new("_extra", DataType::Binary, true)
-            .with_metadata(HashMap::from([(ROLE_KEY.to_string(), "extra".to_string())]));
+        let extra = Role::Extra.mark(Field::new("_extra", DataType::Binary, true));
         Arc::new(Schema::new(vec![
             Field::new("service", Utf8, true),
             Field::new("user", DataType::Struct(user), true),

@@ -6,6 +6,7 @@ use super::format::{display_path, read_object};
 use super::prune;
 use crate::options::MsgpackReadOptions;
 use crate::reader::{SliceBatches, decode_reader};
+use crate::report::ScanReport;
 use crate::source::{FileBytes, would_map};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -36,6 +37,8 @@ use std::sync::Arc;
 pub struct MsgpackSource {
     table_schema: TableSchema,
     options: Arc<MsgpackReadOptions>,
+    /// What the scan adds to: beside the options, never inside them.
+    report: ScanReport,
     batch_size: Option<usize>,
     metrics: ExecutionPlanMetricsSet,
     projection: SplitProjection,
@@ -44,12 +47,13 @@ pub struct MsgpackSource {
 }
 
 impl MsgpackSource {
-    /// A source over `table_schema` with these options.
-    pub fn new(table_schema: TableSchema, options: Arc<MsgpackReadOptions>) -> Self {
+    /// A source over `table_schema` with these options, adding to `report`.
+    pub fn new(table_schema: TableSchema, options: Arc<MsgpackReadOptions>, report: ScanReport) -> Self {
         MsgpackSource {
             projection: SplitProjection::unprojected(&table_schema),
             table_schema,
             options,
+            report,
             batch_size: None,
             metrics: ExecutionPlanMetricsSet::new(),
             filter: None,
@@ -79,6 +83,7 @@ impl FileSource for MsgpackSource {
             filter: self.filter.clone(),
             projection: self.projection.file_indices.clone(),
             options: Arc::new((*self.options).clone().batch_size(self.batch_size.unwrap_or(self.options.batch_size))),
+            report: self.report.clone(),
             limit: base_config.limit,
         }) as Arc<dyn FileOpener>;
         ProjectionOpener::try_new(self.projection.clone(), opener, &file_schema)
@@ -247,6 +252,7 @@ pub struct MsgpackOpener {
     filter: Option<Arc<dyn PhysicalExpr>>,
     projection: Vec<usize>,
     options: Arc<MsgpackReadOptions>,
+    report: ScanReport,
     limit: Option<usize>,
 }
 
@@ -256,6 +262,7 @@ impl FileOpener for MsgpackOpener {
         let schema = Arc::clone(&self.file_schema);
         let projection = self.projection.clone();
         let options = Arc::clone(&self.options);
+        let report = self.report.clone();
         let limit = self.limit;
         let filter = self.filter.clone();
         Ok(Box::pin(async move {
@@ -264,7 +271,7 @@ impl FileOpener for MsgpackOpener {
             let path = display_path(meta.location.as_ref());
             if file.range.as_ref().is_none_or(|r| r.start == 0) {
                 for note in &input.notes {
-                    options.report.add_note(note.clone());
+                    report.add_note(note.clone());
                 }
             }
             // Byte ranges of the file are not ranges of the bytes framed when those are not the
@@ -292,7 +299,9 @@ impl FileOpener for MsgpackOpener {
                 // Decompressed as it is read, a batch at a time: memory does not grow with
                 // the file.
                 let reader = reader.map_err(|e| crate::error::Error::Io { path: path.clone(), source: e })?;
-                let mut batches = decode_reader(reader, Arc::clone(&schema), Some(&decode), &options)?.named(&path);
+                let mut batches = decode_reader(reader, Arc::clone(&schema), Some(&decode), &options)?
+                    .named(&path)
+                    .with_report(&report);
                 if let Some(m) = &input.meta {
                     batches = batches.chunk_meta(m);
                 }
@@ -302,7 +311,8 @@ impl FileOpener for MsgpackOpener {
                 });
             }
             let bytes = input.bytes;
-            let mut batches = SliceBatches::new(bytes.clone(), &path, &schema, Some(&decode), &options, limit)?;
+            let mut batches =
+                SliceBatches::new(bytes.clone(), &path, &schema, Some(&decode), &options, limit)?.with_report(&report);
             if let Some(m) = &input.meta {
                 batches = batches.chunk_meta(m);
             }

@@ -8,6 +8,7 @@ use crate::infer::{TableInference, infer_slice};
 use crate::input::{Compression, expand_if_forward, read_ahead, read_full};
 use crate::options::MsgpackReadOptions;
 use crate::reader::decode_reader;
+use crate::report::ScanReport;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::streaming::StreamingTable;
 use datafusion::error::{DataFusionError, Result};
@@ -26,6 +27,7 @@ struct OnceStream {
     schema: SchemaRef,
     name: String,
     options: MsgpackReadOptions,
+    report: ScanReport,
     source: Mutex<Option<Source>>,
 }
 
@@ -45,12 +47,13 @@ impl PartitionStream for OnceStream {
         let tx = builder.tx();
         let source = self.source.lock().ok().and_then(|mut s| s.take());
         let (schema, name, options) = (Arc::clone(&self.schema), self.name.clone(), self.options.clone());
+        let report = self.report.clone();
         builder.spawn_blocking(move || {
             let Some(source) = source else {
                 let msg = format!("{name} was read by an earlier scan; a stream can be scanned once");
                 return Err(DataFusionError::External(Box::new(Error::Input(msg))));
             };
-            for batch in decode_reader(source, schema, None, &options)?.named(&name) {
+            for batch in decode_reader(source, schema, None, &options)?.named(&name).with_report(&report) {
                 if tx.blocking_send(batch.map_err(DataFusionError::from)).is_err() {
                     break; // the query stopped reading (a LIMIT was reached)
                 }
@@ -64,7 +67,8 @@ impl PartitionStream for OnceStream {
 /// Registers `reader` (named `name` in messages) as table `table`: infers the schema from the
 /// first records (as many as the options' sample takes, at most
 /// [`crate::input::READ_AHEAD_MAX`] read ahead), and
-/// returns what inference saw. The table can be scanned once.
+/// returns what inference saw. The table can be scanned once; its scan adds to the session's
+/// report ([`super::SessionContextExt::msgpack_report`]).
 pub fn register_stream(
     ctx: &SessionContext,
     table: &str,
@@ -94,6 +98,7 @@ pub fn register_stream(
         schema: Arc::clone(&schema),
         name: name.to_string(),
         options: options.clone(),
+        report: super::SessionContextExt::msgpack_report(ctx),
         source: Mutex::new(Some(source)),
     };
     let table_provider = StreamingTable::try_new(schema, vec![Arc::new(stream)])?;

@@ -6,58 +6,22 @@
 
 pub mod column;
 pub mod nested;
-pub mod report;
 
 use crate::error::{Error, Result, hex_excerpt};
-use crate::infer::ROLE_KEY;
+use crate::infer::{Role, Roles};
 use crate::layout::{FrameError, FrameLimits, Layout, Record, describe};
 use crate::options::{ErrorPolicy, MsgpackReadOptions, OnError};
 use crate::problem::{Action, Kind, Problem};
+use crate::report::{BatchStats, ScanReport};
 use column::{BytesCol, BytesKind, Column, Prim, RowCtx};
 use datafusion::arrow::array::BooleanArray;
 use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, TimestampNanosecondArray};
 use datafusion::arrow::compute::filter_record_batch;
-use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use mpq_wire::ext::time_to_nanos;
 use mpq_wire::{Cursor, Head, WireResult};
 use nested::{ExtraPairs, StructCol};
-use report::BatchStats;
-pub use report::{ReportData, ScanReport};
 use std::sync::Arc;
-
-/// The role of an output column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    /// A record key.
-    Field,
-    /// The event time of event layouts.
-    Time,
-    /// The whole top-level value of the values layout.
-    Value,
-    /// Pairs that did not fit.
-    Extra,
-    /// The whole record.
-    Record,
-    /// The tag (forward layout, buffer chunks with a sidecar).
-    Tag,
-    /// Fluent Bit metadata.
-    Metadata,
-    /// The raw bytes of records that had a record error.
-    Corrupt,
-}
-
-fn role(f: &Field) -> Role {
-    match f.metadata().get(ROLE_KEY).map(String::as_str) {
-        Some("event_time") => Role::Time,
-        Some("value") => Role::Value,
-        Some("extra") => Role::Extra,
-        Some("record") => Role::Record,
-        Some("tag") => Role::Tag,
-        Some("metadata") => Role::Metadata,
-        Some("corrupt") => Role::Corrupt,
-        _ => Role::Field,
-    }
-}
 
 /// Decodes framed records of one table into batches of a projected schema.
 #[derive(Debug)]
@@ -74,7 +38,8 @@ pub struct RecordDecoder {
     corrupt: BytesCol,
     /// The tag of every record without its own (a buffer chunk's sidecar says it).
     file_tag: Option<Vec<u8>>,
-    has: [bool; 8],
+    /// The roles the projected columns hold.
+    present: Roles,
     wants_pairs: bool,
     max_depth: usize,
     report: ScanReport,
@@ -90,23 +55,28 @@ pub struct RecordDecoder {
 
 impl RecordDecoder {
     /// A decoder for `file_schema` (as inference produced it) projected to `projection`
-    /// (indices into it; `None` for all columns), with the nesting limit, report and error
-    /// policies of `opts`.
-    pub fn new(file_schema: &Schema, projection: Option<&[usize]>, opts: &MsgpackReadOptions) -> Result<Self> {
-        let (max_depth, report) = (opts.max_depth, opts.report.clone());
+    /// (indices into it; `None` for all columns), with the nesting limit and error policies of
+    /// `opts`, adding to `report`.
+    pub fn new(
+        file_schema: &Schema,
+        projection: Option<&[usize]>,
+        opts: &MsgpackReadOptions,
+        report: &ScanReport,
+    ) -> Result<Self> {
+        let (max_depth, report) = (opts.max_depth, report.clone());
         let all: Vec<usize> = (0..file_schema.fields().len()).collect();
         let schema = Arc::new(file_schema.project(projection.unwrap_or(&all))?);
         // Every record key of the table is known, projected or not.
         let names: Vec<&str> =
-            file_schema.fields().iter().filter(|f| role(f) == Role::Field).map(|f| f.name().as_str()).collect();
+            file_schema.fields().iter().filter(|f| Role::of(f) == Role::Key).map(|f| f.name().as_str()).collect();
         let mut slots = vec![None; names.len()];
         let mut children = Vec::new();
         let mut roles = Vec::new();
         let mut value = Column::Null(0);
         for f in schema.fields() {
-            let r = role(f);
+            let r = Role::of(f);
             match r {
-                Role::Field => {
+                Role::Key => {
                     let k = names.iter().position(|n| n == f.name()).unwrap_or(usize::MAX);
                     if let Some(s) = slots.get_mut(k) {
                         *s = Some(children.len());
@@ -118,10 +88,8 @@ impl RecordDecoder {
             }
             roles.push(r);
         }
-        let has =
-            [Role::Field, Role::Time, Role::Value, Role::Extra, Role::Record, Role::Tag, Role::Metadata, Role::Corrupt]
-                .map(|r| roles.contains(&r));
-        let (names, slots) = if has[3] {
+        let present: Roles = roles.iter().copied().collect();
+        let (names, slots) = if present.has(Role::Extra) {
             (names, slots)
         } else {
             // Without `_extra`, a known key that is not projected and an unknown key are both
@@ -131,7 +99,7 @@ impl RecordDecoder {
         };
         Ok(RecordDecoder {
             schema,
-            wants_pairs: has[0] || has[3],
+            wants_pairs: present.has(Role::Key) || present.has(Role::Extra),
             roles,
             record: StructCol::with_slots(&names, slots, children),
             time: Prim::default(),
@@ -142,7 +110,7 @@ impl RecordDecoder {
             metadata: BytesCol::new(BytesKind::Variant),
             corrupt: BytesCol::new(BytesKind::Variant),
             file_tag: None,
-            has,
+            present,
             max_depth,
             report,
             policy: opts.error_policy(),
@@ -168,6 +136,16 @@ impl RecordDecoder {
         self.path.clone_from(&from.path);
         self.file_tag.clone_from(&from.file_tag);
         self.base = from.base;
+    }
+
+    /// Adds to `report` from now on.
+    pub fn set_report(&mut self, report: &ScanReport) {
+        self.report = report.clone();
+    }
+
+    /// The report this decoder adds to.
+    pub fn report(&self) -> &ScanReport {
+        &self.report
     }
 
     /// Names the input in error messages.
@@ -197,9 +175,8 @@ impl RecordDecoder {
         if let Some(batch) = self.decode_pass(buf, layout, records, first_record, false)? {
             return Ok(batch);
         }
-        self.decode_pass(buf, layout, records, first_record, true)?.ok_or_else(|| {
-            Error::Options(format!("{}: internal error: a careful pass could not build the batch", self.path))
-        })
+        self.decode_pass(buf, layout, records, first_record, true)?
+            .ok_or_else(|| Error::Internal(format!("{}: a careful pass could not build the batch", self.path)))
     }
 
     fn decode_pass(
@@ -249,7 +226,7 @@ impl RecordDecoder {
 
     /// `_corrupt_record` of row `i`: its raw bytes if it had a record error, else NULL.
     fn push_corrupt(&mut self, buf: &[u8], rec: &Record, stats: &BatchStats, i: usize) {
-        if !self.has[7] {
+        if !self.present.has(Role::Corrupt) {
             return;
         }
         if stats.problems.last().is_some_and(|(row, _)| *row == i) {
@@ -301,9 +278,9 @@ impl RecordDecoder {
     ) -> WireResult<usize> {
         // Under `drop` and `fail` the time and the tag are checked even when not projected,
         // so which records a query keeps does not depend on the columns it reads.
-        if self.has[1] || self.check_all {
+        if self.present.has(Role::EventTime) || self.check_all {
             let time = rec.time.map(|p| event_time(buf, p));
-            if self.has[1] {
+            if self.present.has(Role::EventTime) {
                 self.time.push(time.as_ref().and_then(|t| t.as_ref().ok()).copied());
             }
             if let Some(Err(msg)) = time {
@@ -311,10 +288,10 @@ impl RecordDecoder {
                 stats.problem(self.problem(buf, rec, number, at, Kind::BadTime, msg));
             }
         }
-        if self.has[5] || self.check_all {
-            self.push_tag(buf, rec, number, ctx.careful || !self.has[5], stats);
+        if self.present.has(Role::Tag) || self.check_all {
+            self.push_tag(buf, rec, number, ctx.careful || !self.present.has(Role::Tag), stats);
         }
-        if self.has[6] {
+        if self.present.has(Role::Metadata) {
             match rec.meta {
                 Some(p) => self.metadata.push_bytes(Cursor::at(buf, p).value_bytes(self.max_depth)?),
                 None => self.metadata.push_null(),
@@ -323,7 +300,7 @@ impl RecordDecoder {
         let mut cur = Cursor::at(buf, rec.body);
         if layout == Layout::Values {
             self.record.push_null();
-            if !self.has[2] {
+            if !self.present.has(Role::Value) {
                 // `value` not projected: nothing to decode.
                 self.value.push_null();
             } else {
@@ -331,7 +308,7 @@ impl RecordDecoder {
                 ctx.depth_left = self.max_depth;
                 self.value.push(&mut cur, ctx)?;
             }
-            if self.has[2] && ctx.spilled {
+            if self.present.has(Role::Value) && ctx.spilled {
                 stats.value_spills += 1;
                 pairs.push((usize::MAX, rec.body));
             }
@@ -347,7 +324,7 @@ impl RecordDecoder {
                         offset: at,
                         kind: mpq_wire::WireErrorKind::TooDeep { limit: self.max_depth },
                     })?;
-                    let extra = if self.has[3] { Some(&mut *pairs) } else { None };
+                    let extra = if self.present.has(Role::Extra) { Some(&mut *pairs) } else { None };
                     self.record.push_pairs(&mut cur, n, ctx, extra)?;
                 }
                 Head::Map(_) => self.record.push_null(),
@@ -358,10 +335,10 @@ impl RecordDecoder {
                 }
             }
         }
-        if self.has[3] {
+        if self.present.has(Role::Extra) {
             self.push_extra(buf, rec, pairs, stats)?;
         }
-        if self.has[4] {
+        if self.present.has(Role::Record) {
             self.whole.push_bytes(&buf[rec.body..rec.end]);
         }
         Ok(cur.pos())
@@ -386,7 +363,7 @@ impl RecordDecoder {
     /// walks a record to its end only when it reads the record's pairs, and `_record` needs
     /// the end before.
     pub fn frames_while_decoding(&self, layout: Layout) -> bool {
-        layout.splittable() && self.wants_pairs && !self.has[4]
+        layout.splittable() && self.wants_pairs && !self.present.has(Role::Record)
     }
 
     /// Decodes up to `want` records that start in `from..stop` without framing them first:
@@ -470,7 +447,7 @@ impl RecordDecoder {
             Layout::Values | Layout::FluentBit | Layout::Forward => return None,
         };
         let body = cur.pos();
-        if !matches!(buf.get(body), Some(0x80..=0x8f | 0xde | 0xdf)) {
+        if !buf.get(body).is_some_and(|&b| mpq_wire::marker::is_map(b)) {
             return None;
         }
         let rec = Record { start, end: usize::MAX, body, time, ..Record::default() };
@@ -481,7 +458,7 @@ impl RecordDecoder {
     /// The record's tag: its own (forward layout), else the file's, else NULL; only checked
     /// when the tag column is not projected.
     fn push_tag(&mut self, buf: &[u8], rec: &Record, number: u64, careful: bool, stats: &mut BatchStats) {
-        let push = self.has[5];
+        let push = self.present.has(Role::Tag);
         let Some(p) = rec.tag else {
             match &self.file_tag {
                 Some(t) if push => self.tag.push_bytes(t),
@@ -553,7 +530,7 @@ impl RecordDecoder {
     fn finish(&mut self, rows: usize) -> Option<Result<RecordBatch>> {
         let fields = self.schema.fields().clone();
         let record_fields =
-            self.roles.iter().zip(fields.iter()).filter(|(r, _)| **r == Role::Field).map(|(_, f)| f.as_ref());
+            self.roles.iter().zip(fields.iter()).filter(|(r, _)| **r == Role::Key).map(|(_, f)| f.as_ref());
         let children = self.record.finish_children(record_fields);
         let time: ArrayRef =
             Arc::new(TimestampNanosecondArray::new(self.time.values(), self.time.nulls()).with_timezone("UTC"));
@@ -568,8 +545,8 @@ impl RecordDecoder {
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.roles.len());
         for r in &self.roles {
             columns.push(match r {
-                Role::Field => children.next()?,
-                Role::Time => Arc::clone(&time),
+                Role::Key => children.next()?,
+                Role::EventTime => Arc::clone(&time),
                 Role::Value => value.clone()??,
                 Role::Extra => extra.clone()?,
                 Role::Record => whole.clone()?,
@@ -604,6 +581,7 @@ mod tests {
     use crate::layout::Framer;
     use crate::variant::variant_field;
     use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::Field;
     use datafusion::arrow::datatypes::{DataType, Fields, Int64Type, TimeUnit, UInt64Type};
 
     /// Decodes hand-built records against a hand-built schema.
@@ -611,7 +589,8 @@ mod tests {
         let limits = crate::layout::FrameLimits { max_depth: 16, max_record_bytes: 1 << 20 };
         let records: Vec<Record> =
             Framer::new(bytes, 0, Layout::Records, limits, 0).collect::<std::result::Result<_, _>>().expect("framing");
-        let mut d = RecordDecoder::new(&schema, None, &MsgpackReadOptions::default().max_depth(16)).expect("plan");
+        let opts = MsgpackReadOptions::default().max_depth(16);
+        let mut d = RecordDecoder::new(&schema, None, &opts, &ScanReport::new()).expect("plan");
         d.decode(bytes, Layout::Records, &records, 0).expect("decode")
     }
 
@@ -673,9 +652,7 @@ mod tests {
     fn misfits_are_null_and_marked() {
         let schema =
             Schema::new(vec![Field::new("i", DataType::Int64, true), variant_field(crate::infer::EXTRA_COLUMN)]);
-        let mut schema_md = schema.fields()[1].as_ref().clone().metadata().clone();
-        schema_md.insert(ROLE_KEY.into(), "extra".into());
-        let extra = schema.fields()[1].as_ref().clone().with_metadata(schema_md);
+        let extra = Role::Extra.mark(schema.fields()[1].as_ref().clone());
         let schema = Schema::new(vec![schema.fields()[0].as_ref().clone(), extra]);
         let mut bytes = one("i", &[0xa1, b'x']);
         bytes.extend(one("i", &[0xcf, 0x80, 0, 0, 0, 0, 0, 0, 0]));

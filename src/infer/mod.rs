@@ -4,6 +4,7 @@
 //! are cached by (path, size, mtime, options).
 
 pub mod lattice;
+pub mod role;
 
 use crate::layout::{Detection, FrameLimits, Framer, Layout, detect_or};
 use crate::variant::variant_field;
@@ -27,18 +28,11 @@ pub const EXTRA_COLUMN: &str = "_extra";
 pub const RECORD_COLUMN: &str = "_record";
 /// The column of the raw bytes of records that had a record error (when asked for).
 pub const CORRUPT_COLUMN: &str = "_corrupt_record";
-/// Field metadata key that marks the reserved columns (values: `event_time`, `value`,
-/// `extra`, `record`); fields without it are record keys.
-pub const ROLE_KEY: &str = "mpq.role";
-
-pub(crate) fn with_role(f: Field, role: &str) -> Field {
-    let mut md = f.metadata().clone();
-    md.insert(ROLE_KEY.to_string(), role.to_string());
-    f.with_metadata(md)
-}
+pub use role::{ROLE_KEY, Role, Roles};
 
 /// How much of each input inference reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Sample {
     /// The first `head` records of each file, plus `probes` runs of `probe_records` records
     /// starting at record boundaries found at evenly spread offsets.
@@ -275,7 +269,7 @@ fn observe_unframed(
                 return Unframed::Done(pos);
             }
             let mut cur = Cursor::at(buf, pos);
-            let fits = matches!(buf[pos], 0x80..=0x8f | 0xde | 0xdf)
+            let fits = mpq_wire::marker::is_map(buf[pos])
                 && fi.root.observe(&mut cur, depth, &opts.lattice).is_ok()
                 && cur.pos() - pos <= max_bytes;
             if !fits {
@@ -315,7 +309,7 @@ fn observe_framed(
                     let _ = fi.time.observe(&mut Cursor::at(buf, t), depth, &opts.lattice);
                 }
                 let mut cur = Cursor::at(buf, rec.body);
-                let is_map = matches!(cur.peek(), Some(0x80..=0x8f | 0xde | 0xdf));
+                let is_map = cur.peek().is_some_and(mpq_wire::marker::is_map);
                 let node = match fi.detection.layout {
                     Layout::Values => &mut fi.values,
                     _ if !is_map => {
@@ -415,28 +409,28 @@ impl TableInference {
         let mut fields = Vec::new();
         if self.time.is_some() {
             let f = Field::new(TIME_COLUMN, DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())), true);
-            fields.push(with_role(f, "event_time"));
+            fields.push(Role::EventTime.mark(f));
         }
         if self.tag {
-            fields.push(with_role(Field::new(TAG_COLUMN, DataType::Utf8, true), "tag"));
+            fields.push(Role::Tag.mark(Field::new(TAG_COLUMN, DataType::Utf8, true)));
         }
         if self.metadata {
-            fields.push(with_role(variant_field(METADATA_COLUMN), "metadata"));
+            fields.push(Role::Metadata.mark(variant_field(METADATA_COLUMN)));
         }
         if self.root.dict.is_some() {
             // Top-level keys too many for columns: the record itself is the one column.
-            fields.push(with_role(variant_field(RECORD_COLUMN), "record"));
+            fields.push(Role::Record.mark(variant_field(RECORD_COLUMN)));
         } else {
             fields.extend(self.root.fields.iter().map(|(k, n)| n.field(k)));
         }
         if let Some(v) = &self.values {
-            fields.push(with_role(v.field(VALUE_COLUMN), "value"));
+            fields.push(Role::Value.mark(v.field(VALUE_COLUMN)));
         }
         if self.root.dict.is_none() {
-            fields.push(with_role(variant_field(EXTRA_COLUMN), "extra"));
+            fields.push(Role::Extra.mark(variant_field(EXTRA_COLUMN)));
         }
         if with_record && self.root.dict.is_none() {
-            fields.push(with_role(variant_field(RECORD_COLUMN), "record"));
+            fields.push(Role::Record.mark(variant_field(RECORD_COLUMN)));
         }
         Schema::new(fields)
     }

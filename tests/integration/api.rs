@@ -9,8 +9,14 @@ use std::io::Read;
 use std::sync::Arc;
 
 fn all(opts: &MsgpackReadOptions, bytes: &[u8]) -> Vec<RecordBatch> {
+    reported(opts, bytes, &ScanReport::new())
+}
+
+/// [`all`], adding to `report`.
+fn reported(opts: &MsgpackReadOptions, bytes: &[u8], report: &ScanReport) -> Vec<RecordBatch> {
     let schema = infer_schema(bytes, opts).expect("schema");
-    decode_slice(bytes, schema, None, opts).expect("decoder").collect::<Result<_, _>>().expect("decode")
+    let batches = decode_slice(bytes, schema, None, opts).expect("decoder").with_report(report);
+    batches.collect::<Result<_, _>>().expect("decode")
 }
 
 #[test]
@@ -65,11 +71,11 @@ fn read_decoding_equals_slice_decoding() {
 fn unforeseen_keys_and_values_go_to_extra() {
     let bytes = std::fs::read(path("testdata/golden/py_conflicts.msgpack")).expect("read");
     let report = ScanReport::new();
-    let opts = MsgpackReadOptions::default().infer_rows(3).infer_probes(0).report(report.clone());
+    let opts = MsgpackReadOptions::default().infer_rows(3).infer_probes(0);
     let schema = infer_schema(&bytes, &opts).expect("schema");
     let names: Vec<_> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     assert_eq!(names, ["id", "v", "s", "_extra"]);
-    let batches = all(&opts, &bytes);
+    let batches = reported(&opts, &bytes, &report);
     let extra = batches[0].column(3).as_binary::<i32>();
     let json = |i: usize| (!extra.is_null(i)).then(|| mpq_wire::json::to_json(extra.value(i), 64).expect("json"));
     assert_eq!(json(0), None);
@@ -90,8 +96,8 @@ fn truncated_tail_keeps_good_records_and_reports() {
     let mut bytes = int_records("a", &[1, 2, 3]);
     bytes.extend_from_slice(&[0x81, 0xa1, b'a', 0xcd, 0x01]); // uint16 cut short
     let report = ScanReport::new();
-    let opts = MsgpackReadOptions::default().report(report.clone());
-    let batches = all(&opts, &bytes);
+    let opts = MsgpackReadOptions::default();
+    let batches = reported(&opts, &bytes, &report);
     assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 3);
     assert_eq!(
         report.snapshot().framing,
@@ -114,8 +120,8 @@ fn non_map_record_is_a_record_error_with_nulls() {
     bytes.push(0x05);
     bytes.extend(int_records("a", &[2]));
     let report = ScanReport::new();
-    let opts = MsgpackReadOptions::default().report(report.clone());
-    let batches = all(&opts, &bytes);
+    let opts = MsgpackReadOptions::default();
+    let batches = reported(&opts, &bytes, &report);
     let col = batches[0].column(0).as_primitive::<Int64Type>();
     assert!(col.is_null(20));
     assert_eq!(col.value(21), 2);
@@ -149,8 +155,8 @@ fn depth_limit_is_a_framing_error_not_a_stack_overflow() {
     bytes.extend(std::iter::repeat_n(0x91u8, 100_000));
     bytes.push(0xc0);
     let report = ScanReport::new();
-    let opts = MsgpackReadOptions::default().report(report.clone());
-    let batches = all(&opts, &bytes);
+    let opts = MsgpackReadOptions::default();
+    let batches = reported(&opts, &bytes, &report);
     assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 1);
     assert!(report.snapshot().framing[0].contains("expected nesting of at most 128 levels"));
 }
@@ -203,14 +209,15 @@ fn split_ranges_and_damage() {
     let second = decode_slice(&bytes[..], schema, None, &opts).expect("d").range(mid..bytes.len());
     let rows: usize = second.map(|b| b.expect("clean").num_rows()).sum();
     assert!(rows > 10_000 && rows < 21_000, "{rows}");
-    let e = mpq::Error::Record {
+    let e = mpq::Error::Record(mpq::problem::Problem {
         path: "f".into(),
         record: mpq::error::UNKNOWN_RECORD,
         record_offset: 9,
         offset: 10,
+        kind: mpq::problem::Kind::NotAMap,
         message: "m".into(),
         hex: "00".into(),
-    };
+    });
     assert_eq!(e.to_string(), "f: a record at byte 9: record error at byte 10: m [00]");
 }
 
@@ -218,10 +225,11 @@ fn split_ranges_and_damage() {
 fn a_stream_reports_record_errors_at_their_offsets_in_the_input() {
     let bytes = std::fs::read(crate::common::root().join("testdata/hostile/not_a_map.msgpack")).expect("corpus");
     let report = ScanReport::new();
-    let opts = MsgpackReadOptions::default().batch_size(1).report(report.clone());
+    let opts = MsgpackReadOptions::default().batch_size(1);
     let schema = mpq::reader::infer_schema(&bytes, &opts).expect("schema");
     let rows: usize = mpq::reader::decode_reader(&bytes[..], schema, None, &opts)
         .expect("reader")
+        .with_report(&report)
         .map(|b| b.expect("batch").num_rows())
         .sum();
     assert_eq!(rows, 5);

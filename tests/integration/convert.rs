@@ -106,7 +106,7 @@ async fn parquet_marks_variant_columns_as_json() {
     let code = schema.columns().iter().find(|c| c.name() == "code").expect("code column");
     assert_eq!(code.logical_type_ref(), Some(&datafusion::parquet::basic::LogicalType::Json));
     // The raw variant keeps the MessagePack bytes: mp_ functions still read them.
-    let ctx = mpq::cli::session(&mpq::MsgpackReadOptions::default()).expect("session");
+    let ctx = mpq::session::session(&mpq::MsgpackReadOptions::default(), 0).expect("session");
     ctx.register_parquet("r", raw.to_str().expect("utf8"), ParquetReadOptions::default()).await.expect("register");
     ctx.register_parquet("j", json.to_str().expect("utf8"), ParquetReadOptions::default()).await.expect("register");
     let b = ctx

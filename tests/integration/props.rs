@@ -64,18 +64,20 @@ fn every_truncation_point_keeps_the_records_before_it_and_reports_one_problem() 
             let start = if complete == 0 { 0 } else { ends[complete - 1] };
             for stream in [false, true] {
                 let rejects = Shared::default();
-                let opts = base.clone().report(mpq::ScanReport::new());
-                opts.report.rejects_to(Box::new(rejects.clone()));
+                let (opts, report) = (base.clone(), mpq::ScanReport::new());
+                report.rejects_to(Box::new(rejects.clone()));
                 let part = &bytes[..cut];
                 let rows: usize = if stream {
                     let reader = Trickle { data: part, step: 7 };
                     decode_reader(reader, Arc::clone(&schema), None, &opts)
                         .expect("d")
+                        .with_report(&report)
                         .map(|b| b.expect("kept").num_rows())
                         .sum()
                 } else {
                     decode_slice(part, Arc::clone(&schema), None, &opts)
                         .expect("d")
+                        .with_report(&report)
                         .map(|b| b.expect("kept").num_rows())
                         .sum()
                 };
@@ -195,13 +197,14 @@ fn outcome(
     keep: &[usize],
     opts: &MsgpackReadOptions,
 ) -> String {
-    let opts = opts.clone().report(mpq::ScanReport::new());
-    let batches: Result<Vec<_>, _> = decode_slice(bytes, Arc::clone(schema), proj, &opts).expect("d").collect();
+    let report = mpq::ScanReport::new();
+    let batches: Result<Vec<_>, _> =
+        decode_slice(bytes, Arc::clone(schema), proj, opts).expect("d").with_report(&report).collect();
     let text = match batches {
         Ok(b) => table(&b.iter().map(|b| b.project(keep).expect("project")).collect::<Vec<_>>()),
         Err(e) => e.to_string(),
     };
-    format!("{text}\n{:?}", opts.report.snapshot())
+    format!("{text}\n{:?}", report.snapshot())
 }
 
 proptest! {
@@ -351,17 +354,17 @@ fn filtered(
     on_error: mpq::options::OnError,
 ) -> String {
     use mpq::SessionContextExt;
-    let report = mpq::ScanReport::new();
-    let opts = MsgpackReadOptions::default().filter_pushdown(pushdown).on_error(on_error).report(report.clone());
+    let opts = MsgpackReadOptions::default().filter_pushdown(pushdown).on_error(on_error);
     let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
-    let rows = rt.block_on(async {
+    let (rows, report) = rt.block_on(async {
         let config = datafusion::prelude::SessionConfig::new().with_batch_size(batch).with_target_partitions(3);
         let ctx = datafusion::prelude::SessionContext::new_with_config(config);
         ctx.register_msgpack("t", file.to_str().expect("utf-8 path"), opts).await.expect("register");
-        match ctx.sql(sql).await {
+        let rows = match ctx.sql(sql).await {
             Ok(df) => df.collect().await.map(|b| table(&b)).unwrap_or_else(|e| format!("error {e}")),
             Err(e) => format!("error {e}"),
-        }
+        };
+        (rows, ctx.msgpack_report())
     });
     let mut lines: Vec<&str> = rows.lines().collect();
     lines.sort_unstable();

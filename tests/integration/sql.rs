@@ -3,7 +3,7 @@
 
 use crate::common::{check_golden, path, table};
 use datafusion::prelude::SessionContext;
-use mpq::{MsgpackReadOptions, ScanReport, SessionContextExt};
+use mpq::{MsgpackReadOptions, SessionContextExt};
 
 async fn ctx_with_logs() -> SessionContext {
     let ctx = SessionContext::new();
@@ -87,11 +87,9 @@ async fn limit_reads_a_few_records_not_the_file() {
     let mut f = std::fs::File::create(&file).expect("create");
     mpq::generate::write(&mpq::generate::Spec { records: 50_000, seed: 1, events: false, mixed: false }, &mut f, None)
         .expect("gen");
-    let report = ScanReport::new();
     let ctx = SessionContext::new();
-    ctx.register_msgpack("t", file.to_str().expect("utf8"), MsgpackReadOptions::default().report(report.clone()))
-        .await
-        .expect("reg");
+    let report = ctx.msgpack_report();
+    ctx.register_msgpack("t", file.to_str().expect("utf8"), MsgpackReadOptions::default()).await.expect("reg");
     let out = ctx.sql("SELECT service FROM t LIMIT 10").await.expect("plan").collect().await.expect("run");
     assert_eq!(out.iter().map(|b| b.num_rows()).sum::<usize>(), 10);
     assert_eq!(report.snapshot().records, 10, "the opener stops at the limit");
@@ -197,8 +195,7 @@ async fn nested_projection_decodes_only_the_paths_it_reads() {
 async fn filtered_both_ways(file: &str, options: MsgpackReadOptions, sql: &str) -> (String, String) {
     let mut out = Vec::new();
     for pushdown in [true, false] {
-        let report = ScanReport::new();
-        let opts = options.clone().filter_pushdown(pushdown).report(report.clone());
+        let opts = options.clone().filter_pushdown(pushdown);
         // Small batches: the scan switches between decoding late and decoding every column
         // first as the share of rows that pass moves.
         let config = datafusion::prelude::SessionConfig::new().with_batch_size(97);
@@ -208,7 +205,7 @@ async fn filtered_both_ways(file: &str, options: MsgpackReadOptions, sql: &str) 
         let plan = run(&ctx, &format!("EXPLAIN {sql}")).await;
         assert_eq!(plan.contains("predicate="), pushdown, "{sql}\n{plan}");
         let rows = run(&ctx, sql).await;
-        let r = report.snapshot();
+        let r = ctx.msgpack_report().snapshot();
         out.push((rows, format!("records {} errors {} problems {}", r.records, r.record_errors, r.problems)));
     }
     let (with, without) = (out.remove(0), out.remove(0));
@@ -282,4 +279,71 @@ async fn filters_in_the_scan_answer_as_filters_after_it() {
         let plan = run(&ctx, &format!("EXPLAIN SELECT service FROM {name} WHERE status = 503")).await;
         assert_eq!(plan.contains("predicate="), on == "true", "{plan}");
     }
+}
+
+/// Duplicate keys: the last one wins in columns and in every `mp_*` function and operator, at
+/// every level of a path, so a column and the function reading the same path agree.
+#[tokio::test]
+async fn columns_and_functions_agree_on_duplicate_keys_at_every_level() {
+    use mpq_wire::write::{write_int, write_map_header, write_str};
+    // {"user": {"id": 1, "geo": {"c": "A", "c": "B"}, "id": 2}, "n": 0,
+    //  "user": {"id": 3, "geo": {"c": "C", "c": "D"}, "id": 4}, "n": 5}, and a record
+    // without duplicates.
+    let user = |out: &mut Vec<u8>, ids: [i64; 2], cs: [&str; 2]| {
+        write_map_header(out, 3);
+        write_str(out, b"id");
+        write_int(out, ids[0]);
+        write_str(out, b"geo");
+        write_map_header(out, 2);
+        for c in cs {
+            write_str(out, b"c");
+            write_str(out, c.as_bytes());
+        }
+        write_str(out, b"id");
+        write_int(out, ids[1]);
+    };
+    let mut bytes = Vec::new();
+    write_map_header(&mut bytes, 4);
+    write_str(&mut bytes, b"user");
+    user(&mut bytes, [1, 2], ["A", "B"]);
+    write_str(&mut bytes, b"n");
+    write_int(&mut bytes, 0);
+    write_str(&mut bytes, b"user");
+    user(&mut bytes, [3, 4], ["C", "D"]);
+    write_str(&mut bytes, b"n");
+    write_int(&mut bytes, 5);
+    write_map_header(&mut bytes, 2);
+    write_str(&mut bytes, b"user");
+    user(&mut bytes, [6, 6], ["E", "E"]);
+    write_str(&mut bytes, b"n");
+    write_int(&mut bytes, 7);
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("dup.msgpack");
+    std::fs::write(&file, &bytes).expect("write");
+    let mut ctx = SessionContext::new();
+    ctx.register_msgpack("t", file.to_str().expect("utf8"), MsgpackReadOptions::default().with_record(true))
+        .await
+        .expect("register");
+    mpq_udfs::register_all(&mut ctx).expect("udfs");
+    let sql = "SELECT n, \"user\".id AS id, \"user\".geo.c AS c, \
+               mp_get_int(_record, 'n') AS f_n, mp_get_int(_record, 'user', 'id') AS f_id, \
+               mp_get_str(_record, 'user.geo.c') AS f_c, _record -> 'user' -> 'geo' ->> 'c' AS op_c, \
+               mp_len(_record, 'user') AS len, mp_keys(_record, 'user', 'geo') AS keys FROM t";
+    let rows = ctx.sql(sql).await.expect("plan").collect().await.expect("run");
+    let got = table(&rows);
+    let expected = "\
++---+----+---+-----+------+-----+------+-----+------+
+| n | id | c | f_n | f_id | f_c | op_c | len | keys |
++---+----+---+-----+------+-----+------+-----+------+
+| 5 | 4  | D | 5   | 4    | D   | D    | 2   | [c]  |
+| 7 | 6  | E | 7   | 6    | E   | E    | 2   | [c]  |
++---+----+---+-----+------+-----+------+-----+------+
+";
+    assert_eq!(got, expected);
+    // Every column equals its function, row by row.
+    let disagree = "SELECT count(*) AS n FROM t WHERE (n IS DISTINCT FROM mp_get_int(_record, 'n')) \
+                    OR (\"user\".id IS DISTINCT FROM mp_get_int(_record, 'user', 'id')) \
+                    OR (\"user\".geo.c IS DISTINCT FROM mp_get_str(_record, 'user', 'geo', 'c'))";
+    let n = ctx.sql(disagree).await.expect("plan").collect().await.expect("run");
+    assert_eq!(table(&n), "+---+\n| n |\n+---+\n| 0 |\n+---+\n");
 }

@@ -1,5 +1,8 @@
-//! Counters a scan adds to: records read, pairs sent to `_extra` (by key), duplicate keys,
-//! record errors and framing problems. The CLI prints them; library callers read them.
+//! What scans report, apart from their options: counters a scan adds to (records read, pairs
+//! sent to `_extra` by key, duplicate keys, record errors and framing problems) and the
+//! rejects sink every problem is written to. A [`ScanReport`] is live (shared counters, an open
+//! writer), so it never sits inside [`crate::MsgpackReadOptions`], which are plain data: it is
+//! handed to a scan beside them. The CLI prints it; library callers read it.
 
 use crate::error::{Error, Result};
 use crate::problem::{Action, Problem};

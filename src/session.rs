@@ -1,0 +1,53 @@
+//! [`session`]: the DataFusion session mpq runs SQL in, set up once for the CLI and for
+//! library callers alike: the `msgpack` format, the `mp_*` functions, mpq's NDJSON writer, the
+//! dialect and case rules, and a fresh scan report ([`SessionContextExt::msgpack_report`]).
+
+use crate::datasource::SessionContextExt;
+use crate::options::MsgpackReadOptions;
+use crate::report::ScanReport;
+use datafusion::error::Result;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use std::sync::Arc;
+
+/// A session with the msgpack format (its formats start from `opts`) and the UDFs, keeping
+/// identifier case, with the PostgreSQL dialect (for the `?` operator; `->`, `->>` work in
+/// every dialect) and `information_schema` (`SHOW TABLES`, `SHOW COLUMNS`; DataFusion's `SHOW
+/// FUNCTIONS` leaves out functions with user-defined signatures, so `mpq functions` lists
+/// ours). `threads` sets the partitions (0: every core). Its scans add to a fresh report.
+///
+/// ```
+/// use mpq::{MsgpackReadOptions, SessionContextExt};
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let opts = MsgpackReadOptions::default();
+/// let ctx = mpq::session::session(&opts, 0).unwrap();
+/// ctx.register_msgpack("logs", "testdata/logs.msgpack", opts).await.unwrap();
+/// let sql = "SELECT count(*) FROM logs WHERE mp_typeof(code) = 'int'";
+/// let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+/// assert_eq!(batches[0].num_rows(), 1);
+/// assert_eq!(ctx.msgpack_report().snapshot().records, 2000, "every record was read once");
+/// # });
+/// ```
+pub fn session(opts: &MsgpackReadOptions, threads: usize) -> Result<SessionContext> {
+    let mut config = SessionConfig::new();
+    if threads > 0 {
+        config = config.with_target_partitions(threads);
+    }
+    let config = config
+        .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
+        // Directories are read recursively, not only their Hive-style (`k=v`) subdirectories.
+        .set_bool("datafusion.execution.listing_table_ignore_subdirectory", false)
+        .set_str("datafusion.sql_parser.dialect", "PostgreSQL")
+        .set_usize("datafusion.execution.objectstore_writer_buffer_size", crate::convert::WRITE_PART_BYTES)
+        .with_information_schema(true)
+        .with_extension(Arc::new(ScanReport::new()));
+    let mut ctx = SessionContext::new_with_config(config).enable_url_table();
+    ctx.register_msgpack_format(opts.clone())?;
+    // `COPY ... TO 'x.ndjson'` (or `.jsonl`): mpq's NDJSON writer (see `convert::ndjson`).
+    for ext in ["ndjson", "jsonl"] {
+        let factory = Arc::new(crate::convert::ndjson::NdjsonFormatFactory::new(ext));
+        ctx.state_ref().write().register_file_format(factory, false)?;
+    }
+    mpq_udfs::register_all(&mut ctx)?;
+    Ok(ctx)
+}

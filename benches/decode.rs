@@ -4,8 +4,8 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use datafusion::prelude::SessionContext;
+use mpq::framing::{FrameLimits, Framer, Layout};
 use mpq::generate::{Spec, to_vecs};
-use mpq::layout::{FrameLimits, Framer, Layout};
 use mpq::reader::{decode_slice, infer_schema};
 use mpq::{MsgpackReadOptions, SessionContextExt};
 use std::hint::black_box;
@@ -32,11 +32,11 @@ fn stages(c: &mut Criterion) {
     });
     g.bench_function("count_on_lanes", |b| {
         let limits = FrameLimits { max_depth: 128, max_record_bytes: 64 << 20 };
-        b.iter(|| mpq::lanes::count_records(&bytes, 0, bytes.len(), limits).expect("counts").0)
+        b.iter(|| mpq::framing::lanes::count_records(&bytes, 0, bytes.len(), limits).expect("counts").0)
     });
     g.bench_function("find_boundary", |b| {
         let limits = FrameLimits { max_depth: 128, max_record_bytes: 64 << 20 };
-        b.iter(|| mpq::split::find_boundary(&bytes, black_box(bytes.len() / 2), Layout::Records, limits))
+        b.iter(|| mpq::framing::split::find_boundary(&bytes, black_box(bytes.len() / 2), Layout::Records, limits))
     });
     g.bench_function("decode_all_columns", |b| {
         b.iter(|| {
@@ -73,7 +73,7 @@ fn sql(c: &mut Criterion) {
     std::fs::write(&file, &bytes).expect("write");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let ctx = SessionContext::new();
-    let opts = MsgpackReadOptions::default().mmap(mpq::source::MmapPolicy::Always);
+    let opts = MsgpackReadOptions::default().mmap(mpq::input::source::MmapPolicy::Always);
     rt.block_on(ctx.register_msgpack("t", file.to_str().expect("utf8"), opts)).expect("register");
     let mut g = c.benchmark_group("sql");
     g.sample_size(10);

@@ -59,13 +59,14 @@ impl From<DataFusionError> for Error {
     }
 }
 
-/// The record number of a record found in a later range of a split scan: how many records
-/// precede it is not known (nobody counted them), so messages name it by its byte offset only.
-pub const UNKNOWN_RECORD: u64 = u64::MAX;
+pub use crate::problem::UNKNOWN_RECORD;
 
-/// "record N", or "a record" when the number is not known.
-pub(crate) fn which(record: u64) -> String {
-    if record == UNKNOWN_RECORD { "a record".to_string() } else { format!("record {record}") }
+impl Problem {
+    /// The error a scan that fails on this problem returns ([`Error::Framing`] or
+    /// [`Error::Record`], whose text names everything the problem holds).
+    pub fn error(&self) -> Error {
+        if self.kind.is_framing() { Error::Framing(self.clone()) } else { Error::Record(self.clone()) }
+    }
 }
 
 /// Result with [`Error`].

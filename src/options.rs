@@ -7,11 +7,7 @@
 pub mod keys;
 
 use crate::error::{Error, Result};
-use crate::infer::lattice::LatticeOptions;
-use crate::infer::{CORRUPT_COLUMN, InferOptions, Sample, TableInference};
-use crate::layout::{FrameLimits, Layout};
-use crate::source::MmapPolicy;
-use datafusion::arrow::datatypes::{Field, Schema};
+use crate::framing::{FrameLimits, Layout};
 use mpq_wire::{DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT};
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +72,60 @@ pub struct ErrorPolicy {
     pub max_errors: Option<u64>,
 }
 
+/// When to memory-map local files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MmapPolicy {
+    /// Map, except files that look like they are still being written: Fluentd staged buffer
+    /// chunks (`buffer.b*`, `*.b<hex id>*`) and files modified in the last [`crate::input::source::RECENT`].
+    #[default]
+    Auto,
+    /// Always map.
+    Always,
+    /// Never map: read files into memory.
+    Never,
+}
+
+impl std::str::FromStr for MmapPolicy {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(MmapPolicy::Auto),
+            "always" => Ok(MmapPolicy::Always),
+            "never" => Ok(MmapPolicy::Never),
+            other => Err(Error::Options(format!("--mmap takes auto, always or never, not {other:?}"))),
+        }
+    }
+}
+
+/// How much of each input inference reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sample {
+    /// The first `head` records of each file, plus `probes` runs of `probe_records` records
+    /// starting at record boundaries found at evenly spread offsets.
+    Records {
+        /// Leading records per file.
+        head: usize,
+        /// Probes per file.
+        probes: usize,
+        /// Records per probe.
+        probe_records: usize,
+    },
+    /// Every record of every file.
+    All,
+}
+
+impl Default for Sample {
+    /// The documented default: 1000 leading records and 8 probes of 100 records per file.
+    fn default() -> Self {
+        Sample::Records { head: 1000, probes: 8, probe_records: 100 }
+    }
+}
+
+/// Default threshold above which a map is a dictionary (`Map`), not a struct.
+pub const DEFAULT_MAX_STRUCT_FIELDS: usize = 256;
+
 /// Default largest record (64 MiB).
 pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 << 20;
 /// Default records per batch when DataFusion does not say.
@@ -131,7 +181,7 @@ impl Default for MsgpackReadOptions {
     fn default() -> Self {
         MsgpackReadOptions {
             sample: Sample::default(),
-            max_struct_fields: LatticeOptions::default().max_struct_fields,
+            max_struct_fields: DEFAULT_MAX_STRUCT_FIELDS,
             max_depth: DEFAULT_MAX_DEPTH,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             batch_size: DEFAULT_BATCH_SIZE,
@@ -226,17 +276,6 @@ impl MsgpackReadOptions {
     pub fn error_policy(&self) -> ErrorPolicy {
         ErrorPolicy { framing: self.framing, on_error: self.on_error, max_errors: self.max_errors }
     }
-    /// The table schema of what inference found, with the optional columns these options
-    /// ask for (`_record`, `_corrupt_record`).
-    pub fn schema_of(&self, t: &TableInference) -> Schema {
-        let schema = t.schema(self.with_record);
-        if !self.with_corrupt_record {
-            return schema;
-        }
-        let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
-        fields.push(crate::infer::Role::Corrupt.mark(crate::variant::variant_field(CORRUPT_COLUMN)));
-        Schema::new(fields)
-    }
     /// Whether scans apply filters themselves ([`MsgpackReadOptions::filter_pushdown`]).
     pub fn filter_pushdown(mut self, yes: bool) -> Self {
         self.filter_pushdown = yes;
@@ -276,16 +315,5 @@ impl MsgpackReadOptions {
     /// Framing limits.
     pub fn limits(&self) -> FrameLimits {
         FrameLimits { max_depth: self.max_depth.min(MAX_DEPTH_LIMIT), max_record_bytes: self.max_record_bytes }
-    }
-
-    /// Inference options.
-    pub fn infer_options(&self) -> InferOptions {
-        InferOptions {
-            sample: self.sample,
-            lattice: LatticeOptions { max_struct_fields: self.max_struct_fields },
-            limits: self.limits(),
-            layout: self.layout,
-            threads: self.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-        }
     }
 }

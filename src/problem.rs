@@ -8,7 +8,14 @@
 //! problem leaves the boundary intact, so the record is kept with the bad part NULL, dropped,
 //! or fails the scan (`--on-error`).
 
-use crate::error::{Error, UNKNOWN_RECORD, which};
+/// The record number of a record found in a later range of a split scan: how many records
+/// precede it is not known (nobody counted them), so messages name it by its byte offset only.
+pub const UNKNOWN_RECORD: u64 = u64::MAX;
+
+/// "record N", or "a record" when the number is not known.
+fn which(record: u64) -> String {
+    if record == UNKNOWN_RECORD { "a record".to_string() } else { format!("record {record}") }
+}
 
 /// The kind of a problem, as the `kind` field of a rejects line names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -112,12 +119,6 @@ pub struct Problem {
 }
 
 impl Problem {
-    /// The error a scan that fails on this problem returns ([`Error::Framing`] or
-    /// [`Error::Record`], whose text names everything the problem holds).
-    pub fn error(&self) -> Error {
-        if self.kind.is_framing() { Error::Framing(self.clone()) } else { Error::Record(self.clone()) }
-    }
-
     /// The problem and what was done about it as one rejects line: JSON with the fields in
     /// a fixed order (file, record, record_offset, offset, kind, message, hex, action, and
     /// dropped_bytes for a truncation), no newline.

@@ -15,21 +15,19 @@
 
 use crate::decode::RecordDecoder;
 use crate::error::{Error, Result, UNKNOWN_RECORD, hex_excerpt};
+use crate::framing::split::find_boundary;
+use crate::framing::{Entry, FrameError, FrameLimits, Framer, Layout, Record, check_forced, detect_or};
 use crate::infer::{TableInference, infer_slice};
 use crate::input::ChunkMeta;
-use crate::layout::{Entry, FrameError, FrameLimits, Framer, Layout, Record, check_forced, detect_or};
 use crate::options::{ErrorPolicy, FramingPolicy, MsgpackReadOptions};
 use crate::problem::{Action, Kind, Problem};
 use crate::report::ScanReport;
-use crate::split::find_boundary;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use std::io::Read;
 use std::sync::Arc;
 
-/// A batch stops growing once its records span this many bytes, so no column's offsets can
-/// overflow (`i32`) and batch memory stays bounded whatever the record sizes.
-pub const MAX_BATCH_BYTES: usize = 256 << 20;
+pub use crate::decode::MAX_BATCH_BYTES;
 
 /// Infers what `bytes` hold, with per-field statistics (see [`TableInference`]).
 pub fn infer(bytes: &[u8], opts: &MsgpackReadOptions) -> Result<TableInference> {
@@ -80,7 +78,7 @@ pub struct SliceBatches<B> {
     expected_records: Option<u64>,
 }
 
-/// Bytes the `count(*)` path counts at a time (on [`crate::lanes::LANES`] lanes), and so the
+/// Bytes the `count(*)` path counts at a time (on [`crate::framing::lanes::LANES`] lanes), and so the
 /// most it holds resident between page releases.
 const LANE_SEGMENT: usize = 32 << 20;
 
@@ -239,7 +237,7 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
 
     /// Calls `f` with each byte range the scan has passed for good (in steps of several MiB),
     /// so a memory-mapped input can drop those pages from resident memory
-    /// ([`crate::source::FileBytes::release`]).
+    /// ([`crate::input::source::FileBytes::release`]).
     pub fn on_consumed(mut self, f: impl Fn(std::ops::Range<usize>) + Send + 'static) -> Self {
         self.consumed = Some(Box::new(f));
         self
@@ -298,7 +296,7 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
         // `count(*)`: records counted on interleaved lanes, a segment at a time.
         if self.decoder.reads_nothing() && self.layout == Layout::Records && self.remaining_limit.is_none() {
             let to = self.stop.min(self.pos.saturating_add(LANE_SEGMENT));
-            if let Some((n, end)) = crate::lanes::count_records(buf, self.pos, to, self.limits)
+            if let Some((n, end)) = crate::framing::lanes::count_records(buf, self.pos, to, self.limits)
                 && n > 0
             {
                 let bytes = (end - self.pos) as u64;
@@ -465,7 +463,7 @@ impl<R: Read> ReaderBatches<R> {
     fn expand_entries(&mut self) -> Result<()> {
         let from = self.entry.map_or(0, |e| e.end);
         let limit = self.opts.max_decompressed_bytes;
-        if let Some(expanded) = crate::input::expand_forward(&self.buf[from..], self.opts.max_depth, limit) {
+        if let Some(expanded) = crate::input::fluentd::expand_forward(&self.buf[from..], self.opts.max_depth, limit) {
             let expanded = expanded.map_err(|m| Error::Input(format!("{}: {m}", self.path)))?;
             self.buf.truncate(from);
             self.buf.extend_from_slice(&expanded);

@@ -15,8 +15,8 @@ use datafusion::arrow::array::{Array, ArrayRef, BinaryArray, RecordBatch, String
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::config::ConfigOptions;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs};
+use mpq::framing::{LAYOUTS, Layout};
 use mpq::infer::TableInference;
-use mpq::layout::{LAYOUTS, Layout};
 use mpq::options::{FramingPolicy, MsgpackReadOptions, OnError};
 use mpq::reader::{decode_reader, decode_slice, infer};
 use std::io::Read;
@@ -95,7 +95,7 @@ pub fn decode(data: &[u8]) {
 /// The path a file takes: decompression (gzip, zstd) and forward-entry expansion first, then
 /// decoding from the bytes or, for compressed input, from the decompressing reader.
 fn prepared(bytes: &[u8], opts: &MsgpackReadOptions, schema: datafusion::arrow::datatypes::SchemaRef) {
-    let file = mpq::source::FileBytes::in_memory(bytes.to_vec().into());
+    let file = mpq::input::source::FileBytes::in_memory(bytes.to_vec().into());
     let Ok(input) = mpq::input::prepare(file, "<fuzz>", opts) else { return };
     match input.reader() {
         Some(Ok(reader)) => {
@@ -261,8 +261,8 @@ pub fn wire(data: &[u8]) {
     if let (Ok(a), Ok(b)) = (skipped, rendered) {
         assert_eq!(a, b, "skip and JSON end at different offsets");
     }
-    let _ = mpq::layout::detect(data, depth);
+    let _ = mpq::framing::detect(data, depth);
     for l in LAYOUTS.into_iter().chain([Layout::Records]) {
-        let _ = mpq::layout::check_forced(data, l, depth);
+        let _ = mpq::framing::check_forced(data, l, depth);
     }
 }

@@ -341,18 +341,18 @@ fn walk(a: &WalkArgs) -> Result<()> {
     let (mut records, mut bytes) = (0u64, 0u64);
     for path in expand_all(&a.files)? {
         let path = path.as_str();
-        let file = crate::source::file_bytes(Path::new(path), crate::source::MmapPolicy::Always)?;
+        let file = crate::input::source::file_bytes(Path::new(path), crate::input::source::MmapPolicy::Always)?;
         let buf: &[u8] = &file.bytes;
-        let layout = crate::layout::detect(buf, opts.max_depth).layout;
+        let layout = crate::framing::detect(buf, opts.max_depth).layout;
         // Values cannot be split: one range walks them all.
-        let cuts = crate::split::cut_points(buf, cores, layout, limits).unwrap_or_else(|| vec![0, buf.len()]);
+        let cuts = crate::framing::split::cut_points(buf, cores, layout, limits).unwrap_or_else(|| vec![0, buf.len()]);
         let counts: Vec<Result<u64>> = std::thread::scope(|s| {
             let walks: Vec<_> = cuts
                 .windows(2)
                 .map(|w| {
                     let (from, to) = (w[0], w[1].max(w[0]));
                     s.spawn(move || {
-                        let mut framer = crate::layout::Framer::new(buf, from, layout, limits, 0);
+                        let mut framer = crate::framing::Framer::new(buf, from, layout, limits, 0);
                         let mut n = 0u64;
                         while framer.pos() < to {
                             match framer.next() {

@@ -24,8 +24,8 @@
 
 use crate::decode::RecordDecoder;
 use crate::error::{Error, Result};
+use crate::framing::{Layout, Record};
 use crate::infer::Role;
-use crate::layout::{Layout, Record};
 use crate::options::{MsgpackReadOptions, OnError};
 use crate::reader::SliceBatches;
 use crate::report::ScanReport;

@@ -147,8 +147,8 @@ pub async fn read_object(
 ) -> Result<crate::input::Input> {
     let got = store.get(&meta.location).await?;
     let bytes = match got.payload {
-        GetResultPayload::File(_, path) => crate::source::file_bytes(&path, opts.mmap)?,
-        GetResultPayload::Stream(_) => crate::source::FileBytes::in_memory(got.bytes().await?),
+        GetResultPayload::File(_, path) => crate::input::source::file_bytes(&path, opts.mmap)?,
+        GetResultPayload::Stream(_) => crate::input::source::FileBytes::in_memory(got.bytes().await?),
     };
     let path = display_path(meta.location.as_ref());
     let mut input = crate::input::prepare(bytes, &path, opts)?;
@@ -156,7 +156,7 @@ pub async fn read_object(
     if crate::input::is_chunk_name(name) && !input.bytes.bytes.is_empty() {
         let sidecar = object_store::path::Path::from(format!("{}.meta", meta.location));
         match store.get(&sidecar).await {
-            Ok(got) => match crate::input::parse_meta(&got.bytes().await?) {
+            Ok(got) => match crate::input::fluentd::parse_meta(&got.bytes().await?) {
                 Ok(m) => {
                     input.steps.push(match (&m.tag, m.records) {
                         (Some(t), Some(n)) => format!("tag {t:?} and {n} records per its .meta sidecar"),

@@ -4,10 +4,10 @@
 use super::filter::{self, FilteredSlice, FilteredStream, ScanFilter};
 use super::format::{display_path, read_object};
 use super::prune;
+use crate::input::source::{FileBytes, would_map};
 use crate::options::MsgpackReadOptions;
 use crate::reader::{SliceBatches, decode_reader};
 use crate::report::ScanReport;
-use crate::source::{FileBytes, would_map};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::Result;
@@ -162,7 +162,7 @@ impl FileSource for MsgpackSource {
     }
 
     /// Large files are split into byte ranges, one per core; each range finds its first
-    /// record and verifies where the next one starts (see [`crate::split`] and
+    /// record and verifies where the next one starts (see [`crate::framing::split`] and
     /// [`SliceBatches::range`]).
     fn supports_repartitioning(&self) -> bool {
         true

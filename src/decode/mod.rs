@@ -8,8 +8,8 @@ pub mod column;
 pub mod nested;
 
 use crate::error::{Error, Result, hex_excerpt};
+use crate::framing::{FrameError, FrameLimits, Layout, Record, describe};
 use crate::infer::{Role, Roles};
-use crate::layout::{FrameError, FrameLimits, Layout, Record, describe};
 use crate::options::{ErrorPolicy, MsgpackReadOptions, OnError};
 use crate::problem::{Action, Kind, Problem};
 use crate::report::{BatchStats, ScanReport};
@@ -22,6 +22,10 @@ use mpq_wire::ext::time_to_nanos;
 use mpq_wire::{Cursor, Head, WireResult};
 use nested::{ExtraPairs, StructCol};
 use std::sync::Arc;
+
+/// A batch stops growing once its records span this many bytes, so no column's offsets can
+/// overflow (`i32`) and batch memory stays bounded whatever the record sizes.
+pub const MAX_BATCH_BYTES: usize = 256 << 20;
 
 /// Decodes framed records of one table into batches of a projected schema.
 #[derive(Debug)]
@@ -400,7 +404,7 @@ impl RecordDecoder {
                     self.push_corrupt(buf, &rec, &stats, records.len());
                     pos = rec.end;
                     records.push(rec);
-                    if rec.end - records[0].start >= crate::reader::MAX_BATCH_BYTES {
+                    if rec.end - records[0].start >= MAX_BATCH_BYTES {
                         break;
                     }
                 }
@@ -578,7 +582,7 @@ fn event_time(buf: &[u8], pos: usize) -> std::result::Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layout::Framer;
+    use crate::framing::Framer;
     use crate::variant::variant_field;
     use datafusion::arrow::array::{Array, AsArray};
     use datafusion::arrow::datatypes::Field;
@@ -586,7 +590,7 @@ mod tests {
 
     /// Decodes hand-built records against a hand-built schema.
     fn decode(schema: Schema, bytes: &[u8]) -> RecordBatch {
-        let limits = crate::layout::FrameLimits { max_depth: 16, max_record_bytes: 1 << 20 };
+        let limits = crate::framing::FrameLimits { max_depth: 16, max_record_bytes: 1 << 20 };
         let records: Vec<Record> =
             Framer::new(bytes, 0, Layout::Records, limits, 0).collect::<std::result::Result<_, _>>().expect("framing");
         let opts = MsgpackReadOptions::default().max_depth(16);

@@ -1,93 +1,14 @@
 //! Nested column decoders: lists, structs (maps with known keys) and dictionaries
-//! (`Map<Utf8, _>`), plus the key index the record decoder shares.
+//! (`Map<Utf8, _>`).
 
 use super::column::{BytesCol, BytesKind, Column, RowCtx};
+use crate::keys::KeyIndex;
 use datafusion::arrow::array::NullBufferBuilder;
 use datafusion::arrow::array::{ArrayRef, ListArray, MapArray, StructArray};
 use datafusion::arrow::buffer::{OffsetBuffer, ScalarBuffer};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use mpq_wire::{Cursor, WireResult};
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 use std::sync::Arc;
-
-/// Maps key bytes to a slot, trying the slots after the previous hit first (records of one
-/// stream usually repeat their key order, leaving out optional keys) before hashing.
-#[derive(Debug, Clone, Default)]
-pub struct KeyIndex {
-    names: Vec<Box<[u8]>>,
-    map: HashMap<Box<[u8]>, usize, BuildHasherDefault<KeyHasher>>,
-}
-
-/// Up to this many names, a lookup compares them all rather than hashing.
-const FEW_NAMES: usize = 8;
-
-/// Slots after the previous hit compared before the hash lookup.
-const LOOKAHEAD: usize = 3;
-
-/// Short keys compared inline: a call to `memcmp` costs more than the comparison.
-#[inline]
-pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
-}
-
-/// A fast hasher for key bytes (multiply-rotate over 8-byte words). Keys come from the data,
-/// but a slot lookup only decides which column a value goes to, and the table is built from
-/// the inferred schema, so collisions cost time, never correctness.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-impl KeyIndex {
-    /// An index over these names; slot `i` is `names[i]`.
-    pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
-        let names: Vec<Box<[u8]>> = names.into_iter().map(|n| n.as_bytes().into()).collect();
-        let map = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
-        KeyIndex { names, map }
-    }
-
-    /// The slot of `key`: among a few names, by comparing each; otherwise trying `hint` and
-    /// the [`LOOKAHEAD`] slots after it before hashing.
-    #[inline(always)]
-    pub fn find(&self, key: &[u8], hint: usize) -> Option<usize> {
-        if self.names.len() <= FEW_NAMES {
-            return self.names.iter().position(|n| same(n, key));
-        }
-        let ahead = self.names.get(hint..(hint + LOOKAHEAD).min(self.names.len())).unwrap_or_default();
-        if let Some(i) = ahead.iter().position(|n| same(n, key)) {
-            return Some(hint + i);
-        }
-        self.map.get(key).copied()
-    }
-
-    /// Number of slots.
-    pub fn len(&self) -> usize {
-        self.names.len()
-    }
-
-    /// True when there are no slots.
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
-}
 
 /// A list column.
 #[derive(Debug)]

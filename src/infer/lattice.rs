@@ -3,7 +3,7 @@
 //! [`Node::resolve`] turns a node into an Arrow type, with the reason whenever it falls back to
 //! the variant type.
 
-use crate::decode::nested::{KeyHasher, same};
+use crate::keys::{KeyHasher, same};
 use crate::variant::variant_field;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, TimeUnit};
 use mpq_wire::ext::is_time_ext;
@@ -104,7 +104,7 @@ pub struct LatticeOptions {
 
 impl Default for LatticeOptions {
     fn default() -> Self {
-        LatticeOptions { max_struct_fields: 256 }
+        LatticeOptions { max_struct_fields: crate::options::DEFAULT_MAX_STRUCT_FIELDS }
     }
 }
 

@@ -6,7 +6,8 @@
 pub mod lattice;
 pub mod role;
 
-use crate::layout::{Detection, FrameLimits, Framer, Layout, detect_or};
+use crate::framing::{Detection, FrameLimits, Framer, Layout, detect_or};
+use crate::options::MsgpackReadOptions;
 use crate::variant::variant_field;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use lattice::{LatticeOptions, Node};
@@ -28,30 +29,32 @@ pub const EXTRA_COLUMN: &str = "_extra";
 pub const RECORD_COLUMN: &str = "_record";
 /// The column of the raw bytes of records that had a record error (when asked for).
 pub const CORRUPT_COLUMN: &str = "_corrupt_record";
+pub use crate::options::Sample;
 pub use role::{ROLE_KEY, Role, Roles};
 
-/// How much of each input inference reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Sample {
-    /// The first `head` records of each file, plus `probes` runs of `probe_records` records
-    /// starting at record boundaries found at evenly spread offsets.
-    Records {
-        /// Leading records per file.
-        head: usize,
-        /// Probes per file.
-        probes: usize,
-        /// Records per probe.
-        probe_records: usize,
-    },
-    /// Every record of every file.
-    All,
-}
+/// What inference needs of the read options, and the schema they ask for.
+impl MsgpackReadOptions {
+    /// Inference options.
+    pub fn infer_options(&self) -> InferOptions {
+        InferOptions {
+            sample: self.sample,
+            lattice: LatticeOptions { max_struct_fields: self.max_struct_fields },
+            limits: self.limits(),
+            layout: self.layout,
+            threads: self.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        }
+    }
 
-impl Default for Sample {
-    /// The documented default: 1000 leading records and 8 probes of 100 records per file.
-    fn default() -> Self {
-        Sample::Records { head: 1000, probes: 8, probe_records: 100 }
+    /// The table schema of what inference found, with the optional columns these options
+    /// ask for (`_record`, `_corrupt_record`).
+    pub fn schema_of(&self, t: &TableInference) -> Schema {
+        let schema = t.schema(self.with_record);
+        if !self.with_corrupt_record {
+            return schema;
+        }
+        let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.push(Role::Corrupt.mark(variant_field(CORRUPT_COLUMN)));
+        Schema::new(fields)
     }
 }
 
@@ -119,7 +122,7 @@ pub fn infer_slice(buf: &[u8], path: &str, opts: &InferOptions) -> FileInference
     let depth = opts.limits.max_depth;
     let detection = detect_or(buf, opts.layout, depth);
     if let Some(forced) = opts.layout
-        && let Err(msg) = crate::layout::check_forced(buf, forced, depth)
+        && let Err(msg) = crate::framing::check_forced(buf, forced, depth)
     {
         let mut fi = FileInference::empty(detection);
         fi.problem = Some(format!("{path}: {msg}"));
@@ -154,7 +157,7 @@ pub fn infer_slice(buf: &[u8], path: &str, opts: &InferOptions) -> FileInference
         let mut reached = end;
         for k in 0..probes {
             let at = (end + span * k / probes.max(1)).max(reached);
-            if let Some(start) = crate::split::probe_boundary(buf, at, layout, opts.limits) {
+            if let Some(start) = crate::framing::split::probe_boundary(buf, at, layout, opts.limits) {
                 let mut f = Framer::new(buf, start, layout, opts.limits, 0);
                 // A verified guess can still start at a nested map that ends its parent
                 // record (the only way a misaligned run of maps can look right), so the
@@ -175,7 +178,7 @@ pub fn infer_slice(buf: &[u8], path: &str, opts: &InferOptions) -> FileInference
 /// than the last meets a framing error (one thread stops there; other ranges went on).
 fn infer_split(buf: &[u8], path: &str, opts: &InferOptions, detection: &Detection) -> Option<FileInference> {
     let layout = detection.layout;
-    let cuts = crate::split::cut_points(buf, opts.threads, layout, opts.limits)?;
+    let cuts = crate::framing::split::cut_points(buf, opts.threads, layout, opts.limits)?;
     let parts: Vec<(FileInference, usize)> = std::thread::scope(|s| {
         let runs: Vec<_> = cuts
             .windows(2)
@@ -561,7 +564,7 @@ mod tests {
             let (mut buf, _) = to_vecs(&Spec { records: 12_000, seed: 4, events, mixed: false });
             if damage {
                 let at = buf.len() / 3;
-                let start = crate::split::find_boundary(&buf, at, Layout::Records, limits).expect("boundary");
+                let start = crate::framing::split::find_boundary(&buf, at, Layout::Records, limits).expect("boundary");
                 buf[start] = 0xc1;
             }
             let whole = infer_slice(&buf, "f", &one);

@@ -268,10 +268,10 @@ mod tests {
     fn options_round_trip_through_serialization() {
         let o = MsgpackReadOptions::default()
             .infer_rows(7)
-            .layout(Some(crate::layout::Layout::FluentBit))
+            .layout(Some(crate::framing::Layout::FluentBit))
             .max_errors(Some(9))
             .on_error(super::super::OnError::Drop)
-            .mmap(crate::source::MmapPolicy::Never)
+            .mmap(super::super::MmapPolicy::Never)
             .file_extension(".mp")
             .threads(3);
         let text = serde_json::to_string(&o).expect("serialize");

@@ -177,7 +177,7 @@ async fn query_while_changing(path: &std::path::Path, change: impl FnOnce()) -> 
     use futures::StreamExt;
     use mpq::{MsgpackReadOptions, SessionContextExt};
     let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1).with_batch_size(1000));
-    let opts = MsgpackReadOptions::default().mmap(mpq::source::MmapPolicy::Always);
+    let opts = MsgpackReadOptions::default().mmap(mpq::input::source::MmapPolicy::Always);
     ctx.register_msgpack("t", path.display().to_string(), opts).await.expect("register");
     let mut stream = ctx.sql("SELECT i FROM t").await.expect("sql").execute_stream().await.expect("stream");
     let first = stream.next().await.expect("a batch").expect("read");

@@ -5,8 +5,8 @@
 
 use crate::common::root;
 use assert_cmd::Command;
-use mpq::input::{Compression, decompress};
-use mpq::layout::{LAYOUTS, Layout, check_forced, detect};
+use mpq::framing::{LAYOUTS, Layout, check_forced, detect};
+use mpq::input::compression::{Compression, decompress};
 use serde_json::Value;
 
 fn mpq() -> Command {
@@ -286,7 +286,7 @@ fn forward_entries_resume_between_batches_in_slices_and_streams() {
     use mpq::reader::{decode_reader, decode_slice, infer_schema};
     for f in ["forward_forward", "forward_packed", "forward_mixed", "fluentbit"] {
         let bytes = mpq::input::prepare(
-            mpq::source::FileBytes::in_memory(
+            mpq::input::source::FileBytes::in_memory(
                 std::fs::read(root().join(format!("testdata/layouts/{f}.msgpack"))).expect("read").into(),
             ),
             f,

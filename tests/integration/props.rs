@@ -53,11 +53,11 @@ impl std::io::Write for Shared {
 fn every_truncation_point_keeps_the_records_before_it_and_reports_one_problem() {
     for events in [false, true] {
         let bytes = to_vecs(&Spec { records: 12, seed: 3, events, mixed: false }).0;
-        let layout = if events { mpq::layout::Layout::Events } else { mpq::layout::Layout::Records };
+        let layout = if events { mpq::framing::Layout::Events } else { mpq::framing::Layout::Records };
         let base = MsgpackReadOptions::default().layout(Some(layout)).batch_size(5);
         let schema = infer_schema(&bytes, &base).expect("schema");
         let ends: Vec<usize> =
-            mpq::layout::Framer::new(&bytes, 0, layout, base.limits(), 0).map(|r| r.expect("valid").end).collect();
+            mpq::framing::Framer::new(&bytes, 0, layout, base.limits(), 0).map(|r| r.expect("valid").end).collect();
         assert_eq!(ends.len(), 12);
         for cut in 0..=bytes.len() {
             let complete = ends.iter().filter(|&&e| e <= cut).count();
@@ -241,7 +241,7 @@ type Event = (Vec<u8>, Vec<u8>);
 fn events() -> (Vec<u8>, Vec<Event>) {
     let stream = to_vecs(&Spec { records: 40, seed: 9, events: true, mixed: false }).0;
     let limits = MsgpackReadOptions::default().limits();
-    let parts = mpq::layout::Framer::new(&stream, 0, mpq::layout::Layout::Events, limits, 0)
+    let parts = mpq::framing::Framer::new(&stream, 0, mpq::framing::Layout::Events, limits, 0)
         .map(|r| r.expect("framed"))
         .map(|r| (stream[r.time.expect("time")..r.body].to_vec(), stream[r.body..r.end].to_vec()))
         .collect();
@@ -314,7 +314,7 @@ proptest! {
         let (stream, parts) = events();
         let opts = MsgpackReadOptions::default().batch_size(batch);
         let raw = capture(&parts, &runs);
-        let input = mpq::input::prepare(mpq::source::FileBytes::in_memory(raw.into()), "c", &opts).expect("prepare");
+        let input = mpq::input::prepare(mpq::input::source::FileBytes::in_memory(raw.into()), "c", &opts).expect("prepare");
         let bytes = input.bytes.bytes.to_vec();
         let schema = infer_schema(&bytes, &opts).expect("schema");
         prop_assert_eq!(schema.field(1).name(), "tag");
@@ -340,7 +340,7 @@ proptest! {
         }
         let opts = MsgpackReadOptions::default().with_record(true).infer_rows(20);
         let _ = decode_all(&bytes, &opts);
-        let forced = opts.layout(Some(mpq::layout::Layout::Forward));
+        let forced = opts.layout(Some(mpq::framing::Layout::Forward));
         let _ = decode_all(&bytes, &forced);
     }
 }

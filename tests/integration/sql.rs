@@ -136,7 +136,7 @@ async fn split_scans_equal_whole_file_scans() {
     for events in [false, true] {
         let spec = mpq::generate::Spec { records: 20_000, seed: 3, events, mixed: false };
         std::fs::write(&file, mpq::generate::to_vecs(&spec).0).expect("write");
-        let opts = MsgpackReadOptions::default().mmap(mpq::source::MmapPolicy::Always);
+        let opts = MsgpackReadOptions::default().mmap(mpq::input::source::MmapPolicy::Always);
         let sql = "SELECT count(*), sum(status), count(DISTINCT service), sum(\"user\".id), min(ts), max(ts), \
                    sum(CASE WHEN _extra IS NULL THEN 0 ELSE 1 END) FROM t";
         let mut answers = Vec::new();

@@ -5,34 +5,10 @@ use bytes::Bytes;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-/// When to memory-map local files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MmapPolicy {
-    /// Map, except files that look like they are still being written: Fluentd staged buffer
-    /// chunks (`buffer.b*`, `*.b<hex id>*`) and files modified in the last [`RECENT`].
-    #[default]
-    Auto,
-    /// Always map.
-    Always,
-    /// Never map: read files into memory.
-    Never,
-}
+pub use crate::options::MmapPolicy;
 
 /// Files modified more recently than this are read rather than mapped under `auto`.
 pub const RECENT: Duration = Duration::from_secs(10);
-
-impl std::str::FromStr for MmapPolicy {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "auto" => Ok(MmapPolicy::Auto),
-            "always" => Ok(MmapPolicy::Always),
-            "never" => Ok(MmapPolicy::Never),
-            other => Err(Error::Options(format!("--mmap takes auto, always or never, not {other:?}"))),
-        }
-    }
-}
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Io { path: path.display().to_string(), source }
@@ -43,7 +19,7 @@ fn should_map(path: &Path, meta: &std::fs::Metadata) -> bool {
     let staged = path
         .file_name()
         .and_then(|n| n.to_str())
-        .is_some_and(|n| n.starts_with("buffer.b") || crate::input::is_staged_chunk_name(n));
+        .is_some_and(|n| n.starts_with("buffer.b") || super::fluentd::is_staged_chunk_name(n));
     let recent =
         meta.modified().ok().and_then(|m| SystemTime::now().duration_since(m).ok()).is_none_or(|age| age < RECENT);
     !staged && !recent

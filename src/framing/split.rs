@@ -17,7 +17,7 @@
 //! from its own (verified) start past its end and checks that the first record it reaches
 //! there is where the next range started (see [`crate::reader::SliceBatches::range`]).
 
-use crate::layout::{FrameLimits, Framer, Layout};
+use super::{FrameLimits, Framer, Layout};
 use mpq_wire::{Cursor, Head};
 
 /// The first window before an offset in which chains start.
@@ -50,7 +50,7 @@ fn well_shaped(buf: &[u8], start: usize, layout: Layout) -> bool {
             Ok(Head::Map(_)) => matches!(cur.read_str_bytes(), Ok(Some(_))),
             _ => false,
         },
-        Layout::Events => crate::layout::is_event(&mut cur),
+        Layout::Events => super::layout::is_event(&mut cur),
         Layout::Values | Layout::FluentBit | Layout::Forward => false,
     }
 }
@@ -149,7 +149,7 @@ fn shaped_record(buf: &[u8], x: usize, layout: Layout, limits: FrameLimits) -> O
             return None;
         }
         let time = cur.read_head().ok()?;
-        if !crate::layout::is_time_head(time) {
+        if !super::layout::is_time_head(time) {
             return None;
         }
         cur.payload_of(time).ok()?;

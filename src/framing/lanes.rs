@@ -10,7 +10,7 @@
 //! too large or too deep, damage) gives `None`, and the caller frames the span the ordinary
 //! way, which reports each case as it should.
 
-use crate::layout::FrameLimits;
+use super::FrameLimits;
 use mpq_wire::Cursor;
 
 /// Lanes walked together.
@@ -44,10 +44,10 @@ const SETTLE: usize = 4;
 /// that starts inside a record (at a nested map, say, that is followed by the record's last
 /// map) falls into step with the true records within a record or two, so a boundary a few
 /// records on is right almost always; whatever remains wrong, the lane before catches. This
-/// is much cheaper than [`crate::split::find_boundary`], which a wrong guess would cost a
+/// is much cheaper than [`crate::framing::split::find_boundary`], which a wrong guess would cost a
 /// whole split scan, but here costs only the fallback for one segment.
 fn guess(buf: &[u8], at: usize, limits: FrameLimits) -> Option<usize> {
-    let start = crate::split::probe_boundary(buf, at, crate::layout::Layout::Records, limits)?;
+    let start = crate::framing::split::probe_boundary(buf, at, crate::framing::Layout::Records, limits)?;
     let mut cur = Cursor::at(buf, start);
     for _ in 0..SETTLE {
         cur.skip_value(limits.max_depth).ok()?;
@@ -158,8 +158,8 @@ fn step(buf: &[u8], lane: &mut Lane, limits: FrameLimits) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framing::{Framer, Layout};
     use crate::generate::{Spec, to_vecs};
-    use crate::layout::{Framer, Layout};
 
     const LIMITS: FrameLimits = FrameLimits { max_depth: 128, max_record_bytes: 64 << 20 };
 

@@ -1,7 +1,6 @@
 //! DataFusion integration: the glue adapts DataFusion's contracts (FileFormat, FileSource,
 //! FileOpener, TableProvider) and holds no decoding logic.
 
-mod filter;
 mod format;
 mod prune;
 mod source;

@@ -1,12 +1,11 @@
 //! [`MsgpackSource`] (the immutable per-scan configuration, with projection pushdown) and
 //! [`MsgpackOpener`] (per-file I/O: maps the file and returns a lazy stream of batches).
 
-use super::filter::{self, FilteredSlice, FilteredStream, ScanFilter};
 use super::format::{display_path, read_object};
 use super::prune;
-use crate::input::source::{FileBytes, would_map};
+use crate::input::source::would_map;
 use crate::options::MsgpackReadOptions;
-use crate::reader::{SliceBatches, decode_reader};
+use crate::reader::scan::{ScanRequest, scan_input};
 use crate::report::ScanReport;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -138,7 +137,7 @@ impl FileSource for MsgpackSource {
     ) -> Result<FilterPushdownPropagation<Arc<dyn FileSource>>> {
         let file_columns = self.table_schema.file_schema().fields().len();
         let on = self.options.filter_pushdown;
-        let taken: Vec<bool> = filters.iter().map(|f| on && filter::pushable(f, file_columns)).collect();
+        let taken: Vec<bool> = filters.iter().map(|f| on && crate::reader::filter::pushable(f, file_columns)).collect();
         let results = taken.iter().map(|&t| if t { PushedDown::Yes } else { PushedDown::No }).collect();
         let mut pushed = filters.into_iter().zip(&taken).filter(|(_, t)| **t).map(|(f, _)| f).peekable();
         if pushed.peek().is_none() {
@@ -211,33 +210,6 @@ impl FileSource for MsgpackSource {
     }
 }
 
-/// A mapped file's batches, each checked against the file shrinking under its map
-/// ([`FileBytes::check_intact`]) before it is handed on, and once more at the end: a batch
-/// that read zeros where the file was cut becomes the error instead.
-struct Intact<I> {
-    batches: I,
-    bytes: FileBytes,
-    path: String,
-    done: bool,
-}
-
-impl<I: Iterator<Item = crate::error::Result<RecordBatch>>> Iterator for Intact<I> {
-    type Item = crate::error::Result<RecordBatch>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let next = self.batches.next();
-        if let Err(e) = self.bytes.check_intact(&self.path) {
-            self.done = true;
-            return Some(Err(e));
-        }
-        self.done = next.is_none();
-        next
-    }
-}
-
 /// A lazy stream of an iterator's batches.
 fn stream(
     batches: impl Iterator<Item = crate::error::Result<RecordBatch>> + Send + 'static,
@@ -269,70 +241,16 @@ impl FileOpener for MsgpackOpener {
             let meta = file.object_meta;
             let input = read_object(&store, &meta, &options).await?;
             let path = display_path(meta.location.as_ref());
-            if file.range.as_ref().is_none_or(|r| r.start == 0) {
-                for note in &input.notes {
-                    report.add_note(note.clone());
-                }
-            }
-            // Byte ranges of the file are not ranges of the bytes framed when those are not the
-            // file's own: the range at the start reads them all, the others nothing. Planning
-            // does not split such files; this keeps a plan made elsewhere (a cluster) correct.
             let range = file.range.map(|r| r.start.max(0) as usize..r.end.max(0) as usize);
-            let range = match (range, input.transformed()) {
-                (Some(r), true) if r.start > 0 => return Ok(futures::stream::empty().boxed()),
-                (_, true) => None,
-                (r, false) => r,
+            let request = ScanRequest {
+                path: &path,
+                schema: &schema,
+                projection: &projection,
+                filter: filter.as_ref(),
+                range,
+                limit,
             };
-            // Built once: a compressed input's reader sets up its decompressor.
-            let reader = input.reader();
-            let streamed = reader.is_some();
-            let scan_filter = match &filter {
-                Some(f) => Some(ScanFilter::new(&schema, &projection, f, &options, !streamed, limit)?),
-                None => None,
-            };
-            // The columns decoded first: the filter's when there is one.
-            let (decode, limit) = match &scan_filter {
-                Some(f) => (f.first().to_vec(), None),
-                None => (projection, limit),
-            };
-            if let Some(reader) = reader {
-                // Decompressed as it is read, a batch at a time: memory does not grow with
-                // the file.
-                let reader = reader.map_err(|e| crate::error::Error::Io { path: path.clone(), source: e })?;
-                let mut batches = decode_reader(reader, Arc::clone(&schema), Some(&decode), &options)?
-                    .named(&path)
-                    .with_report(&report);
-                if let Some(m) = &input.meta {
-                    batches = batches.chunk_meta(m);
-                }
-                return Ok(match scan_filter {
-                    Some(f) => stream(FilteredStream::new(batches, f)),
-                    None => stream(batches),
-                });
-            }
-            let bytes = input.bytes;
-            let mut batches =
-                SliceBatches::new(bytes.clone(), &path, &schema, Some(&decode), &options, limit)?.with_report(&report);
-            if let Some(m) = &input.meta {
-                batches = batches.chunk_meta(m);
-            }
-            if let Some(r) = range {
-                batches = batches.range(r);
-            }
-            if bytes.is_mapped() {
-                // Pages the scan has passed leave resident memory: a scan of a file larger
-                // than memory needs only the batches in flight.
-                let mapped = bytes.clone();
-                batches = batches.on_consumed(move |range| mapped.release(range));
-            }
-            let batches: Box<dyn Iterator<Item = crate::error::Result<RecordBatch>> + Send> = match scan_filter {
-                Some(f) => Box::new(FilteredSlice::new(batches, f, &schema, &options)?),
-                None => Box::new(batches),
-            };
-            if !bytes.is_mapped() {
-                return Ok(stream(batches));
-            }
-            Ok(stream(Intact { batches, bytes, path, done: false }))
+            Ok(stream(scan_input(input, request, &options, &report)?))
         }))
     }
 }

@@ -1,7 +1,7 @@
 //! Filters evaluated inside the scan, with late decoding of the other columns.
 //!
-//! DataFusion offers a scan the filters above it; [`super::MsgpackSource`] takes those over
-//! file columns (not dynamic filters). A scan with a filter decodes each batch's filter
+//! DataFusion offers a scan the filters above it; [`crate::datasource::MsgpackSource`] takes
+//! those over file columns (not dynamic filters) and hands them to the reader here. A scan with a filter decodes each batch's filter
 //! columns first, evaluates the filter, and decodes the rest of the projection only for the
 //! records that passed, straight from their bytes: `SELECT * ... WHERE level = 'error'`
 //! builds strings, lists and structs for the errors alone.
@@ -22,12 +22,12 @@
 //!
 //! A LIMIT applies to the rows that pass, so the scan counts them itself.
 
+use super::SliceBatches;
 use crate::decode::RecordDecoder;
 use crate::error::{Error, Result};
 use crate::framing::{Layout, Record};
 use crate::infer::Role;
 use crate::options::{MsgpackReadOptions, OnError};
-use crate::reader::SliceBatches;
 use crate::report::ScanReport;
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
 use datafusion::arrow::compute::{filter_record_batch, prep_null_mask_filter};
@@ -52,10 +52,10 @@ fn columns(expr: &Arc<dyn PhysicalExpr>) -> BTreeSet<usize> {
     out
 }
 
-/// Whether the scan takes `filter` over: it reads file columns only (partition values are
+/// Whether the scan can take `filter` over: it reads file columns only (partition values are
 /// not decoded) and is not a dynamic filter (those change as a query runs; DataFusion
 /// applies them itself).
-pub(super) fn pushable(filter: &Arc<dyn PhysicalExpr>, file_columns: usize) -> bool {
+pub fn pushable(filter: &Arc<dyn PhysicalExpr>, file_columns: usize) -> bool {
     !DynamicFilterTracking::classify(filter).contains_dynamic_filter()
         && columns(filter).iter().all(|&i| i < file_columns)
 }
@@ -114,7 +114,7 @@ const WHOLE_ABOVE: f64 = 0.5;
 const BACK_TO_LATE: f64 = 0.35;
 
 /// A scan's filter and the ways it can decode around it.
-pub(super) struct ScanFilter {
+pub struct ScanFilter {
     /// Every column decoded first, the filter dropping rows.
     whole: Split,
     /// The filter's columns first and the rest late, when that is allowed.
@@ -251,7 +251,7 @@ impl ScanFilter {
 }
 
 /// A mapped or in-memory input's batches, filtered in the scan (see the module docs).
-pub(super) struct FilteredSlice<B> {
+pub struct FilteredSlice<B> {
     inner: SliceBatches<B>,
     filter: ScanFilter,
     /// With late decoding allowed: the late decoder, and the first decoder of the way not in
@@ -313,7 +313,7 @@ impl<B: AsRef<[u8]>> Iterator for FilteredSlice<B> {
 }
 
 /// A stream's batches (decoded with the projection), filtered.
-pub(super) struct FilteredStream<I> {
+pub struct FilteredStream<I> {
     inner: I,
     filter: ScanFilter,
 }

@@ -4,8 +4,14 @@
 //! check fails, the same records are decoded again carefully (per-value UTF-8 checks, last
 //! duplicate key wins), so the rare case costs time but never correctness.
 
+pub mod bytes;
 pub mod column;
-pub mod nested;
+pub mod list;
+pub mod map;
+pub mod primitive;
+pub mod structs;
+pub mod timestamp;
+pub mod variant;
 
 use crate::error::{Error, Result, hex_excerpt};
 use crate::framing::{FrameError, FrameLimits, Layout, Record, describe};
@@ -13,15 +19,17 @@ use crate::infer::{Role, Roles};
 use crate::options::{ErrorPolicy, MsgpackReadOptions, OnError};
 use crate::problem::{Action, Kind, Problem};
 use crate::report::{BatchStats, ScanReport};
-use column::{BytesCol, BytesKind, Column, Prim, RowCtx};
+use bytes::{BytesCol, BytesKind};
+use column::{Column, RowCtx};
 use datafusion::arrow::array::BooleanArray;
 use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, TimestampNanosecondArray};
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use mpq_wire::ext::time_to_nanos;
 use mpq_wire::{Cursor, Head, WireResult};
-use nested::{ExtraPairs, StructCol};
+use primitive::Prim;
 use std::sync::Arc;
+use structs::{ExtraPairs, StructCol};
 
 /// A batch stops growing once its records span this many bytes, so no column's offsets can
 /// overflow (`i32`) and batch memory stays bounded whatever the record sizes.

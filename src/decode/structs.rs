@@ -1,58 +1,13 @@
-//! Nested column decoders: lists, structs (maps with known keys) and dictionaries
-//! (`Map<Utf8, _>`).
+//! Struct columns: maps whose keys are the struct's field names (and the record decoder's
+//! top-level map, whose pairs that do not fit are collected for `_extra`).
 
-use super::column::{BytesCol, BytesKind, Column, RowCtx};
+use super::column::{Column, RowCtx};
 use crate::keys::KeyIndex;
 use datafusion::arrow::array::NullBufferBuilder;
-use datafusion::arrow::array::{ArrayRef, ListArray, MapArray, StructArray};
-use datafusion::arrow::buffer::{OffsetBuffer, ScalarBuffer};
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
+use datafusion::arrow::array::{ArrayRef, StructArray};
+use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use mpq_wire::{Cursor, WireResult};
 use std::sync::Arc;
-
-/// A list column.
-#[derive(Debug)]
-pub struct ListCol {
-    offsets: Vec<i32>,
-    nulls: NullBufferBuilder,
-    child: Column,
-    child_len: i32,
-}
-
-impl ListCol {
-    /// A list decoder with this element field.
-    pub fn new(elem: &Field) -> Self {
-        ListCol { offsets: vec![0], nulls: NullBufferBuilder::new(0), child: Column::new(elem), child_len: 0 }
-    }
-
-    pub(super) fn push_null(&mut self) {
-        self.offsets.push(self.child_len);
-        self.nulls.append_null();
-    }
-
-    pub(super) fn push_array(&mut self, cur: &mut Cursor<'_>, n: u32, ctx: &mut RowCtx) -> WireResult<bool> {
-        for _ in 0..n {
-            self.child.push(cur, ctx)?;
-        }
-        self.child_len += n as i32;
-        self.offsets.push(self.child_len);
-        self.nulls.append_non_null();
-        Ok(true)
-    }
-
-    pub(super) fn finish(&mut self, field: &Field) -> Option<ArrayRef> {
-        let DataType::List(elem) = field.data_type() else {
-            return None;
-        };
-        // Take every buffer before anything can fail, so a failed fast pass leaves the decoder
-        // empty for the careful pass.
-        let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(&mut self.offsets, vec![0])));
-        let nulls = self.nulls.finish();
-        self.child_len = 0;
-        let values = self.child.finish(elem)?;
-        ListArray::try_new(Arc::clone(elem), offsets, values, nulls).ok().map(|a| Arc::new(a) as ArrayRef)
-    }
-}
 
 /// A struct column: a map whose keys are the struct's field names. The record decoder uses
 /// one too, for the top-level map, with some keys known but not projected (skipped) and with
@@ -257,80 +212,5 @@ fn unknown(ctx: &mut RowCtx, extra: Option<&mut ExtraPairs>, from: usize, to: us
     match extra {
         Some(e) => e.push((from, to)),
         None => ctx.spilled = true,
-    }
-}
-
-/// A `Map<Utf8, _>` column, for maps with very many distinct keys.
-#[derive(Debug)]
-pub struct MapCol {
-    offsets: Vec<i32>,
-    nulls: NullBufferBuilder,
-    keys: BytesCol,
-    values: Column,
-    entries: i32,
-}
-
-impl MapCol {
-    /// A map decoder for this entries field.
-    pub fn new(entries: &FieldRef) -> Self {
-        let value = match entries.data_type() {
-            DataType::Struct(f) if f.len() == 2 => Column::new(&f[1]),
-            _ => Column::Null(0),
-        };
-        MapCol {
-            offsets: vec![0],
-            nulls: NullBufferBuilder::new(0),
-            keys: BytesCol::new(BytesKind::Utf8),
-            values: value,
-            entries: 0,
-        }
-    }
-
-    pub(super) fn push_null(&mut self) {
-        self.offsets.push(self.entries);
-        self.nulls.append_null();
-    }
-
-    pub(super) fn push_map(&mut self, cur: &mut Cursor<'_>, n: u32, ctx: &mut RowCtx) -> WireResult<bool> {
-        for _ in 0..n {
-            let key = cur.read_str_bytes()?;
-            match key {
-                Some(k) if !ctx.careful || simdutf8::basic::from_utf8(k).is_ok() => {
-                    self.keys.push_bytes(k);
-                    self.values.push(cur, ctx)?;
-                    self.entries += 1;
-                }
-                Some(_) => {
-                    ctx.spilled = true;
-                    cur.skip_value(ctx.depth_left)?;
-                }
-                None => {
-                    ctx.spilled = true;
-                    cur.skip_value(ctx.depth_left)?;
-                    cur.skip_value(ctx.depth_left)?;
-                }
-            }
-        }
-        self.offsets.push(self.entries);
-        self.nulls.append_non_null();
-        Ok(true)
-    }
-
-    pub(super) fn finish(&mut self, field: &Field) -> Option<ArrayRef> {
-        let DataType::Map(entries, sorted) = field.data_type() else {
-            return None;
-        };
-        let DataType::Struct(kv) = entries.data_type() else {
-            return None;
-        };
-        let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(&mut self.offsets, vec![0])));
-        let nulls = self.nulls.finish();
-        self.entries = 0;
-        let keys = self.keys.finish();
-        let values = self.values.finish(&kv[1]);
-        let entries_array = StructArray::try_new(kv.clone(), vec![keys?, values?], None).ok()?;
-        MapArray::try_new(Arc::clone(entries), offsets, entries_array, nulls, *sorted)
-            .ok()
-            .map(|a| Arc::new(a) as ArrayRef)
     }
 }

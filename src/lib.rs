@@ -24,7 +24,6 @@
 //! # });
 //! ```
 
-pub mod cli;
 pub mod convert;
 pub mod datasource;
 pub mod decode;
@@ -39,8 +38,10 @@ pub mod options;
 pub mod problem;
 pub mod reader;
 pub mod report;
+pub mod schema_view;
 pub mod session;
 mod sys;
+pub mod tables;
 pub mod variant;
 
 pub use datasource::{MsgpackFormat, MsgpackFormatFactory, MsgpackSource, SessionContextExt};

@@ -1,11 +1,14 @@
 //! The `mpq` binary: parse, run, map the result to an exit code (0 ok, 2 error; a closed
-//! output pipe is not an error).
+//! output pipe is not an error). The command line itself (`cli`) is private glue over the
+//! library's public API, and the only place that prints.
+
+mod cli;
 
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = mpq::cli::args::Cli::parse();
+    let cli = cli::args::Cli::parse();
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = cli.threads {
         builder.worker_threads(n as usize);
@@ -17,7 +20,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(mpq::cli::run(cli)) {
+    match runtime.block_on(cli::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {

@@ -4,4 +4,4 @@
 set -euo pipefail
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/py/requirements.txt
-cargo build --release --bin mpq
+cargo build --release --bin mpq --example walk

@@ -1,6 +1,6 @@
 """Times mpq queries (the whole CLI process, with 2 threads and with 1) against DuckDB (the
 query alone, over the NDJSON twin and over a Parquet twin of the same records), checks the
-answers agree, and prints the ratios, the structural-walk baseline (`mpq walk`: frame every
+answers agree, and prints the ratios, the structural-walk baseline (the `walk` example: frame every
 record, decode nothing) and mpq's peak memory. Run through run.sh."""
 import csv
 import io
@@ -16,6 +16,7 @@ from procmem import peak_rss_kib  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MPQ = os.path.join(ROOT, "target", "release", "mpq")
+WALK = os.path.join(ROOT, "target", "release", "examples", "walk")
 DIR = os.path.join(ROOT, "target", "peers")
 
 # (name, SQL over table t; the same text runs in both engines)
@@ -43,9 +44,9 @@ def command(args, threads):
     return [MPQ] + (["--threads", str(threads)] if threads else []) + list(args)
 
 
-def run_mpq(*args, threads=None):
-    """Runs mpq; returns (seconds, stdout). Timed without watching its memory."""
-    cmd = command(args, threads)
+def run_mpq(*args, threads=None, cmd=None):
+    """Runs mpq (or `cmd`); returns (seconds, stdout). Timed without watching its memory."""
+    cmd = cmd or command(args, threads)
     start = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True)
     secs = time.perf_counter() - start
@@ -111,10 +112,10 @@ def main():
     size = os.path.getsize(mp) / 2**20
     print(f"records: {records:,}  msgpack: {size:.0f} MiB  ndjson: {os.path.getsize(nd) / 2**20:.0f} MiB  "
           f"parquet: {os.path.getsize(pq) / 2**20:.0f} MiB  cores: {os.cpu_count()}  (best of 3 runs each)")
-    walk = best(lambda: run_mpq("walk", mp))
+    walk = best(lambda: run_mpq(cmd=[WALK, "--threads", "2", mp]))
     walk_secs = float(walk[1].split()[-1])
     walk_process = walk[0]
-    print(f"structural walk (mpq walk, 2 threads): {walk_process:.3f} s as a process, {walk_secs:.3f} s walking\n")
+    print(f"structural walk (the walk example, 2 threads): {walk_process:.3f} s as a process, {walk_secs:.3f} s walking\n")
     head = f"{'query':28} {'mpq 2t':>7} {'mpq 1t':>7} {'1t/2t':>6} {'duck nd':>8} {'duck pq':>8} " \
            f"{'mpq/nd':>7} {'mpq/pq':>7} {'/walk':>6} {'MiB':>5}  agree"
     print(head)

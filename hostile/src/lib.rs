@@ -152,7 +152,7 @@ pub fn inference(data: &[u8]) {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), schema.fields().len(), "duplicate column names");
-        let view = mpq::cli::schema_view::SchemaView::new(t, &opts, None);
+        let view = mpq::schema_view::SchemaView::new(t, &opts, None);
         let _ = view.text();
         let _ = view.json();
     }

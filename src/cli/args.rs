@@ -1,7 +1,7 @@
 //! Command-line arguments (clap derive).
 
-use crate::options::keys;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use mpq::options::keys;
 
 /// SQL over MessagePack record files, as they are: no schema, no cleansing first.
 ///
@@ -68,11 +68,6 @@ pub enum Command {
   mpq generate --records 5000 --out messy.msgpack --ndjson messy.ndjson
   mpq generate --records 1000000 --out big.msgpack --seed 7")]
     Generate(GenerateArgs),
-    /// Frame every record of the files and count them, split across the cores as a query
-    /// would be, decoding nothing: the bare structural walk that queries are measured
-    /// against (benches/peers/run.sh). Prints records, bytes and seconds.
-    #[command(hide = true)]
-    Walk(WalkArgs),
     /// List the SQL functions for MessagePack values, or describe one.
     #[command(after_help = "Examples:
   mpq functions
@@ -116,7 +111,7 @@ pub enum OutputFormat {
 }
 
 /// Options that shape reading, shared by `query`, `schema`, `cat` and `convert`. Their help
-/// and defaults come from [`crate::options::keys`], and their values are parsed there, as
+/// and defaults come from [`mpq::options::keys`], and their values are parsed there, as
 /// `OPTIONS (...)` keys are.
 #[derive(Debug, Clone, Args)]
 pub struct ReadArgs {
@@ -172,7 +167,7 @@ pub struct ReadArgs {
 }
 
 impl ReadArgs {
-    /// Each read flag (as [`crate::options::keys`] names it) and its value, when it has one.
+    /// Each read flag (as [`mpq::options::keys`] names it) and its value, when it has one.
     pub fn flags(&self) -> [(&'static str, Option<String>); 15] {
         let on = |yes: bool| Some(yes.to_string());
         [
@@ -283,14 +278,6 @@ pub struct CatArgs {
     /// Reading options.
     #[command(flatten)]
     pub read: ReadArgs,
-}
-
-/// `mpq walk`.
-#[derive(Debug, Args)]
-pub struct WalkArgs {
-    /// Files to walk.
-    #[arg(required = true)]
-    pub files: Vec<String>,
 }
 
 /// `mpq generate`.

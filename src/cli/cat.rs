@@ -7,13 +7,13 @@
 
 use super::args::{CatArgs, CatFormat};
 use super::{Policies, expand_all, read_options, register_inputs, session_with_threads, summary};
-use crate::datasource::SessionContextExt;
-use crate::infer::{METADATA_COLUMN, RECORD_COLUMN, TAG_COLUMN, TIME_COLUMN};
-use crate::json_text::json_cell;
 use anyhow::Result;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::datasource::listing::ListingTable;
 use futures::StreamExt;
+use mpq::datasource::SessionContextExt;
+use mpq::infer::{METADATA_COLUMN, RECORD_COLUMN, TAG_COLUMN, TIME_COLUMN};
+use mpq::json_text::json_cell;
 use mpq_wire::json::write_json_str;
 use std::io::Write;
 
@@ -27,7 +27,7 @@ pub async fn run(a: CatArgs) -> Result<()> {
     let schema = table.schema();
     let mut parts: Vec<&str> = [TIME_COLUMN, TAG_COLUMN, METADATA_COLUMN]
         .into_iter()
-        .filter(|c| schema.field_with_name(c).is_ok_and(|f| crate::infer::Role::of(f) != crate::infer::Role::Key))
+        .filter(|c| schema.field_with_name(c).is_ok_and(|f| mpq::infer::Role::of(f) != mpq::infer::Role::Key))
         .collect();
     // Hive partition columns come with each record too.
     if let Some(listing) = table.as_ref().downcast_ref::<ListingTable>() {

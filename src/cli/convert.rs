@@ -4,13 +4,13 @@
 use super::Policies;
 use super::args::{ConvertArgs, ReadArgs, SchemaArgs, ShapeArgs};
 use super::progress::Progress;
-use crate::convert::{self, Compression, VariantOutput, WriteFormat, WriteOptions, ddl};
-use crate::datasource::SessionContextExt;
-use crate::options::MsgpackReadOptions;
 use anyhow::{Context, Result, bail};
 use datafusion::arrow::datatypes::TimeUnit;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
+use mpq::convert::{self, Compression, VariantOutput, WriteFormat, WriteOptions, ddl};
+use mpq::datasource::SessionContextExt;
+use mpq::options::MsgpackReadOptions;
 use std::path::Path;
 use std::time::Instant;
 

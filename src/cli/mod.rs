@@ -7,26 +7,25 @@ pub mod convert;
 pub mod functions;
 pub mod print;
 pub mod progress;
-pub mod schema_view;
 
-use crate::datasource::SessionContextExt;
-use crate::options::{FramingPolicy, MsgpackReadOptions, OnError};
-use crate::report::{ReportData, ScanReport};
-use anyhow::{Context, Result, bail};
-use args::{Cli, Command, GenerateArgs, QueryArgs, ReadArgs, SchemaArgs, WalkArgs};
+use anyhow::{Context, Result};
+use args::{Cli, Command, GenerateArgs, QueryArgs, ReadArgs, SchemaArgs};
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::DFParser;
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use futures::StreamExt;
+use mpq::datasource::SessionContextExt;
+use mpq::options::{FramingPolicy, MsgpackReadOptions, OnError};
+use mpq::report::{ReportData, ScanReport};
+pub(crate) use mpq::tables::{STDIN, expand_all, input_bytes, register_inputs};
 use std::io::Write;
-use std::path::Path;
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
     // Ctrl-C and SIGTERM remove unfinished outputs before the process ends (130, as a shell
     // reports an interrupted command). Failing to install the handler only loses that.
     let _ = ctrlc::set_handler(|| {
-        crate::convert::staging::remove_pending();
+        mpq::convert::staging::remove_pending();
         std::process::exit(130);
     });
     if let Some(n) = cli.threads {
@@ -38,7 +37,6 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Cat(a) => cat::run(a).await,
         Command::Convert(a) => convert::run(a).await,
         Command::Generate(a) => generate(a),
-        Command::Walk(a) => walk(&a),
         Command::Functions(a) => functions::print(&a),
     }
 }
@@ -78,7 +76,7 @@ pub fn read_options(a: &ReadArgs, defaults: Policies) -> Result<MsgpackReadOptio
     Ok(o)
 }
 
-/// A session for this process ([`crate::session::session`], with `--threads` partitions),
+/// A session for this process ([`mpq::session::session`], with `--threads` partitions),
 /// its report writing every problem to `--rejects` when given.
 pub fn session(opts: &MsgpackReadOptions, read: &ReadArgs) -> Result<SessionContext> {
     session_with_threads(opts, read, THREADS.get().copied().unwrap_or(0))
@@ -86,7 +84,7 @@ pub fn session(opts: &MsgpackReadOptions, read: &ReadArgs) -> Result<SessionCont
 
 /// [`session`] with `threads` partitions (0: `--threads`, else every core).
 pub fn session_with_threads(opts: &MsgpackReadOptions, read: &ReadArgs, threads: usize) -> Result<SessionContext> {
-    let ctx = crate::session::session(opts, threads)?;
+    let ctx = mpq::session::session(opts, threads)?;
     if let Some(path) = &read.rejects {
         let file = std::fs::File::create(path).with_context(|| format!("--rejects {path}"))?;
         ctx.msgpack_report().rejects_to(Box::new(std::io::BufWriter::new(file)));
@@ -94,117 +92,12 @@ pub fn session_with_threads(opts: &MsgpackReadOptions, read: &ReadArgs, threads:
     Ok(ctx)
 }
 
-/// Expands one input argument: globs (also quoted ones) to the files they match; directories
-/// to `dir/` (listed recursively by the table); anything else as it is.
-pub fn expand_input(arg: &str) -> Result<Vec<String>> {
-    if arg.contains("://") || arg == STDIN {
-        return Ok(vec![arg.to_string()]);
-    }
-    if arg.contains(['*', '?', '[']) {
-        let mut out = Vec::new();
-        for p in glob::glob(arg).with_context(|| format!("bad glob {arg:?}"))? {
-            let p = p?;
-            if p.is_file() {
-                out.push(p.display().to_string());
-            }
-        }
-        if out.is_empty() {
-            bail!("{arg}: no files match");
-        }
-        return Ok(out);
-    }
-    let p = Path::new(arg);
-    if !p.exists() {
-        bail!("{arg}: no such file or directory");
-    }
-    if p.is_dir() && !arg.ends_with('/') {
-        return Ok(vec![format!("{arg}/")]);
-    }
-    Ok(vec![arg.to_string()])
-}
-
-/// The bytes of the input files (directories walked, keeping files with `ext` when set),
-/// for progress and summaries; object-store inputs count 0.
-pub fn input_bytes(files: &[String], ext: &str) -> u64 {
-    fn walk(p: &Path, ext: &str) -> u64 {
-        match std::fs::metadata(p) {
-            Ok(m) if m.is_dir() => std::fs::read_dir(p)
-                .map(|entries| entries.filter_map(|e| e.ok()).map(|e| walk(&e.path(), ext)).sum())
-                .unwrap_or(0),
-            Ok(m) if ext.is_empty() || p.to_str().is_some_and(|s| s.ends_with(ext)) => m.len(),
-            _ => 0,
-        }
-    }
-    files.iter().filter(|f| !f.contains("://")).map(|f| walk(Path::new(f), ext)).sum()
-}
-
-/// The input argument that means standard input.
-pub const STDIN: &str = "-";
-
-/// Registers the expanded inputs as the table `t`, and under its alias ([`table_alias`]).
-/// Standard input (`-`) is a stream table read once, whose inference is returned.
-pub async fn register_inputs(
-    ctx: &SessionContext,
-    files: &[String],
-    opts: &MsgpackReadOptions,
-) -> Result<Option<crate::infer::TableInference>> {
-    if files.iter().any(|f| f == STDIN) {
-        if files.len() > 1 {
-            bail!("standard input (-) is read alone, not together with files");
-        }
-        return Ok(Some(crate::datasource::register_stream(ctx, "t", "<stdin>", std::io::stdin(), opts)?));
-    }
-    ctx.register_msgpack("t", files.to_vec(), opts.clone()).await?;
-    if let Some(alias) = table_alias(files) {
-        let t = ctx.table_provider("t").await?;
-        ctx.register_table(alias.as_str(), t)?;
-    }
-    Ok(None)
-}
-
-pub(crate) fn expand_all(args: &[String]) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for a in args {
-        out.extend(expand_input(a)?);
-    }
-    Ok(out)
-}
-
-/// A plain SQL identifier: letters, digits and `_`, not starting with a digit.
-fn plain_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// The extra name of the `t` table: the single file's stem, or the shared directory's name.
-pub fn table_alias(files: &[String]) -> Option<String> {
-    let name = if files.len() == 1 && !files[0].ends_with('/') {
-        Path::new(&files[0]).file_stem()?.to_str()?.split('.').next()?.to_string()
-    } else {
-        let dirs: Vec<_> = files
-            .iter()
-            .map(|f| {
-                let p = Path::new(f.trim_end_matches('/'));
-                if f.ends_with('/') { p.to_path_buf() } else { p.parent().map(Path::to_path_buf).unwrap_or_default() }
-            })
-            .collect();
-        let first = dirs.first()?;
-        if dirs.iter().any(|d| d != first) {
-            return None;
-        }
-        let abs = std::path::absolute(first).ok()?;
-        abs.file_name()?.to_str()?.to_string()
-    };
-    (plain_identifier(&name) && name != "t").then_some(name)
-}
-
 /// Adds the optional columns the SQL names (outside string literals): `_record` and
 /// `_corrupt_record`, so they need no `--with-record` or `--corrupt-record`. They cost nothing
 /// unless a query reads them.
 pub(crate) fn with_named_columns(opts: MsgpackReadOptions, sql: &str) -> MsgpackReadOptions {
-    let record = mentions(sql, crate::infer::RECORD_COLUMN);
-    let corrupt = mentions(sql, crate::infer::CORRUPT_COLUMN);
+    let record = mentions(sql, mpq::infer::RECORD_COLUMN);
+    let corrupt = mentions(sql, mpq::infer::CORRUPT_COLUMN);
     let (r, c) = (opts.with_record, opts.with_corrupt_record);
     opts.with_record(r || record).with_corrupt_record(c || corrupt)
 }
@@ -244,7 +137,7 @@ async fn query(a: QueryArgs) -> Result<()> {
         let plan = ctx.state().statement_to_plan(stmt).await?;
         // COPY writes the way `mpq convert` does: variant columns as JSON, under a temporary
         // name renamed into place when complete, an existing output kept unless --force.
-        let copy = crate::convert::stage_copy(plan, a.force)?;
+        let copy = mpq::convert::stage_copy(plan, a.force)?;
         let df = ctx.execute_logical_plan(copy.plan).await?;
         let schema = df.schema().as_arrow().clone();
         let batches = df.collect().await?;
@@ -321,7 +214,7 @@ async fn schema(a: SchemaArgs) -> Result<()> {
         }
         Some((ctx.msgpack_report().snapshot(), table_schema))
     };
-    let view = schema_view::SchemaView::new(&inference, &opts, scan.as_ref());
+    let view = mpq::schema_view::SchemaView::new(&inference, &opts, scan.as_ref());
     let mut out = std::io::stdout().lock();
     match a.format {
         args::SchemaFormat::Text => write!(out, "{}", view.text())?,
@@ -331,53 +224,8 @@ async fn schema(a: SchemaArgs) -> Result<()> {
     summary(&ctx.msgpack_report())
 }
 
-/// `mpq walk`: each file mapped, cut into one range per core at the boundaries a split scan
-/// would find, each range framed on its own thread.
-fn walk(a: &WalkArgs) -> Result<()> {
-    let start = std::time::Instant::now();
-    let cores = THREADS.get().copied().unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let opts = MsgpackReadOptions::default();
-    let limits = opts.limits();
-    let (mut records, mut bytes) = (0u64, 0u64);
-    for path in expand_all(&a.files)? {
-        let path = path.as_str();
-        let file = crate::input::source::file_bytes(Path::new(path), crate::input::source::MmapPolicy::Always)?;
-        let buf: &[u8] = &file.bytes;
-        let layout = crate::framing::detect(buf, opts.max_depth).layout;
-        // Values cannot be split: one range walks them all.
-        let cuts = crate::framing::split::cut_points(buf, cores, layout, limits).unwrap_or_else(|| vec![0, buf.len()]);
-        let counts: Vec<Result<u64>> = std::thread::scope(|s| {
-            let walks: Vec<_> = cuts
-                .windows(2)
-                .map(|w| {
-                    let (from, to) = (w[0], w[1].max(w[0]));
-                    s.spawn(move || {
-                        let mut framer = crate::framing::Framer::new(buf, from, layout, limits, 0);
-                        let mut n = 0u64;
-                        while framer.pos() < to {
-                            match framer.next() {
-                                Some(Ok(_)) => n += 1,
-                                Some(Err(e)) => bail!("{}", e.into_error(path, buf)),
-                                None => break,
-                            }
-                        }
-                        Ok(n)
-                    })
-                })
-                .collect();
-            walks.into_iter().map(|h| h.join().unwrap_or_else(|_| bail!("a walk panicked"))).collect()
-        });
-        for c in counts {
-            records += c?;
-        }
-        bytes += buf.len() as u64;
-    }
-    println!("records {records} bytes {bytes} seconds {:.3}", start.elapsed().as_secs_f64());
-    Ok(())
-}
-
 fn generate(a: GenerateArgs) -> Result<()> {
-    let spec = crate::generate::Spec { records: a.records, seed: a.seed, events: a.events, mixed: a.mixed };
+    let spec = mpq::generate::Spec { records: a.records, seed: a.seed, events: a.events, mixed: a.mixed };
     let mp = std::fs::File::create(&a.out).with_context(|| format!("cannot create {}", a.out))?;
     let mut mp = std::io::BufWriter::new(mp);
     let mut nd = match &a.ndjson {
@@ -386,7 +234,7 @@ fn generate(a: GenerateArgs) -> Result<()> {
         }
         None => None,
     };
-    crate::generate::write(&spec, &mut mp, nd.as_mut().map(|w| w as &mut dyn Write))?;
+    mpq::generate::write(&spec, &mut mp, nd.as_mut().map(|w| w as &mut dyn Write))?;
     mp.flush()?;
     if let Some(w) = nd.as_mut() {
         w.flush()?;
@@ -398,7 +246,7 @@ fn generate(a: GenerateArgs) -> Result<()> {
 mod tests {
     #[test]
     fn optional_columns_are_noticed_outside_strings_only() {
-        let mentions_record = |sql: &str| super::mentions(sql, crate::infer::RECORD_COLUMN);
+        let mentions_record = |sql: &str| super::mentions(sql, mpq::infer::RECORD_COLUMN);
         assert!(mentions_record("SELECT _record -> 'a' FROM t"));
         assert!(mentions_record("SELECT mp_get(_record,'a') FROM t"));
         assert!(mentions_record("SELECT \"_record\" FROM t"));

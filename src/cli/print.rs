@@ -2,10 +2,10 @@
 //! are rendered as JSON values (never as bytes); nested values as JSON in CSV/TSV.
 
 use super::args::OutputFormat;
-use crate::json_text::{contains_variant, json_cell, json_row};
 use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::util::display::FormatOptions;
+use mpq::json_text::{contains_variant, json_cell, json_row};
 use std::io::Write;
 use std::sync::Arc;
 

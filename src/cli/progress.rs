@@ -2,8 +2,8 @@
 //! second and the time left, redrawn from the scan's counters by a small thread. Drawn only
 //! when stderr is a terminal, so logs and pipes get the summary line alone.
 
-use crate::report::ScanReport;
 use indicatif::{ProgressBar, ProgressStyle};
+use mpq::report::ScanReport;
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -139,7 +139,7 @@ fn step(buf: &[u8], lane: &mut Lane, limits: FrameLimits) -> Option<bool> {
         lane.pending = 1;
         lane.containers = 0;
     }
-    let (pos, children, container) = mpq_wire::cursor::step_value(buf, lane.pos)?;
+    let (pos, children, container) = mpq_wire::skip::step_value(buf, lane.pos)?;
     lane.pos = pos;
     lane.pending = lane.pending - 1 + children;
     lane.containers += container as u64;

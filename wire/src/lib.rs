@@ -7,9 +7,8 @@ pub mod cursor;
 pub mod ext;
 pub mod json;
 pub mod marker;
+pub mod skip;
 pub mod write;
 
-pub use cursor::{
-    Cursor, DEFAULT_MAX_DEPTH, Head, MAX_DEPTH_LIMIT, WireError, WireErrorKind, WireResult, size_from_first_byte,
-    skip_at, skip_fast, skip_shallow,
-};
+pub use cursor::{Cursor, DEFAULT_MAX_DEPTH, Head, MAX_DEPTH_LIMIT, WireError, WireErrorKind, WireResult};
+pub use skip::{size_from_first_byte, skip_at, skip_fast, skip_shallow};

@@ -10,8 +10,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/py/requirements.txt
 
-# One `cargo test` builds everything (the binary too): a separate `cargo build` would resolve
-# features without the dev-dependencies and compile the DataFusion stack a second time.
+# Module dependencies point one way (no cycles among the crate's top-level modules).
+python3 scripts/module_deps.py
+# One `cargo test` builds everything (the binary too). `[dependencies]` resolve the same
+# features as the dev-dependencies, so a later `cargo build`/`cargo run` compiles only the
+# project's own crates.
 cargo test --workspace --all-targets
 cargo test --workspace --doc
 MPQ_BIN="$PWD/target/debug/mpq" .venv/bin/python -m pytest -q tests/py

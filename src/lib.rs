@@ -4,12 +4,13 @@
 //! `[time, record]`, streams of other values) through a memory map, infers a schema from the
 //! data, decodes straight into Arrow record batches and hands them to DataFusion.
 //!
-//! Layers, one module each: [`source`] (bytes), [`layout`] (framing), [`split`] (record
-//! boundaries at any offset, so a file can be scanned by several cores), [`lanes`] (counting
-//! records on interleaved lanes), [`infer`] (schema
-//! inference), [`decode`] (the decode plan and column decoders), [`reader`] (the plain Rust
-//! API), [`datasource`] (the DataFusion format, source and opener, and
-//! [`SessionContextExt`]), and `cli` (the only place that prints).
+//! Stages, in the order a batch flows (each a module): [`tables`] (input arguments to
+//! tables), [`input`] (bytes: memory maps, decompression, Fluentd files), [`framing`] (layouts
+//! and record boundaries), [`infer`] (schema inference), [`decode`] (the decode plan and
+//! column decoders), [`reader`] (the scan drivers and the plain Rust API), [`datasource`] (the
+//! DataFusion format, source and opener, and [`SessionContextExt`]), [`convert`] (writing).
+//! Beside them: [`options`] (plain settings), [`report`] (what scans report), [`problem`] and
+//! [`error`], [`session`] (a ready DataFusion session). The command line lives in the binary.
 //!
 //! ```
 //! use mpq::{MsgpackReadOptions, SessionContextExt};

@@ -299,7 +299,7 @@ impl<'a> Framer<'a> {
         if let Some(c) = compressed_option(&self.buf[events_end..end]) {
             let msg = format!(
                 "expected packed events, found a CompressedPackedForward entry ({c}) that was not \
-                 decompressed first (see mpq::input::expand_forward)"
+                 decompressed first (see mpq::input::fluentd::expand_forward)"
             );
             return Err(self.error(start, events, Kind::Layout, msg));
         }

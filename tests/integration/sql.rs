@@ -67,6 +67,23 @@ async fn create_external_table_stored_as_msgpack() {
         .await
         .expect_err("unknown option");
     assert!(err.to_string().contains("unknown msgpack option \"nope\""), "{err}");
+    // Every read setting is an OPTIONS key, parsed as its CLI flag is.
+    let err = ctx
+        .sql(&format!("CREATE EXTERNAL TABLE bad STORED AS MSGPACK LOCATION '{dir}' OPTIONS ('max_errors' 'many')"))
+        .await
+        .expect_err("not a number");
+    assert!(err.to_string().contains("msgpack option max_errors takes a number, not \"many\""), "{err}");
+    let file = path("testdata/hostile/not_a_map.msgpack");
+    ctx.sql(&format!("CREATE EXTERNAL TABLE dropped STORED AS MSGPACK LOCATION '{file}' OPTIONS ('on_error' 'drop')"))
+        .await
+        .expect("create")
+        .collect()
+        .await
+        .expect("ok");
+    ctx.sql(&format!("CREATE EXTERNAL TABLE kept STORED AS MSGPACK LOCATION '{file}'")).await.expect("create");
+    let rows = |t: &str| format!("SELECT count(*) AS n FROM {t}");
+    assert_eq!(run(&ctx, &rows("kept")).await, run(&ctx, "SELECT 5 AS n").await);
+    assert_eq!(run(&ctx, &rows("dropped")).await, run(&ctx, "SELECT 4 AS n").await, "the record that is not a map");
 }
 
 #[tokio::test]

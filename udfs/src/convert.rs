@@ -199,14 +199,19 @@ pub fn ext_data(v: &[u8]) -> Option<&[u8]> {
 
 /// A map key as lookups tell keys apart: a string by its bytes, an integer by its value,
 /// anything else by its encoding.
-#[derive(Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum KeyId<'a> {
     Str(&'a [u8]),
     Int(i128),
     Other(&'a [u8]),
 }
 
+#[inline]
 fn key_id(key: &[u8]) -> KeyId<'_> {
+    // The common key, a short string: no header to parse.
+    if let Some(&b @ 0xa0..=0xbf) = key.first() {
+        return KeyId::Str(&key[1..key.len().min(1 + (b & 0x1f) as usize)]);
+    }
     match head(key) {
         Some((h @ Head::Str(_), c)) => payload(h, c).map_or(KeyId::Other(key), KeyId::Str),
         Some((Head::Int(i), _)) => KeyId::Int(i as i128),
@@ -215,32 +220,29 @@ fn key_id(key: &[u8]) -> KeyId<'_> {
     }
 }
 
-/// Maps with at most this many pairs find duplicates by comparing with each earlier key (no
-/// hashing, no allocation for the common small record).
-const SCAN_KEYS: u32 = 16;
+/// Maps with at most this many pairs find duplicates by comparing with each earlier key, kept
+/// on the stack (no hashing, no allocation for the common small record).
+const SCAN_KEYS: usize = 16;
 
 /// Calls `f` with the bytes of each distinct key of the map `v`, in the order keys first
 /// appear: a duplicate key is one key (whose value is the last one's, as lookups find it).
 /// `None` when the value is not a readable map.
 pub fn for_each_distinct_key<'a>(v: &'a [u8], mut f: impl FnMut(&'a [u8])) -> Option<()> {
     let (Head::Map(n), mut c) = head(v)? else { return None };
-    let mut few: Vec<KeyId<'a>> = Vec::new();
+    let mut few = [KeyId::Int(0); SCAN_KEYS];
     let mut many: std::collections::HashSet<KeyId<'a>> = std::collections::HashSet::new();
-    for _ in 0..n {
+    for i in 0..n as usize {
         let start = c.pos();
         c.skip_flat().ok()?;
         let key = &v[start..c.pos()];
-        let new = match n {
-            0..2 => true,
-            2..=SCAN_KEYS => {
-                let id = key_id(key);
-                let new = !few.contains(&id);
-                if new {
-                    few.push(id);
-                }
-                new
-            }
-            _ => many.insert(key_id(key)),
+        let new = if n < 2 {
+            true
+        } else if (n as usize) <= SCAN_KEYS {
+            let id = key_id(key);
+            few[i] = id;
+            !few[..i].contains(&id)
+        } else {
+            many.insert(key_id(key))
         };
         if new {
             f(key);

@@ -6,22 +6,14 @@ answers must be identical (as sorted rows: a query without ORDER BY has no row o
 Usage: .venv/bin/python benches/peers/compare.py BEFORE_BINARY AFTER_BINARY [RECORDS] [N]
 (RECORDS default 2000000, N default 5; the data is run.py's, written to target/peers/)."""
 import os
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import run  # noqa: E402  (the queries and the data)
 
 
 def timed(binary, sql, path):
-    cmd = [binary, "--threads", "2", "query", sql, path, "--format", "csv"]
-    start = time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    secs = time.perf_counter() - start
-    if p.returncode != 0:
-        sys.exit(f"{cmd} failed: {p.stderr}")
-    return secs, p.stdout
+    return run.run_mpq(cmd=[binary, "--threads", "2", "query", sql, path, "--format", "csv"])
 
 
 def main():

@@ -2,11 +2,13 @@
 //! or any [`Read`](std::io::Read)) into an iterator of [`RecordBatch`]es. Batches are produced
 //! lazily, one per `next()`, so taking a few rows reads a few records.
 //!
-//! - [`core`]: what every scan holds and does (decoder, report, framing a batch, the framing
-//!   policy, end-of-input checks), whatever its bytes.
-//! - [`slice`]: [`SliceBatches`], a whole mapped or in-memory input, with the fast paths that
-//!   need the whole input (count lanes, decode-while-framing) and byte ranges for split scans.
-//! - [`stream`]: [`ReaderBatches`], bytes arriving from a `Read`, one batch held at a time.
+//! - [`driver`]: the one scan driver, [`Batches`]: a core that every scan shares (decoder,
+//!   report, framing a batch, the framing policy, end-of-input checks) over a source of bytes.
+//! - [`slice`]: [`SliceBatches`] (`Batches<Slice>`), a whole mapped or in-memory input, with
+//!   the fast paths that need the whole input (count lanes, decode-while-framing) and byte
+//!   ranges for split scans.
+//! - [`stream`]: [`ReaderBatches`] (`Batches<Stream>`), bytes fed from a `Read` into a buffer,
+//!   one batch held at a time.
 //! - [`filter`]: a filter evaluated in the scan, with late decoding of the other columns (as
 //!   DataFusion's Parquet reader owns its row filter).
 //! - [`scan`]: one prepared input scanned as a query asks (range, projection, filter, limit),
@@ -25,13 +27,14 @@
 //!
 //! [`RecordBatch`]: datafusion::arrow::array::RecordBatch
 
-pub(crate) mod core;
+pub mod driver;
 pub mod filter;
 pub mod scan;
 pub mod slice;
 pub mod stream;
 
 pub use crate::decode::MAX_BATCH_BYTES;
+pub use driver::Batches;
 pub use filter::{FilteredSlice, FilteredStream, ScanFilter};
 pub use slice::{SliceBatches, decode_slice};
 pub use stream::{ReaderBatches, decode_reader};

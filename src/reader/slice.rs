@@ -3,14 +3,12 @@
 //! on interleaved lanes for `count(*)`, decoding records while framing them, and scanning a
 //! byte range of the input so that several cores share one file.
 
-use super::core::{ScanCore, iteration};
+use super::driver::{Batches, ScanCore, iteration};
 use crate::decode::RecordDecoder;
 use crate::error::{Error, Result, UNKNOWN_RECORD};
 use crate::framing::split::find_boundary;
 use crate::framing::{Layout, Record, check_forced, detect_or};
-use crate::input::ChunkMeta;
 use crate::options::MsgpackReadOptions;
-use crate::report::ScanReport;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 
@@ -25,9 +23,11 @@ pub fn decode_slice<B: AsRef<[u8]>>(
 }
 
 /// Lazily decodes a whole in-memory input into batches.
-pub struct SliceBatches<B> {
+pub type SliceBatches<B> = Batches<Slice<B>>;
+
+/// The bytes of a [`SliceBatches`] scan: the whole input, and how far the scan has got.
+pub struct Slice<B> {
     buf: B,
-    core: ScanCore,
     pos: usize,
     layout: Layout,
     remaining_limit: Option<usize>,
@@ -46,7 +46,7 @@ const LANE_SEGMENT: usize = 32 << 20;
 /// The scan tells its `on_consumed` callback about passed bytes in steps of at least this.
 const CONSUMED_STEP: usize = 8 << 20;
 
-impl<B: AsRef<[u8]>> SliceBatches<B> {
+impl<B: AsRef<[u8]>> Batches<Slice<B>> {
     /// Decodes `buf` (named `path` in messages) into batches; with `limit`, stops after that
     /// many rows.
     pub fn new(
@@ -62,35 +62,8 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
         if opts.layout.is_some() {
             check_forced(buf.as_ref(), layout, opts.max_depth).map_err(|m| Error::Input(format!("{path}: {m}")))?;
         }
-        Ok(SliceBatches {
-            core: ScanCore::new(schema, projection, opts, path)?,
-            buf,
-            pos: 0,
-            layout,
-            remaining_limit: limit,
-            consumed: None,
-            reported: 0,
-            stop: usize::MAX,
-        })
-    }
-
-    /// Adds to `report` (a fresh one by default; see [`SliceBatches::report`]).
-    pub fn with_report(mut self, report: &ScanReport) -> Self {
-        self.core.set_report(report);
-        self
-    }
-
-    /// What the scan has reported so far: records, `_extra` pairs, problems.
-    pub fn report(&self) -> &ScanReport {
-        &self.core.report
-    }
-
-    /// Applies what a Fluentd buffer chunk's `.meta` sidecar says: every record gets its tag,
-    /// and the number of records read is checked against its count at the end (a mismatch is
-    /// reported, not fatal: Fluentd updates the sidecar after the chunk).
-    pub fn chunk_meta(mut self, meta: &ChunkMeta) -> Self {
-        self.core.set_chunk_meta(meta);
-        self
+        let src = Slice { buf, pos: 0, layout, remaining_limit: limit, consumed: None, reported: 0, stop: usize::MAX };
+        Ok(Batches { core: ScanCore::new(schema, projection, opts, path)?, src })
     }
 
     /// Restricts the scan to the records that *start* in `range`, so that scans of adjacent
@@ -103,17 +76,17 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
     /// layout cannot be split: the range at offset 0 reads the whole buffer and the others
     /// read nothing.
     pub fn range(mut self, range: std::ops::Range<usize>) -> Self {
-        let len = self.buf.as_ref().len();
+        let len = self.src.buf.as_ref().len();
         if range.start == 0 && range.end >= len {
             return self;
         }
-        match find_boundary(self.buf.as_ref(), range.start, self.layout, self.core.limits) {
+        match find_boundary(self.src.buf.as_ref(), range.start, self.src.layout, self.core.limits) {
             None if range.start == 0 => {}
             None => self.core.done = true,
             Some(start) => {
-                self.pos = start;
-                self.reported = start;
-                self.stop = range.end;
+                self.src.pos = start;
+                self.src.reported = start;
+                self.src.stop = range.end;
                 if range.start > 0 {
                     self.core.next_record = UNKNOWN_RECORD;
                 }
@@ -126,7 +99,7 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
     /// Moves past a batch read without the framer: the next record is at `end` and numbered
     /// `next_record`.
     fn advance(&mut self, end: usize, next_record: u64) -> Result<()> {
-        self.pos = end;
+        self.src.pos = end;
         self.core.next_record = next_record;
         self.after_batch()?;
         self.report_consumed();
@@ -136,14 +109,14 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
     /// Bookkeeping after a batch's records were framed without error: the end of the range
     /// (verified), of the buffer, or of the limit.
     fn after_batch(&mut self) -> Result<()> {
-        if self.pos >= self.stop && !self.core.done {
+        if self.src.pos >= self.src.stop && !self.core.done {
             self.core.done = true;
             self.verify_stop()?;
         }
-        if self.pos >= self.buf.as_ref().len() {
+        if self.src.pos >= self.src.buf.as_ref().len() {
             self.core.done = true;
         }
-        if let Some(l) = self.remaining_limit.as_mut() {
+        if let Some(l) = self.src.remaining_limit.as_mut() {
             *l -= self.core.records.len();
             if *l == 0 {
                 self.core.done = true;
@@ -155,21 +128,21 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
     /// After the last record of a range that ends inside the buffer: the record reached must
     /// start where the next range starts.
     fn verify_stop(&self) -> Result<()> {
-        let buf = self.buf.as_ref();
-        if self.stop >= buf.len() {
+        let buf = self.src.buf.as_ref();
+        if self.src.stop >= buf.len() {
             return Ok(());
         }
-        let guessed = find_boundary(buf, self.stop, self.layout, self.core.limits);
-        if guessed == Some(self.pos) {
+        let guessed = find_boundary(buf, self.src.stop, self.src.layout, self.core.limits);
+        if guessed == Some(self.src.pos) {
             return Ok(());
         }
         Err(Error::Split(format!(
             "{}: a scan split at byte {} started the next range at byte {}, but the records end at byte {} there; \
              the split guessed wrong, so the results would be wrong: run again with --threads 1 (and report this file)",
             self.core.path,
-            self.stop,
+            self.src.stop,
             guessed.unwrap_or(buf.len()),
-            self.pos
+            self.src.pos
         )))
     }
 
@@ -177,16 +150,16 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
     /// so a memory-mapped input can drop those pages from resident memory
     /// ([`crate::input::FileBytes::release`]).
     pub fn on_consumed(mut self, f: impl Fn(std::ops::Range<usize>) + Send + 'static) -> Self {
-        self.consumed = Some(Box::new(f));
+        self.src.consumed = Some(Box::new(f));
         self
     }
 
     fn report_consumed(&mut self) {
-        if let Some(f) = &self.consumed
-            && (self.pos - self.reported >= CONSUMED_STEP || self.core.done)
+        if let Some(f) = &self.src.consumed
+            && (self.src.pos - self.src.reported >= CONSUMED_STEP || self.core.done)
         {
-            f(self.reported..self.pos);
-            self.reported = self.pos;
+            f(self.src.reported..self.src.pos);
+            self.src.reported = self.src.pos;
         }
     }
 
@@ -204,7 +177,7 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
 
     /// The bytes being decoded.
     pub(crate) fn bytes(&self) -> &[u8] {
-        self.buf.as_ref()
+        self.src.buf.as_ref()
     }
 
     /// The records of the batch just returned, one per row (empty after a batch that was
@@ -215,19 +188,14 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
 
     /// The detected layout.
     pub fn layout(&self) -> Layout {
-        self.layout
-    }
-
-    /// The output schema.
-    pub fn schema(&self) -> SchemaRef {
-        self.core.decoder.schema()
+        self.src.layout
     }
 
     /// `count(*)`: records counted on interleaved lanes, a segment at a time, when nothing is
     /// decoded; `None` when the lanes give up (the framer then reads the segment).
     fn counted(&mut self) -> Result<Option<RecordBatch>> {
-        let (buf, pos) = (self.buf.as_ref(), self.pos);
-        let to = self.stop.min(pos.saturating_add(LANE_SEGMENT));
+        let (buf, pos) = (self.src.buf.as_ref(), self.src.pos);
+        let to = self.src.stop.min(pos.saturating_add(LANE_SEGMENT));
         let Some((n, end)) = crate::framing::lanes::count_records(buf, pos, to, self.core.limits) else {
             return Ok(None);
         };
@@ -244,41 +212,42 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
     /// when anything is unusual (the framer then reads the same records).
     fn decoded_while_framing(&mut self, want: usize) -> Result<Option<RecordBatch>> {
         let first = self.core.next_record;
-        let buf = self.buf.as_ref();
+        let buf = self.src.buf.as_ref();
         let core = &mut self.core;
-        let range = (self.pos, self.stop);
-        let batch = core.decoder.decode_unframed(buf, self.layout, range, want, core.limits, first, &mut core.records);
+        let range = (self.src.pos, self.src.stop);
+        let batch =
+            core.decoder.decode_unframed(buf, self.src.layout, range, want, core.limits, first, &mut core.records);
         let Some(batch) = batch else { return Ok(None) };
-        let end = self.core.records.last().map_or(self.pos, |r| r.end);
+        let end = self.core.records.last().map_or(self.src.pos, |r| r.end);
         self.advance(end, first.saturating_add(self.core.records.len() as u64))?;
         Ok(Some(batch))
     }
 
     fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
         if self.core.done {
-            if self.stop == usize::MAX {
+            if self.src.stop == usize::MAX {
                 self.core.check_count();
             }
             return Ok(None);
         }
-        let want = self.remaining_limit.map_or(self.core.batch_size, |l| l.min(self.core.batch_size));
+        let want = self.src.remaining_limit.map_or(self.core.batch_size, |l| l.min(self.core.batch_size));
         // The fast paths first; each gives up on anything unusual, and the framer below then
         // reads the same records and reports each case.
         if self.core.decoder.reads_nothing()
-            && self.layout == Layout::Records
-            && self.remaining_limit.is_none()
+            && self.src.layout == Layout::Records
+            && self.src.remaining_limit.is_none()
             && let Some(batch) = self.counted()?
         {
             return Ok(Some(batch));
         }
-        if self.core.decoder.frames_while_decoding(self.layout)
+        if self.core.decoder.frames_while_decoding(self.src.layout)
             && let Some(batch) = self.decoded_while_framing(want)?
         {
             return Ok(Some(batch));
         }
         let first = self.core.next_record;
-        let framed = self.core.frame(self.buf.as_ref(), self.layout, self.pos, self.stop, want);
-        self.pos = framed.pos;
+        let framed = self.core.frame(self.src.buf.as_ref(), self.src.layout, self.src.pos, self.src.stop, want);
+        self.src.pos = framed.pos;
         match framed.error {
             Some(e) => self.lost_boundary(e)?,
             None => self.after_batch()?,
@@ -287,7 +256,7 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
             self.report_consumed();
             return Ok(None);
         }
-        let batch = self.core.decode(self.buf.as_ref(), self.layout, first)?;
+        let batch = self.core.decode(self.src.buf.as_ref(), self.src.layout, first)?;
         self.report_consumed();
         Ok(Some(batch))
     }
@@ -296,8 +265,8 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
     /// of the input dropped, under the framing policy. A split scan cannot truncate: the
     /// other ranges read past the damage.
     fn lost_boundary(&mut self, mut e: crate::framing::FrameError) -> Result<()> {
-        let buf = self.buf.as_ref();
-        let split = self.stop < buf.len();
+        let buf = self.src.buf.as_ref();
+        let split = self.src.stop < buf.len();
         if split {
             // Truncating here would keep the records other cores read after the damage
             // (their ranges start past it), and which ones depends on the core count.
@@ -317,7 +286,7 @@ impl<B: AsRef<[u8]>> SliceBatches<B> {
     }
 }
 
-impl<B: AsRef<[u8]>> Iterator for SliceBatches<B> {
+impl<B: AsRef<[u8]>> Iterator for Batches<Slice<B>> {
     type Item = Result<RecordBatch>;
 
     fn next(&mut self) -> Option<Self::Item> {

@@ -1,8 +1,8 @@
-//! [`ScanCore`]: what every scan of one input holds and does, whether its bytes are a whole
-//! mapped or in-memory slice ([`super::SliceBatches`]) or arrive from a stream
-//! ([`super::ReaderBatches`]): the decoder and the report it adds to, the framing of a run of
-//! records into a batch, the framing policy (one function, [`ScanCore::lost_boundary`]), and
-//! the end-of-input checks.
+//! One scan of one input, [`Batches`]: a [`ScanCore`] (what every scan holds and does,
+//! whatever its bytes: the decoder and the report it adds to, the framing of a run of records
+//! into a batch, the framing policy in one function, [`ScanCore::lost_boundary`], and the
+//! end-of-input checks) and a source of bytes, `S`: a whole mapped or in-memory slice
+//! ([`super::slice::Slice`]) or a stream fed into a buffer ([`super::stream::Stream`]).
 
 use crate::decode::{MAX_BATCH_BYTES, RecordDecoder};
 use crate::error::Result;
@@ -13,6 +13,40 @@ use crate::problem::{Action, Problem};
 use crate::report::ScanReport;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
+
+/// A lazy scan of one input into batches: the core, and where the bytes come from. The
+/// settings every scan shares are here; each source adds its own
+/// ([`super::SliceBatches`], [`super::ReaderBatches`]).
+pub struct Batches<S> {
+    pub(crate) core: ScanCore,
+    pub(crate) src: S,
+}
+
+impl<S> Batches<S> {
+    /// Adds to `report` (a fresh one by default; see [`Batches::report`]).
+    pub fn with_report(mut self, report: &ScanReport) -> Self {
+        self.core.set_report(report);
+        self
+    }
+
+    /// What the scan has reported so far: records, `_extra` pairs, problems.
+    pub fn report(&self) -> &ScanReport {
+        &self.core.report
+    }
+
+    /// Applies what a Fluentd buffer chunk's `.meta` sidecar says: every record gets its tag,
+    /// and the number of records read is checked against its count at the end (a mismatch is
+    /// reported, not fatal: Fluentd updates the sidecar after the chunk).
+    pub fn chunk_meta(mut self, meta: &ChunkMeta) -> Self {
+        self.core.set_chunk_meta(meta);
+        self
+    }
+
+    /// The output schema.
+    pub fn schema(&self) -> SchemaRef {
+        self.core.decoder.schema()
+    }
+}
 
 /// The state of one input's scan that does not depend on where its bytes come from.
 pub(crate) struct ScanCore {

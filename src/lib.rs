@@ -10,7 +10,8 @@
 //! column decoders), [`reader`] (the scan drivers and the plain Rust API), [`datasource`] (the
 //! DataFusion format, source and opener, and [`SessionContextExt`]), [`convert`] (writing).
 //! Beside them: [`options`] (plain settings), [`report`] (what scans report), [`problem`] and
-//! [`error`], [`session`] (a ready DataFusion session). The command line lives in the binary.
+//! [`error`], [`session`] (a ready DataFusion session), [`interrupt`] (Ctrl-C cancels a
+//! running query instead of ending the process). The command line lives in the binary.
 //!
 //! ```
 //! use mpq::{MsgpackReadOptions, SessionContextExt};
@@ -33,6 +34,7 @@ pub mod framing;
 pub mod generate;
 pub mod infer;
 pub mod input;
+pub mod interrupt;
 pub mod json_text;
 pub mod keys;
 pub mod options;

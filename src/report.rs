@@ -129,6 +129,12 @@ impl ScanReport {
         self.data.lock().map(|d| d.clone()).unwrap_or_default()
     }
 
+    /// The counters now, leaving them at zero: what one statement of a longer session (a shell)
+    /// met. `--max-errors` counts afresh from here.
+    pub fn take(&self) -> ReportData {
+        self.data.lock().map(|mut d| std::mem::take(&mut *d)).unwrap_or_default()
+    }
+
     pub(crate) fn add_batch(&self, rows: usize, bytes: u64, s: &BatchStats) {
         if let Ok(mut d) = self.data.lock() {
             d.records += rows as u64;

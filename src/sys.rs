@@ -1,6 +1,7 @@
 //! The only module with `unsafe` code: memory maps, the SIGBUS handler that keeps a file that
-//! shrinks under its map from killing the process, and building string arrays from bytes this
-//! crate has already validated. Each `unsafe` block says what the caller promises.
+//! shrinks under its map from killing the process, the SIGINT handler that counts Ctrl-C
+//! presses (for [`crate::interrupt`]), and building string arrays from bytes this crate has
+//! already validated. Each `unsafe` block says what the caller promises.
 //!
 //! ## Files that shrink while mapped
 //! Reading a mapped page past a file's end raises SIGBUS, whose default action kills the
@@ -127,6 +128,36 @@ fn install_handler() {
             libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut());
         }
     });
+}
+
+/// SIGINTs received since [`count_sigint`] was first called.
+static SIGINTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Counts one SIGINT. Async-signal-safe: one atomic add.
+extern "C" fn on_sigint(_sig: libc::c_int) {
+    SIGINTS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// From now on, SIGINT (Ctrl-C) only counts ([`sigints`]) instead of ending the process;
+/// replaces whatever handled SIGINT before. Installs once per process; an error when the
+/// handler cannot be installed.
+pub fn count_sigint() -> std::io::Result<()> {
+    static ONCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    // SAFETY: a zeroed sigaction is a valid starting point; the handler is async-signal-safe
+    // (one atomic add) and has the plain handler signature (no SA_SIGINFO).
+    let ok = *ONCE.get_or_init(|| unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_sigint as *const () as usize;
+        action.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut()) == 0
+    });
+    if ok { Ok(()) } else { Err(std::io::Error::other("cannot install a SIGINT handler")) }
+}
+
+/// SIGINTs counted so far (see [`count_sigint`]).
+pub fn sigints() -> u64 {
+    SIGINTS.load(Ordering::SeqCst)
 }
 
 impl MappedFile {

@@ -10,9 +10,12 @@ use mpq::options::keys;
 #[derive(Debug, Parser)]
 #[command(name = "mpq", version, about, long_about)]
 pub struct Cli {
-    /// What to do.
+    /// What to do; without a command, `mpq FILES...` opens the shell over FILES.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    /// Input files, directories or globs for the shell (`mpq shell FILES...`).
+    #[arg(value_name = "FILES")]
+    pub files: Vec<String>,
     /// Cores to use: worker threads and DataFusion partitions (a large file is split into
     /// this many byte ranges). Default: every core.
     #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..))]
@@ -34,6 +37,19 @@ pub enum Command {
   mpq query \"SELECT count(*) FROM 'testdata/logs.msgpack'\"
   mpq query \"SELECT \\\"user\\\".geo.country, count(*) FROM t GROUP BY 1\" testdata/logs.msgpack")]
     Query(QueryArgs),
+    /// An interactive SQL prompt over MessagePack files (or run commands from standard input
+    /// or `-c`).
+    ///
+    /// The files are table `t` and their alias, as in `mpq query`. Statements end with `;`
+    /// and may span lines; `.help` lists the meta commands (`.tables`, `.schema`, `.mode`,
+    /// `.timer`, `.open`, ...; `\d` and friends work too). History is kept in
+    /// `$XDG_STATE_HOME/mpq/history` (`MPQ_HISTORY` overrides, empty: none).
+    #[command(after_help = "Examples:
+  mpq shell logs/*.msgpack
+  mpq logs/*.msgpack                      (the same)
+  mpq shell testdata/logs.msgpack -c \"SELECT level, count(*) FROM t GROUP BY 1\"
+  mpq shell --table users=users.msgpack < report.sql")]
+    Shell(ShellArgs),
     /// Show the inferred schema, with the MessagePack types seen per field and why a field
     /// became variant or went to `_extra`.
     #[command(after_help = "Examples:
@@ -74,6 +90,46 @@ pub enum Command {
   mpq functions mp_get
   mpq functions --format markdown")]
     Functions(FunctionsArgs),
+    /// Print a completion script for a shell: bash, zsh, fish, elvish or powershell.
+    #[command(after_help = "Examples:
+  mpq completions bash > ~/.local/share/bash-completion/completions/mpq
+  mpq completions zsh > ~/.zfunc/_mpq
+  mpq completions fish > ~/.config/fish/completions/mpq.fish")]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), generated from this help.
+    #[command(after_help = "Examples:
+  mpq manpage > ~/.local/share/man/man1/mpq.1 && man mpq")]
+    Manpage,
+}
+
+/// Arguments of `mpq completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}
+
+/// `mpq shell`.
+#[derive(Debug, Args)]
+pub struct ShellArgs {
+    /// Input files, directories or globs: table `t` and its alias.
+    pub files: Vec<String>,
+    /// More tables: NAME=PATH (file, directory or glob); repeatable.
+    #[arg(long = "table", value_name = "NAME=PATH")]
+    pub tables: Vec<String>,
+    /// Run these statements and meta commands, then exit (the first error ends them, with
+    /// exit code 2).
+    #[arg(short = 'c', long = "command", value_name = "SQL")]
+    pub command: Option<String>,
+    /// How results are printed at first (`.mode` changes it).
+    #[arg(long, value_enum, default_value = "table")]
+    pub mode: OutputFormat,
+    /// Rows a result shows at most in table, markdown and line mode (0: all; `.maxrows`).
+    #[arg(long, default_value_t = 100)]
+    pub max_rows: usize,
+    /// Reading options.
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 /// Arguments of `mpq functions`.
@@ -108,6 +164,10 @@ pub enum OutputFormat {
     Json,
     /// One JSON object per line.
     Ndjson,
+    /// Each row as `column = value` lines.
+    Line,
+    /// A GitHub Markdown table.
+    Markdown,
 }
 
 /// Options that shape reading, shared by `query`, `schema`, `cat` and `convert`. Their help
@@ -193,10 +253,15 @@ impl ReadArgs {
 /// `mpq query`.
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    /// SQL; several statements may be separated by `;`.
-    pub sql: String,
+    /// SQL; several statements may be separated by `;`. Without it (and without `-f`), the
+    /// SQL is read from standard input when that is not a terminal.
+    pub sql: Option<String>,
     /// Input files, directories or globs (quoted globs are expanded by mpq).
     pub files: Vec<String>,
+    /// Read the SQL from FILE (`-`: standard input); every positional argument is then an
+    /// input.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub sql_file: Option<String>,
     /// More tables for joins: NAME=PATH (file, directory or glob); repeatable.
     #[arg(long = "table", value_name = "NAME=PATH")]
     pub tables: Vec<String>,

@@ -8,28 +8,45 @@ use std::sync::Arc;
 
 /// Prints the list, or one function in full.
 pub fn print(a: &FunctionsArgs) -> Result<()> {
-    let fns: Vec<(Arc<ScalarUDF>, Documentation)> = mpq_udfs::all()
+    let mut out = std::io::stdout().lock();
+    match &a.name {
+        Some(name) => {
+            let Some((_, doc)) = documented().into_iter().find(|(f, _)| f.name() == name) else {
+                bail!("no function {name:?}; `mpq functions` lists them");
+            };
+            describe(&mut out, name, &doc)
+        }
+        None => list(&mut out, a.format),
+    }
+}
+
+/// The `mp_*` functions and their documentation.
+fn documented() -> Vec<(Arc<ScalarUDF>, Documentation)> {
+    mpq_udfs::all()
         .into_iter()
         .filter_map(|f| {
             let doc = f.documentation()?.clone();
             Some((f, doc))
         })
-        .collect();
-    let mut out = std::io::stdout().lock();
-    if let Some(name) = &a.name {
-        let Some((f, doc)) = fns.iter().find(|(f, _)| f.name() == name) else {
-            bail!("no function {name:?}; `mpq functions` lists them");
-        };
-        writeln!(out, "{}\n\n{}\n\n{}", f.name(), doc.syntax_example, doc.description)?;
-        for (arg, text) in doc.arguments.iter().flatten() {
-            writeln!(out, "\n  {arg}: {text}")?;
-        }
-        if let Some(example) = &doc.sql_example {
-            writeln!(out, "\nExample:\n  {}", strip_fence(example))?;
-        }
-        return Ok(());
+        .collect()
+}
+
+/// One function in full: syntax, description, arguments, example.
+pub fn describe(out: &mut dyn Write, name: &str, doc: &Documentation) -> Result<()> {
+    writeln!(out, "{name}\n\n{}\n\n{}", doc.syntax_example, doc.description)?;
+    for (arg, text) in doc.arguments.iter().flatten() {
+        writeln!(out, "\n  {arg}: {text}")?;
     }
-    match a.format {
+    if let Some(example) = &doc.sql_example {
+        writeln!(out, "\nExample:\n  {}", strip_fence(example))?;
+    }
+    Ok(())
+}
+
+/// The `mp_*` functions, one entry each, as text or a Markdown table.
+pub fn list(out: &mut dyn Write, format: FunctionsFormat) -> Result<()> {
+    let fns = documented();
+    match format {
         FunctionsFormat::Text => {
             for (_, doc) in &fns {
                 writeln!(

@@ -7,18 +7,19 @@ pub mod convert;
 pub mod functions;
 pub mod print;
 pub mod progress;
+pub mod shell;
+pub mod sql;
 
 use anyhow::{Context, Result};
 use args::{Cli, Command, GenerateArgs, QueryArgs, ReadArgs, SchemaArgs};
+use clap::{CommandFactory, Parser};
 use datafusion::prelude::SessionContext;
-use datafusion::sql::parser::DFParser;
-use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use futures::StreamExt;
 use mpq::datasource::SessionContextExt;
 use mpq::options::{FramingPolicy, MsgpackReadOptions, OnError};
 use mpq::report::{ReportData, ScanReport};
 pub(crate) use mpq::tables::{STDIN, expand_all, input_bytes, register_inputs};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
@@ -31,8 +32,21 @@ pub async fn run(cli: Cli) -> Result<()> {
     if let Some(n) = cli.threads {
         let _ = THREADS.set(n as usize);
     }
-    match cli.command {
+    // `mpq FILES...` is `mpq shell FILES...`.
+    let command = match cli.command {
+        Some(c) => c,
+        None => Cli::parse_from(["mpq", "shell"].into_iter().map(String::from).chain(cli.files))
+            .command
+            .context("`mpq shell` parses as a command")?,
+    };
+    match command {
         Command::Query(a) => query(a).await,
+        Command::Shell(a) => shell::run(a).await,
+        Command::Completions(a) => {
+            clap_complete::generate(a.shell, &mut Cli::command(), "mpq", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Manpage => Ok(clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?),
         Command::Schema(a) => schema(a).await,
         Command::Cat(a) => cat::run(a).await,
         Command::Convert(a) => convert::run(a).await,
@@ -121,32 +135,53 @@ fn mentions(sql: &str, column: &str) -> bool {
     false
 }
 
+/// The SQL of `mpq query` and its inputs: the first argument and the rest; with `-f FILE`,
+/// the file's text and every argument; with neither, standard input's text when it is not a
+/// terminal.
+fn query_text(a: &QueryArgs) -> Result<(String, Vec<String>)> {
+    let read = |path: &str| -> Result<String> {
+        if path == STDIN {
+            std::io::read_to_string(std::io::stdin()).context("reading SQL from standard input")
+        } else {
+            std::fs::read_to_string(path).with_context(|| format!("cannot read SQL from {path}"))
+        }
+    };
+    let mut files: Vec<String> = a.sql.iter().chain(&a.files).cloned().collect();
+    let sql = match &a.sql_file {
+        Some(path) => {
+            if path == STDIN && files.iter().any(|f| f == STDIN) {
+                anyhow::bail!("standard input cannot hold both the SQL (-f -) and the data (-)");
+            }
+            read(path)?
+        }
+        None if a.sql.is_none() && !std::io::stdin().is_terminal() => read(STDIN)?,
+        None if a.sql.is_none() => {
+            anyhow::bail!("no SQL: give it as the first argument, with -f FILE, or on standard input")
+        }
+        None => files.remove(0),
+    };
+    if sql.trim().is_empty() {
+        anyhow::bail!("no SQL: the SQL given is empty");
+    }
+    Ok((sql, files))
+}
+
 async fn query(a: QueryArgs) -> Result<()> {
-    let opts = with_named_columns(read_options(&a.read, Policies::KEEP)?, &a.sql);
+    let (sql, files) = query_text(&a)?;
+    let opts = with_named_columns(read_options(&a.read, Policies::KEEP)?, &sql);
     let ctx = session(&opts, &a.read)?;
-    if !a.files.is_empty() {
-        register_inputs(&ctx, &expand_all(&a.files)?, &opts).await?;
+    if !files.is_empty() {
+        register_inputs(&ctx, &expand_all(&files)?, &opts).await?;
     }
     for spec in &a.tables {
         let (name, path) = spec.split_once('=').with_context(|| format!("--table takes NAME=PATH, not {spec:?}"))?;
         ctx.register_msgpack(name, expand_all(&[path.to_string()])?, opts.clone()).await?;
     }
-    let statements = DFParser::parse_sql_with_dialect(&a.sql, &PostgreSqlDialect {})?;
-    let stdout = std::io::stdout();
-    for stmt in statements {
-        let plan = ctx.state().statement_to_plan(stmt).await?;
-        // COPY writes the way `mpq convert` does: variant columns as JSON, under a temporary
-        // name renamed into place when complete, an existing output kept unless --force.
-        let copy = mpq::convert::stage_copy(plan, a.force)?;
-        let df = ctx.execute_logical_plan(copy.plan).await?;
-        let schema = df.schema().as_arrow().clone();
-        let batches = df.collect().await?;
-        if let Some(staged) = copy.staged {
-            staged.commit()?;
-        }
-        let mut out = stdout.lock();
-        print::print_batches(&mut out, &batches, &schema, a.format, a.max_rows)?;
-        out.flush()?;
+    let mut stdout = std::io::stdout().lock();
+    let view = print::View { max_rows: a.max_rows, width: None, hint: "--max-rows 0" };
+    let mut output = sql::Output { out: &mut stdout, format: a.format, view };
+    for stmt in sql::parse(&sql)? {
+        sql::run(&ctx, stmt, a.force, &mut output).await?;
     }
     summary(&ctx.msgpack_report())
 }
@@ -158,7 +193,7 @@ pub(crate) fn summary(report: &ScanReport) -> Result<()> {
     report.finish_rejects().context("writing --rejects")
 }
 
-fn print_summary(r: &ReportData) {
+pub(crate) fn print_summary(r: &ReportData) {
     let mut parts = Vec::new();
     if r.extra_pairs() > 0 {
         parts.push(format!("{} key/value pairs not foreseen by the schema kept in _extra", r.extra_pairs()));

@@ -46,7 +46,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_sigint_cancels_running_work_and_the_process_lives() {
-        super::catch().unwrap();
+        super::catch().expect("handler");
         let work = super::cancellable(std::future::pending::<()>());
         let press = async {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -59,7 +59,7 @@ mod tests {
     /// Sends SIGINT to this process through the `kill` command (no unsafe code here).
     fn send_sigint() {
         let pid = std::process::id().to_string();
-        let status = std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        let status = std::process::Command::new("kill").args(["-INT", &pid]).status().expect("kill");
         assert!(status.success());
     }
 }

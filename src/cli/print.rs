@@ -41,7 +41,15 @@ pub struct Printer<'a> {
 impl<'a> Printer<'a> {
     /// A printer of rows of `schema` to `out`.
     pub fn new(out: &'a mut dyn Write, schema: &Schema, format: OutputFormat, view: View) -> Self {
-        Printer { out, schema: Arc::new(schema.clone()), format, view, rows: 0, kept: Vec::new(), header_written: false }
+        Printer {
+            out,
+            schema: Arc::new(schema.clone()),
+            format,
+            view,
+            rows: 0,
+            kept: Vec::new(),
+            header_written: false,
+        }
     }
 
     /// True for a statement without a result (DDL), which prints nothing.

@@ -220,3 +220,68 @@ fn threads_answer_alike() {
     let out = mpq().args(["--threads", "0", "query", "SELECT 1"]).output().expect("run");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn query_reads_its_sql_from_a_file_or_standard_input() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("q.sql");
+    std::fs::write(&file, "SELECT count(*) AS n FROM t;\n-- a comment\nSELECT 2 AS two").expect("write");
+    let out = stdout(&["query", "-f", file.to_str().expect("utf8"), "testdata/logs.msgpack", "--format", "csv"]);
+    assert_eq!(out, "n\n2000\ntwo\n2\n");
+    let out = mpq().args(["query", "--format", "csv"]).write_stdin("SELECT 40 + 2 AS x").output().expect("run");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "x\n42\n");
+    let out = mpq()
+        .args(["query", "-f", "-", "testdata/logs.msgpack", "--format", "csv"])
+        .write_stdin("SELECT count(*) AS n FROM logs")
+        .output()
+        .expect("run");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "n\n2000\n");
+    let out = mpq().args(["query", "-f", "-", "-"]).write_stdin("SELECT 1").output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot hold both"));
+}
+
+#[test]
+fn shell_runs_statements_and_meta_commands_from_c_and_stdin() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let csv = dir.path().join("out.csv");
+    let script = dir.path().join("more.sql");
+    std::fs::write(&script, "SELECT 'from .read' AS s;\n").expect("write");
+    let commands = format!(
+        ".mode csv\nSELECT level, count(*) AS n FROM t GROUP BY 1 ORDER BY 1 LIMIT 1;\n.output {}\nSELECT 7 AS seven;\n.output\n.read {}\n.mode ndjson\nSELECT 1 AS a",
+        csv.display(),
+        script.display()
+    );
+    let out = stdout(&["shell", "testdata/logs.msgpack", "-c", &commands]);
+    assert_eq!(out, "level,n\ndebug,191\ns\nfrom .read\n{\"a\":1}\n");
+    assert_eq!(std::fs::read_to_string(&csv).expect("output file"), "seven\n7\n");
+    // `mpq FILES` with commands on standard input is the same shell.
+    let out = mpq()
+        .args(["testdata/logs.msgpack"])
+        .write_stdin(".mode markdown\nSELECT count(*) AS n FROM logs;\n.tables\n")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "| n |\n|---|\n| 2000 |\nlogs  (testdata/logs.msgpack)\nt  (testdata/logs.msgpack)\n"
+    );
+    // A script stops at its first error, with exit code 2.
+    let out =
+        mpq().args(["shell", "-c", "SELECT 1 AS a;\n.nope\nSELECT 2 AS b;", "--mode", "csv"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "a\n1\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown command .nope"));
+}
+
+#[test]
+fn completion_scripts_and_the_man_page_come_from_the_definitions() {
+    for (shell, marker) in [("bash", "_mpq()"), ("zsh", "#compdef mpq"), ("fish", "complete -c mpq")] {
+        let out = stdout(&["completions", shell]);
+        assert!(out.contains(marker), "{shell}: {out:.200}");
+        assert!(out.contains("max-rows") && out.contains("shell"), "{shell}");
+    }
+    let man = stdout(&["manpage"]);
+    assert!(man.starts_with(".ie") || man.contains(".TH mpq"), "{man:.200}");
+    assert!(man.contains("shell") && man.contains("convert"));
+}

@@ -18,12 +18,64 @@ use std::sync::{Arc, RwLock};
 
 /// Keywords offered by completion: the ones queries over logs use, not all of SQL.
 const KEYWORDS: &[&str] = &[
-    "SELECT", "FROM", "WHERE", "GROUP BY", "ORDER BY", "HAVING", "LIMIT", "OFFSET", "DISTINCT", "AS", "AND", "OR",
-    "NOT", "NULL", "IS", "IN", "LIKE", "ILIKE", "BETWEEN", "CASE", "WHEN", "THEN", "ELSE", "END", "JOIN",
-    "LEFT JOIN", "INNER JOIN", "CROSS JOIN", "ON", "USING", "UNION ALL", "WITH", "CAST", "TRY_CAST", "ASC", "DESC",
-    "NULLS FIRST", "NULLS LAST", "OVER", "PARTITION BY", "COUNT", "EXPLAIN", "EXPLAIN ANALYZE", "DESCRIBE", "SHOW",
-    "CREATE TABLE", "CREATE VIEW", "CREATE EXTERNAL TABLE", "STORED AS MSGPACK", "DROP TABLE", "DROP VIEW", "COPY",
-    "TO", "OPTIONS", "TRUE", "FALSE", "INTERVAL", "UNNEST",
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "GROUP BY",
+    "ORDER BY",
+    "HAVING",
+    "LIMIT",
+    "OFFSET",
+    "DISTINCT",
+    "AS",
+    "AND",
+    "OR",
+    "NOT",
+    "NULL",
+    "IS",
+    "IN",
+    "LIKE",
+    "ILIKE",
+    "BETWEEN",
+    "CASE",
+    "WHEN",
+    "THEN",
+    "ELSE",
+    "END",
+    "JOIN",
+    "LEFT JOIN",
+    "INNER JOIN",
+    "CROSS JOIN",
+    "ON",
+    "USING",
+    "UNION ALL",
+    "WITH",
+    "CAST",
+    "TRY_CAST",
+    "ASC",
+    "DESC",
+    "NULLS FIRST",
+    "NULLS LAST",
+    "OVER",
+    "PARTITION BY",
+    "COUNT",
+    "EXPLAIN",
+    "EXPLAIN ANALYZE",
+    "DESCRIBE",
+    "SHOW",
+    "CREATE TABLE",
+    "CREATE VIEW",
+    "CREATE EXTERNAL TABLE",
+    "STORED AS MSGPACK",
+    "DROP TABLE",
+    "DROP VIEW",
+    "COPY",
+    "TO",
+    "OPTIONS",
+    "TRUE",
+    "FALSE",
+    "INTERVAL",
+    "UNNEST",
 ];
 
 /// What completion can offer, refreshed from the session.
@@ -58,11 +110,7 @@ pub fn column_paths(fields: &[Arc<Field>], depth: usize, out: &mut Vec<String>) 
 pub fn quote(name: &str) -> String {
     let plain = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
         && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if plain && reads_back(name) {
-        name.to_string()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
+    if plain && reads_back(name) { name.to_string() } else { format!("\"{}\"", name.replace('"', "\"\"")) }
 }
 
 /// True when `SELECT name, name.x FROM t` parses as a column and a column's field.
@@ -213,7 +261,8 @@ mod tests {
     }
 
     fn helper() -> Helper {
-        let geo = Field::new("geo", DataType::Struct(Fields::from(vec![Field::new("country", DataType::Utf8, true)])), true);
+        let geo =
+            Field::new("geo", DataType::Struct(Fields::from(vec![Field::new("country", DataType::Utf8, true)])), true);
         let user = Field::new("user", DataType::Struct(Fields::from(vec![geo])), true);
         let mut columns = Vec::new();
         column_paths(&[Arc::new(user), Arc::new(Field::new("status", DataType::Int64, true))], 4, &mut columns);
@@ -224,7 +273,7 @@ mod tests {
     fn complete(h: &Helper, line: &str) -> (usize, Vec<String>) {
         let history = rustyline::history::DefaultHistory::new();
         let ctx = rustyline::Context::new(&history);
-        let (start, pairs) = h.complete(line, line.len(), &ctx).unwrap();
+        let (start, pairs) = h.complete(line, line.len(), &ctx).expect("complete");
         (start, pairs.into_iter().map(|p| p.replacement).collect())
     }
 

@@ -87,12 +87,14 @@ pub fn parse(line: &str) -> Result<Meta, String> {
         "\\d" | "\\dt" if arg.is_none() => Meta::Tables,
         ".schema" | "\\d" | "\\dt" => Meta::Schema(owned),
         ".functions" | "\\df" => Meta::Functions(owned),
-        ".mode" => Meta::Mode(match arg {
-            None => None,
-            Some(m) => Some(OutputFormat::from_str(m, true).map_err(|_| {
-                format!("no mode {m:?}; the modes are table, csv, tsv, json, ndjson, line, markdown")
-            })?),
-        }),
+        ".mode" => {
+            Meta::Mode(match arg {
+                None => None,
+                Some(m) => Some(OutputFormat::from_str(m, true).map_err(|_| {
+                    format!("no mode {m:?}; the modes are table, csv, tsv, json, ndjson, line, markdown")
+                })?),
+            })
+        }
         ".timer" | "\\timing" => Meta::Timer(arg.map(on_off).transpose()?),
         ".maxrows" => Meta::MaxRows(
             arg.map(|n| n.parse().map_err(|_| format!(".maxrows takes a number of rows, not {n:?}"))).transpose()?,
@@ -141,11 +143,11 @@ mod tests {
 
     #[test]
     fn mistakes_say_what_is_wrong() {
-        assert!(parse(".mode xml").unwrap_err().contains("table, csv"));
-        assert!(parse(".timer maybe").unwrap_err().contains("on or off"));
-        assert!(parse(".maxrows lots").unwrap_err().contains("number"));
-        assert!(parse(".open").unwrap_err().contains("PATH"));
-        assert!(parse(".frobnicate").unwrap_err().contains(".help"));
+        assert!(parse(".mode xml").expect_err("an error").contains("table, csv"));
+        assert!(parse(".timer maybe").expect_err("an error").contains("on or off"));
+        assert!(parse(".maxrows lots").expect_err("an error").contains("number"));
+        assert!(parse(".open").expect_err("an error").contains("PATH"));
+        assert!(parse(".frobnicate").expect_err("an error").contains(".help"));
     }
 
     #[test]

@@ -65,9 +65,8 @@ pub async fn run(a: ShellArgs) -> Result<()> {
     let opts = read_options(&a.read, Policies::KEEP)?;
     let ctx = session(&opts, &a.read)?;
     let interactive = a.command.is_none() && !stdin_script;
-    let color = interactive
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color =
+        interactive && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut shell = Shell {
         ctx,
         opts,
@@ -119,7 +118,8 @@ impl Shell {
             }
         }
         for spec in tables {
-            let (name, path) = spec.split_once('=').with_context(|| format!("--table takes NAME=PATH, not {spec:?}"))?;
+            let (name, path) =
+                spec.split_once('=').with_context(|| format!("--table takes NAME=PATH, not {spec:?}"))?;
             self.open(Some(name), path).await?;
         }
         self.refresh().await;

@@ -272,6 +272,13 @@ fn shell_runs_statements_and_meta_commands_from_c_and_stdin() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "a\n1\n");
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown command .nope"));
+    // `.functions` lists mpq's own and describes any function, DataFusion's too.
+    let out = stdout(&["shell", "-c", ".functions\n.functions mp_get_str\n.functions upper"]);
+    assert!(out.contains("mp_get_int(") && out.contains(".functions NAME describes any"), "{out}");
+    assert!(out.contains("mp_get_str\n\nmp_get_str("), "{out}");
+    assert!(out.contains("upper\n\nupper(str)"), "{out}");
+    let out = stdout(&["shell", "-c", ".help"]);
+    assert!(out.contains(".schema, \\d [TABLE]") && out.contains("Ctrl-C cancels"), "{out}");
 }
 
 #[test]

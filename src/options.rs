@@ -61,6 +61,28 @@ impl std::str::FromStr for OnError {
     }
 }
 
+/// A caller's default error policies: what its options start from before the user's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policies {
+    /// Without `framing` given.
+    pub framing: FramingPolicy,
+    /// Without `on_error` given.
+    pub on_error: OnError,
+}
+
+impl Policies {
+    /// Exploring (`query`, `schema`, `cat`, the shell, Python's `read`/`query`): keep the good
+    /// data and report the rest.
+    pub const KEEP: Policies = Policies { framing: FramingPolicy::Truncate, on_error: OnError::Null };
+    /// Pipelines (`convert`): never produce partial output unknowingly.
+    pub const FAIL: Policies = Policies { framing: FramingPolicy::Fail, on_error: OnError::Fail };
+
+    /// Default options with these policies.
+    pub fn options(self) -> MsgpackReadOptions {
+        MsgpackReadOptions::default().policies(self)
+    }
+}
+
 /// The error policies a scan follows, as the decoder and the report need them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ErrorPolicy {
@@ -251,6 +273,10 @@ impl MsgpackReadOptions {
     pub fn with_record(mut self, yes: bool) -> Self {
         self.with_record = yes;
         self
+    }
+    /// Sets both error policies (see [`Policies`]).
+    pub fn policies(self, p: Policies) -> Self {
+        self.framing(p.framing).on_error(p.on_error)
     }
     /// Sets the framing policy.
     pub fn framing(mut self, p: FramingPolicy) -> Self {

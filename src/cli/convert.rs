@@ -4,8 +4,7 @@
 use super::Policies;
 use super::args::{ConvertArgs, ReadArgs, SchemaArgs, ShapeArgs};
 use super::progress::Progress;
-use anyhow::{Context, Result, bail};
-use datafusion::arrow::datatypes::TimeUnit;
+use anyhow::{Context, Result};
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use mpq::convert::{self, Compression, VariantOutput, WriteFormat, WriteOptions, ddl};
@@ -19,21 +18,8 @@ fn write_options(shape: &ShapeArgs, format: WriteFormat) -> Result<WriteOptions>
     let mut o = WriteOptions::new(format);
     o.partition_by = shape.partition_by.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
     o.variant = shape.variant.parse::<VariantOutput>().map_err(anyhow::Error::msg)?;
-    o.timestamp_unit = match shape.timestamp_unit.as_str() {
-        "ns" => None,
-        "us" => Some(TimeUnit::Microsecond),
-        "ms" => Some(TimeUnit::Millisecond),
-        other => bail!("--timestamp-unit takes ns, us or ms, not {other:?}"),
-    };
+    o.timestamp_unit = convert::timestamp_unit(&shape.timestamp_unit)?;
     Ok(o)
-}
-
-/// The output format: `--format`, else the output's extension, else Parquet.
-fn output_format(format: Option<&str>, output: &str) -> Result<WriteFormat> {
-    Ok(match format {
-        Some(f) => f.parse()?,
-        None => WriteFormat::from_path(output).unwrap_or(WriteFormat::Parquet),
-    })
 }
 
 /// Registers the inputs as `t` and plans the shape's query over them.
@@ -54,7 +40,7 @@ async fn plan(
 /// `mpq convert`.
 pub async fn run(a: ConvertArgs) -> Result<()> {
     let started = Instant::now();
-    let format = output_format(a.format.as_deref(), &a.output)?;
+    let format = WriteFormat::for_output(a.format.as_deref(), &a.output)?;
     let mut wopts = write_options(&a.shape, format)?;
     wopts.compression = a.compression.as_deref().map(str::parse::<Compression>).transpose()?;
     if let Some(n) = a.row_group_size {
@@ -117,9 +103,9 @@ mod tests {
 
     #[test]
     fn formats_default_from_the_output_name() {
-        assert_eq!(output_format(None, "a/b.csv").ok(), Some(WriteFormat::Csv));
-        assert_eq!(output_format(None, "warehouse/logs").ok(), Some(WriteFormat::Parquet));
-        assert_eq!(output_format(Some("arrow"), "x.parquet").ok(), Some(WriteFormat::Arrow));
+        assert_eq!(WriteFormat::for_output(None, "a/b.csv").ok(), Some(WriteFormat::Csv));
+        assert_eq!(WriteFormat::for_output(None, "warehouse/logs").ok(), Some(WriteFormat::Parquet));
+        assert_eq!(WriteFormat::for_output(Some("arrow"), "x.parquet").ok(), Some(WriteFormat::Arrow));
         assert_eq!(human_bytes(812), "812 B");
         assert_eq!(human_bytes(3 << 20), "3.0 MiB");
     }

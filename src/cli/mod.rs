@@ -16,7 +16,8 @@ use clap::{CommandFactory, Parser};
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use mpq::datasource::SessionContextExt;
-use mpq::options::{FramingPolicy, MsgpackReadOptions, OnError};
+use mpq::options::MsgpackReadOptions;
+pub use mpq::options::Policies;
 use mpq::report::{ReportData, ScanReport};
 pub(crate) use mpq::tables::{STDIN, expand_all, input_bytes, register_inputs};
 use std::io::{IsTerminal, Write};
@@ -58,26 +59,10 @@ pub async fn run(cli: Cli) -> Result<()> {
 /// `--threads`, for the sessions this process creates.
 static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
 
-/// A command's default error policies.
-#[derive(Debug, Clone, Copy)]
-pub struct Policies {
-    /// Without `--framing`.
-    pub framing: FramingPolicy,
-    /// Without `--on-error`.
-    pub on_error: OnError,
-}
-
-impl Policies {
-    /// `query`, `schema` and `cat`: keep the good data and warn.
-    pub const KEEP: Policies = Policies { framing: FramingPolicy::Truncate, on_error: OnError::Null };
-    /// `convert`: a pipeline must not produce partial output unknowingly.
-    pub const FAIL: Policies = Policies { framing: FramingPolicy::Fail, on_error: OnError::Fail };
-}
-
 /// Read options from the shared flags, with the command's default error policies; each
 /// value parsed as `OPTIONS (...)` parses it ([`MsgpackReadOptions::set_flag`]).
 pub fn read_options(a: &ReadArgs, defaults: Policies) -> Result<MsgpackReadOptions> {
-    let mut o = MsgpackReadOptions::default().framing(defaults.framing).on_error(defaults.on_error);
+    let mut o = defaults.options();
     for (flag, value) in a.flags() {
         if let Some(v) = value {
             o.set_flag(flag, &v)?;

@@ -69,6 +69,15 @@ pub enum WriteFormat {
 }
 
 impl WriteFormat {
+    /// The output format: `format` when given, else the one `output`'s extension implies, else
+    /// Parquet.
+    pub fn for_output(format: Option<&str>, output: &str) -> Result<Self> {
+        Ok(match format {
+            Some(f) => f.parse()?,
+            None => Self::from_path(output).unwrap_or(Self::Parquet),
+        })
+    }
+
     /// The format a file name's extension implies (`.parquet`, `.arrow`/`.feather`/`.ipc`,
     /// `.ndjson`/`.jsonl`/`.json`, `.csv`; a compression suffix such as `.gz` is looked through).
     pub fn from_path(path: &str) -> Option<Self> {
@@ -200,6 +209,16 @@ pub struct WriteOptions {
     pub timestamp_unit: Option<TimeUnit>,
     /// Replace an existing output.
     pub force: bool,
+}
+
+/// A timestamp unit as written by users: `ns` (as read: `None`), `us` or `ms`.
+pub fn timestamp_unit(s: &str) -> Result<Option<TimeUnit>> {
+    match s {
+        "ns" => Ok(None),
+        "us" => Ok(Some(TimeUnit::Microsecond)),
+        "ms" => Ok(Some(TimeUnit::Millisecond)),
+        other => Err(Error::Options(format!("--timestamp-unit takes ns, us or ms, not {other:?}"))),
+    }
 }
 
 impl WriteOptions {

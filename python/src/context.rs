@@ -101,6 +101,13 @@ impl Query {
         Arc::new(self.plan.schema().as_arrow().clone())
     }
 
+    /// Starts the plan; its rows as a stream.
+    fn execute(&self, py: Python<'_>) -> PyResult<datafusion::execution::SendableRecordBatchStream> {
+        let (ctx, plan) = (self.ctx.clone(), self.plan.clone());
+        wait(py, async move { ctx.execute_logical_plan(plan).await?.execute_stream().await })?
+            .map_err(|e| from_datafusion(py, &e))
+    }
+
     /// Runs the plan, keeping nothing (for statements without a result).
     fn collect_now(&self, py: Python<'_>) -> PyResult<()> {
         let (ctx, plan) = (self.ctx.clone(), self.plan.clone());
@@ -120,10 +127,7 @@ impl Query {
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
         let _ = requested_schema;
-        let (ctx, plan) = (self.ctx.clone(), self.plan.clone());
-        let stream = wait(py, async move { ctx.execute_logical_plan(plan).await?.execute_stream().await })?
-            .map_err(|e| from_datafusion(py, &e))?;
-        stream_capsule(py, stream)
+        stream_capsule(py, self.execute(py)?)
     }
 
     /// The result's schema as an Arrow C schema (PyCapsule interface).
@@ -135,9 +139,7 @@ impl Query {
     fn to_arrow<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
         let this = slf.borrow();
-        let (ctx, plan) = (this.ctx.clone(), this.plan.clone());
-        let stream = wait(py, async move { ctx.execute_logical_plan(plan).await?.execute_stream().await })?
-            .map_err(|e| from_datafusion(py, &e))?;
+        let stream = this.execute(py)?;
         let reader = Bound::new(py, Reader::new(this.ctx.clone(), stream))?;
         let pa = py.import("pyarrow")?;
         let batches: Vec<Bound<'py, PyAny>> = reader.try_iter()?.collect::<PyResult<_>>()?;

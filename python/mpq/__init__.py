@@ -63,30 +63,31 @@ def _is_option(name):
     return name in OPTIONS or name in _ALIASES
 
 
-def read(source, *, threads=None, **options):
+def read(source, *, threads=None, rejects=None, **options):
     """Reads MessagePack ``source`` as a stream of Arrow record batches, decoded as they are
     consumed (never all in memory). ``source`` is a path, glob, directory or URL, a list of
     them, bytes, or a binary file object. The stream is read once: iterate it
     (``pyarrow.RecordBatch`` each), or hand it to ``pyarrow.table``, ``polars.DataFrame`` or
-    DuckDB. ``reader.report()`` tells what the scan met."""
-    return _mpq.read(source, threads, **options)
+    DuckDB. ``reader.report()`` tells what the scan met; ``rejects=PATH`` writes every problem
+    to PATH as one JSON line (as the CLI's ``--rejects``)."""
+    return _mpq.read(source, threads, rejects, **options)
 
 
-def query(sql, *, threads=None, **tables_and_options):
+def query(sql, *, threads=None, rejects=None, **tables_and_options):
     """Runs ``sql`` and returns the result as a ``pyarrow.Table`` (needs pyarrow; use
     ``Context.sql`` for polars or DuckDB without pyarrow). Keyword arguments that are not read
     options are tables: ``logs="logs/*.msgpack"`` registers ``logs``; ``t`` is just a name like
     any other. Read options apply to every table."""
     options = {k: v for k, v in tables_and_options.items() if _is_option(k)}
     tables = {k: v for k, v in tables_and_options.items() if not _is_option(k)}
-    ctx = Context(threads=threads, **options)
+    ctx = Context(threads=threads, rejects=rejects, **options)
     for name, source in tables.items():
         ctx.register(name, source)
     return ctx.sql(sql).to_arrow()
 
 
 def convert(source, output, *, query=None, format=None, compression=None, partition_by=None, variant="json",
-            timestamp_unit="ns", row_group_size=None, force=False, threads=None, **options):
+            timestamp_unit="ns", row_group_size=None, force=False, threads=None, rejects=None, **options):
     """Converts ``source`` to ``output`` as ``mpq convert`` does: Parquet (default), Arrow IPC,
     NDJSON or CSV (from ``format`` or the output's extension), through ``query`` over table
     ``t``, Hive-partitioned by ``partition_by``; written under a temporary name and renamed into
@@ -97,7 +98,8 @@ def convert(source, output, *, query=None, format=None, compression=None, partit
         partition_by = [c.strip() for c in partition_by.split(",") if c.strip()]
     return _mpq.convert(source, output, query=query, format=format, compression=compression,
                         partition_by=partition_by, variant=variant, timestamp_unit=timestamp_unit,
-                        row_group_size=row_group_size, force=force, threads=threads, **options)
+                        row_group_size=row_group_size, force=force, threads=threads, rejects=rejects,
+                        **options)
 
 
 def schema(source, *, sample_only=False, threads=None, **options):

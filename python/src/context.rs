@@ -17,9 +17,16 @@ use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict};
 use std::sync::Arc;
 
-/// A session for `opts` with `threads` partitions (None: every core).
-fn new_session(opts: &MsgpackReadOptions, threads: Option<usize>) -> PyResult<SessionContext> {
-    mpq::session::session(opts, threads.unwrap_or(0)).py()
+/// A session for `opts` with `threads` partitions (None: every core), writing every problem
+/// its scans meet to the file `rejects` as one JSON line (as the CLI's `--rejects`).
+fn new_session(opts: &MsgpackReadOptions, threads: Option<usize>, rejects: Option<&str>) -> PyResult<SessionContext> {
+    let ctx = mpq::session::session(opts, threads.unwrap_or(0)).py()?;
+    if let Some(path) = rejects {
+        let file = std::fs::File::create(path)
+            .map_err(|e| crate::errors::Error::new_err(format!("rejects file {path}: {e}")))?;
+        ctx.msgpack_report().rejects_to(Box::new(file));
+    }
+    Ok(ctx)
 }
 
 /// A session over MessagePack tables: register sources, run SQL. Keyword arguments are read
@@ -33,10 +40,10 @@ pub struct Context {
 #[pymethods]
 impl Context {
     #[new]
-    #[pyo3(signature = (threads=None, **options))]
-    fn new(threads: Option<usize>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+    #[pyo3(signature = (threads=None, rejects=None, **options))]
+    fn new(threads: Option<usize>, rejects: Option<&str>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
         let opts = read_options(Policies::KEEP, options)?;
-        Ok(Context { ctx: new_session(&opts, threads)?, opts })
+        Ok(Context { ctx: new_session(&opts, threads, rejects)?, opts })
     }
 
     /// Registers `source` (a path, glob, directory, URL, list of them, bytes or a binary file
@@ -157,6 +164,11 @@ impl Query {
         slf.py().import("polars")?.call_method1("DataFrame", (slf,))
     }
 
+    /// What the scans of this query's context met so far (see `Context.report`).
+    fn report<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        report_dict(py, &self.ctx)
+    }
+
     fn __repr__(&self) -> String {
         let cols: Vec<String> = self.plan.schema().fields().iter().map(|f| f.name().clone()).collect();
         format!("mpq.Query(columns=[{}])", cols.join(", "))
@@ -165,15 +177,16 @@ impl Query {
 
 /// Reads `source` as a stream of record batches (table `t` of a fresh session).
 #[pyfunction]
-#[pyo3(signature = (source, threads=None, **options))]
+#[pyo3(signature = (source, threads=None, rejects=None, **options))]
 pub fn read(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
     threads: Option<usize>,
+    rejects: Option<&str>,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Reader> {
     let opts = read_options(Policies::KEEP, options)?;
-    let ctx = new_session(&opts, threads)?;
+    let ctx = new_session(&opts, threads, rejects)?;
     let source = Source::extract(source)?;
     let c = ctx.clone();
     let stream = wait(py, async move {
@@ -187,7 +200,7 @@ pub fn read(
 /// problems.
 #[pyfunction]
 #[pyo3(signature = (source, output, *, query=None, format=None, compression=None, partition_by=None,
-    variant="json", timestamp_unit="ns", row_group_size=None, force=false, threads=None, **options))]
+    variant="json", timestamp_unit="ns", row_group_size=None, force=false, threads=None, rejects=None, **options))]
 #[allow(clippy::too_many_arguments)]
 pub fn convert<'py>(
     py: Python<'py>,
@@ -202,6 +215,7 @@ pub fn convert<'py>(
     row_group_size: Option<usize>,
     force: bool,
     threads: Option<usize>,
+    rejects: Option<&str>,
     options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let opts = read_options(Policies::FAIL, options)?;
@@ -216,7 +230,7 @@ pub fn convert<'py>(
     }
     w.force = force;
     let sql = query.unwrap_or_else(|| "SELECT * FROM t".to_string());
-    let ctx = new_session(&opts, threads)?;
+    let ctx = new_session(&opts, threads, rejects)?;
     let source = Source::extract(source)?;
     let (c, target) = (ctx.clone(), std::path::PathBuf::from(output));
     let written = wait(py, async move {
@@ -245,7 +259,7 @@ pub fn schema(
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<(String, ArrowSchema)> {
     let opts = read_options(Policies::KEEP, options)?;
-    let ctx = new_session(&opts, threads)?;
+    let ctx = new_session(&opts, threads, None)?;
     let source = Source::extract(source)?;
     let (paths, bytes) = match &source {
         Source::Paths(p) => (Some(mpq::tables::expand_all(p).py()?), None),

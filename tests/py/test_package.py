@@ -153,8 +153,17 @@ def test_errors_are_exceptions_with_the_cli_messages(tmp_path):
     assert str(e.value) in cli_err
     assert e.value.file == str(cut) and e.value.record == 1999 and e.value.offset > 0
     assert e.value.kind
-    t = mpq.query("SELECT count(*) AS n FROM c", c=str(cut))
+    rejects = tmp_path / "rejects.jsonl"
+    t = mpq.query("SELECT count(*) AS n FROM c", c=str(cut), rejects=str(rejects))
     assert t["n"][0].as_py() == 1999
+    cli_rejects = tmp_path / "cli.jsonl"
+    run_cli("query", "SELECT count(*) AS n FROM t", str(cut), "--rejects", str(cli_rejects))
+    assert rejects.read_text() == cli_rejects.read_text() and rejects.read_text().count("\n") == 1
+    ctx = mpq.Context()
+    ctx.register("c", str(cut))
+    q = ctx.sql("SELECT count(*) AS n FROM c")
+    assert q.to_arrow()["n"][0].as_py() == 1999
+    assert q.report()["framing"] and q.report()["records"] == 1999
 
 
 def test_record_error_policies_match_the_cli():

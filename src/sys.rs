@@ -1,6 +1,7 @@
 //! The only module with `unsafe` code: memory maps, the SIGBUS handler that keeps a file that
 //! shrinks under its map from killing the process, the SIGINT handler that counts Ctrl-C
-//! presses (for [`crate::interrupt`]), and building string arrays from bytes this crate has
+//! presses (for [`crate::interrupt`]), renaming without replacing ([`rename_noreplace`]), and
+//! building string arrays from bytes this crate has
 //! already validated. Each `unsafe` block says what the caller promises.
 //!
 //! ## Files that shrink while mapped
@@ -128,6 +129,37 @@ fn install_handler() {
             libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut());
         }
     });
+}
+
+/// Renames `from` to `to` only if `to` does not exist, atomically (Linux `renameat2` with
+/// `RENAME_NOREPLACE`): of two processes committing to one new name, one wins and the other
+/// gets `AlreadyExists`. Where the file system cannot do that (`EINVAL`), a file is linked to
+/// its new name (which fails if the name exists) and unlinked from the old one; a directory
+/// is renamed plainly, which replaces only an empty directory that appeared meanwhile.
+pub fn rename_noreplace(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &std::path::Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(|_| std::io::Error::other("a path with a NUL byte"))
+    };
+    let (f, t) = (c(from)?, c(to)?);
+    // SAFETY: both paths are NUL-terminated C strings that live across the call; renameat2
+    // reads them and touches no memory of ours.
+    let r = unsafe { libc::renameat2(libc::AT_FDCWD, f.as_ptr(), libc::AT_FDCWD, t.as_ptr(), libc::RENAME_NOREPLACE) };
+    if r == 0 {
+        return Ok(());
+    }
+    let e = std::io::Error::last_os_error();
+    if !matches!(e.raw_os_error(), Some(libc::EINVAL) | Some(libc::ENOSYS)) {
+        return Err(e);
+    }
+    if std::fs::symlink_metadata(from)?.is_dir() {
+        if to.symlink_metadata().is_ok() {
+            return Err(std::io::Error::from(std::io::ErrorKind::AlreadyExists));
+        }
+        return std::fs::rename(from, to);
+    }
+    std::fs::hard_link(from, to)?;
+    std::fs::remove_file(from)
 }
 
 /// SIGINTs received since [`count_sigint`] was first called.

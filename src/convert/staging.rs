@@ -45,6 +45,11 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Io { path: path.display().to_string(), source }
 }
 
+/// The error for an output that exists (and `force` was not given).
+fn exists(target: &Path) -> Error {
+    Error::Output(format!("{}: already exists; --force replaces it", target.display()))
+}
+
 /// An output being written under a temporary name.
 #[derive(Debug)]
 pub struct Staged {
@@ -59,7 +64,7 @@ impl Staged {
     /// exists and `force` is not set. Creates missing parent directories.
     pub fn new(target: &Path, dir: bool, force: bool) -> Result<Self> {
         if target.symlink_metadata().is_ok() && !force {
-            return Err(Error::Output(format!("{}: already exists; --force replaces it", target.display())));
+            return Err(exists(target));
         }
         let name = target
             .file_name()
@@ -92,7 +97,8 @@ impl Staged {
     }
 
     /// Syncs everything written, renames it into place (replacing an existing output when
-    /// `force` was given), syncs the directory, and returns the bytes written.
+    /// `force` was given; without it, failing if the name was taken since [`Staged::new`]),
+    /// syncs the directory, and returns the bytes written.
     pub fn commit(mut self) -> Result<u64> {
         let bytes = sync_tree(&self.temp)?;
         let Ok(mut pending) = PENDING.lock() else {
@@ -108,7 +114,20 @@ impl Staged {
             std::fs::rename(&self.target, &aside).map_err(io(&self.target))?;
             old = Some(aside);
         }
-        std::fs::rename(&self.temp, &self.target).map_err(io(&self.target))?;
+        if self.force {
+            std::fs::rename(&self.temp, &self.target).map_err(io(&self.target))?;
+        } else {
+            // Never replace what another process committed since `new` looked: one of two
+            // writers racing for a new name wins, the other fails as if it had existed.
+            match crate::sys::rename_noreplace(&self.temp, &self.target) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    drop(pending);
+                    return Err(exists(&self.target));
+                }
+                Err(e) => return Err(io(&self.target)(e)),
+            }
+        }
         pending.swap_remove(i);
         drop(pending);
         self.done = true;
@@ -182,6 +201,26 @@ mod tests {
         assert!(!temp.exists());
         assert_eq!(std::fs::read(&target).expect("read"), b"abc", "the old output stays");
         assert_eq!(std::fs::read_dir(&d).expect("list").count(), 1, "no temporaries left");
+    }
+
+    #[test]
+    fn of_two_writers_racing_for_a_new_name_one_wins() {
+        for dir in [false, true] {
+            let d = scratch(if dir { "race-dir" } else { "race-file" });
+            let target = d.join("out");
+            let first = Staged::new(&target, dir, false).expect("stage");
+            let second = Staged::new(&target, dir, false).expect("stage: the name is still free");
+            for (s, text) in [(&first, b"one"), (&second, b"two")] {
+                let file = if dir { s.temp().join("part") } else { s.temp().to_path_buf() };
+                std::fs::write(file, text).expect("write");
+            }
+            first.commit().expect("the first commit wins");
+            let err = second.commit().expect_err("the second finds the name taken");
+            assert!(err.to_string().contains("already exists; --force replaces it"), "{err}");
+            let written = if dir { target.join("part") } else { target.clone() };
+            assert_eq!(std::fs::read(written).expect("read"), b"one", "the winner's output stays");
+            assert_eq!(std::fs::read_dir(&d).expect("list").count(), 1, "the loser left nothing");
+        }
     }
 
     #[test]

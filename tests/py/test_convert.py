@@ -218,3 +218,25 @@ def test_timestamp_unit_for_readers_without_nanoseconds(tmp_path, expected):
     got = [None if v is None else ns_text(v * 1000) for v in table.column("ts").cast(pa.int64()).to_pylist()]
     # The generated times have at most microsecond digits, so nothing is cut here.
     assert got == [r["ts"] for r in expected]
+
+
+def test_two_converts_racing_for_one_new_output_never_both_succeed(tmp_path):
+    """Both start while the output does not exist; the commit never replaces what the other
+    committed meanwhile: one wins, the other reports the existing output and leaves nothing
+    behind. Repeated, files and partitioned directories alike."""
+    import subprocess
+
+    for i in range(20):
+        partitioned = i % 2 == 1
+        out = tmp_path / (f"parts{i}" if partitioned else f"out{i}.parquet")
+        extra = ["--partition-by", "level"] if partitioned else []
+        procs = [subprocess.Popen([MPQ, "convert", SRC, "-o", str(out), "--no-progress", *extra], cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        results = [(p.wait(timeout=60), p.stderr.read()) for p in procs]
+        # Never both: the second commit would have replaced the first's output.
+        assert sorted(code for code, _ in results) == [0, 2], results
+        loser = next(err for code, err in results if code == 2)
+        assert "already exists; --force replaces it" in loser, loser
+        leftovers = [n for n in os.listdir(tmp_path) if ".mpq-tmp-" in n or n.endswith(".old")]
+        assert leftovers == [], leftovers
+        assert pq.read_table(out).num_rows == 2000

@@ -147,7 +147,7 @@ pub async fn read_object(
 ) -> Result<crate::input::Input> {
     let got = store.get(&meta.location).await?;
     let bytes = match got.payload {
-        GetResultPayload::File(_, path) => crate::input::source::file_bytes(&path, opts.mmap)?,
+        GetResultPayload::File(file, path) => crate::input::source::open_file_bytes(file, &path, opts.mmap)?,
         GetResultPayload::Stream(_) => crate::input::source::FileBytes::in_memory(got.bytes().await?),
     };
     let path = display_path(meta.location.as_ref());

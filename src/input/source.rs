@@ -14,8 +14,16 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Io { path: path.display().to_string(), source }
 }
 
+/// Files smaller than this are read rather than mapped under `auto`: mapping costs an `mmap`,
+/// a page fault per page and an `munmap` that interrupts every other core to flush its TLB,
+/// more than copying a few pages (thousands of small files are the common Fluentd case).
+pub const SMALL: u64 = 256 << 10;
+
 /// True when `auto` should map this file.
 fn should_map(path: &Path, meta: &std::fs::Metadata) -> bool {
+    if meta.len() < SMALL {
+        return false;
+    }
     let staged = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -90,6 +98,12 @@ pub fn would_map(path: &Path, policy: MmapPolicy) -> bool {
 /// The bytes of a local file: mapped (zero copy) or read, as the policy says.
 pub fn file_bytes(path: &Path, policy: MmapPolicy) -> Result<FileBytes> {
     let file = std::fs::File::open(path).map_err(io_err(path))?;
+    open_file_bytes(file, path, policy)
+}
+
+/// [`file_bytes`] of a file already open (an object store's local `get` opens it), so it is
+/// not opened twice.
+pub fn open_file_bytes(file: std::fs::File, path: &Path, policy: MmapPolicy) -> Result<FileBytes> {
     let meta = file.metadata().map_err(io_err(path))?;
     let map =
         if maps(policy, path, &meta) { crate::sys::map_file(&file, meta.len()).map_err(io_err(path))? } else { None };

@@ -93,8 +93,8 @@ pub const MMAP: OptionKey = OptionKey {
     key: "mmap",
     flag: "mmap",
     default: "auto",
-    help: "Memory-map files: `auto` (not files still being written), `always`, `never`. Pages a scan has passed are \
-           released, so memory does not grow with the file",
+    help: "Memory-map files: `auto` (not files still being written, nor files under 256 KiB, which are cheaper to \
+           read), `always`, `never`. Pages a scan has passed are released, so memory does not grow with the file",
 };
 /// `max_struct_fields`.
 pub const MAX_STRUCT_FIELDS: OptionKey = OptionKey {

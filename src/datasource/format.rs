@@ -98,39 +98,60 @@ impl MsgpackFormat {
     /// Infers what every object holds (per file, through the cache) and merges them all,
     /// unlike DataFusion's listing inference, which looks at the first path only.
     pub async fn infer_table(&self, store: &Arc<dyn ObjectStore>, objects: &[ObjectMeta]) -> Result<TableInference> {
+        use futures::StreamExt;
         let opts = self.options.infer_options();
-        let mut files = Vec::with_capacity(objects.len());
-        for meta in objects {
-            let path = meta.location.to_string();
-            let mtime = meta.last_modified.timestamp_nanos_opt().unwrap_or_default() as i128;
-            let key = CacheKey::new(&path, meta.size, mtime, &opts);
-            let fi = match cache_get(&key) {
-                Some(hit) => hit,
-                None => {
-                    let input = read_object(store, meta, &self.options).await?;
-                    let (sample, whole) = input.sample_bytes(&display_path(&path), &self.options)?;
-                    let mut fi = infer_slice(&sample, &display_path(&path), &opts);
-                    input.bytes.check_intact(&display_path(&path))?;
-                    fi.complete &= whole;
-                    fi.tag |= input.meta.as_ref().is_some_and(|m| m.tag.is_some());
-                    for step in &input.steps {
-                        fi.detection.evidence.push_str("; ");
-                        fi.detection.evidence.push_str(step);
-                    }
-                    let fi = Arc::new(fi);
-                    cache_put(key, Arc::clone(&fi));
-                    fi
+        // Objects are read a few at a time: with thousands of small files, the time is the
+        // wait for each read (handed to the store's blocking pool), not the inference.
+        let opts = &opts;
+        let files: Vec<Option<(String, Arc<crate::infer::FileInference>)>> = futures::stream::iter(objects.to_vec())
+            .map(|meta| self.infer_object(store, meta, opts))
+            .buffered(INFER_CONCURRENCY)
+            .collect::<Vec<Result<_>>>()
+            .await
+            .into_iter()
+            .collect::<Result<_>>()?;
+        Ok(TableInference::merge(files.into_iter().flatten().collect()))
+    }
+
+    /// One object's inference (through the cache); `None` for a `.meta` sidecar, which is read
+    /// with its chunk rather than as an input.
+    async fn infer_object(
+        &self,
+        store: &Arc<dyn ObjectStore>,
+        meta: ObjectMeta,
+        opts: &crate::infer::InferOptions,
+    ) -> Result<Option<(String, Arc<crate::infer::FileInference>)>> {
+        let path = meta.location.to_string();
+        let shown = display_path(&path);
+        let mtime = meta.last_modified.timestamp_nanos_opt().unwrap_or_default() as i128;
+        let key = CacheKey::new(&path, meta.size, mtime, opts);
+        let fi = match cache_get(&key) {
+            Some(hit) => hit,
+            None => {
+                let input = read_object(store, &meta, &self.options).await?;
+                let (sample, whole) = input.sample_bytes(&shown, &self.options)?;
+                let mut fi = infer_slice(&sample, &shown, opts);
+                input.bytes.check_intact(&shown)?;
+                fi.complete &= whole;
+                fi.tag |= input.meta.as_ref().is_some_and(|m| m.tag.is_some());
+                for step in &input.steps {
+                    fi.detection.evidence.push_str("; ");
+                    fi.detection.evidence.push_str(step);
                 }
-            };
-            // A sidecar is read with its chunk; listing it as an input would only confuse.
-            if fi.records == 0 && crate::input::is_sidecar_name(meta.location.filename().unwrap_or_default()) {
-                continue;
+                let fi = Arc::new(fi);
+                cache_put(key, Arc::clone(&fi));
+                fi
             }
-            files.push((display_path(&path), fi));
+        };
+        if fi.records == 0 && crate::input::is_sidecar_name(meta.location.filename().unwrap_or_default()) {
+            return Ok(None);
         }
-        Ok(TableInference::merge(files))
+        Ok(Some((shown, fi)))
     }
 }
+
+/// How many objects inference reads at once.
+const INFER_CONCURRENCY: usize = 16;
 
 /// Object-store paths have no leading slash; local files read better with one.
 pub(crate) fn display_path(p: &str) -> String {

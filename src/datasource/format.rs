@@ -122,7 +122,7 @@ impl MsgpackFormat {
         opts: &crate::infer::InferOptions,
     ) -> Result<Option<(String, Arc<crate::infer::FileInference>)>> {
         let path = meta.location.to_string();
-        let shown = display_path(&path);
+        let shown = shown_path(store, &meta);
         let mtime = meta.last_modified.timestamp_nanos_opt().unwrap_or_default() as i128;
         let key = CacheKey::new(&path, meta.size, mtime, opts);
         let fi = match cache_get(&key) {
@@ -147,6 +147,15 @@ impl MsgpackFormat {
             return Ok(None);
         }
         Ok(Some((shown, fi)))
+    }
+}
+
+/// How messages name an object: its local path for the local store (no lookup needed),
+/// else as [`display_path`] shows it.
+pub(crate) fn shown_path(store: &Arc<dyn ObjectStore>, meta: &ObjectMeta) -> String {
+    match local_path(store, meta) {
+        Some(p) => p.display().to_string(),
+        None => display_path(meta.location.as_ref()),
     }
 }
 
@@ -184,7 +193,7 @@ pub async fn read_object(
             }
         }
     };
-    let path = display_path(meta.location.as_ref());
+    let path = shown_path(store, meta);
     let mut input = crate::input::prepare(bytes, &path, opts)?;
     let name = meta.location.filename().unwrap_or_default();
     if crate::input::is_chunk_name(name) && !input.bytes.bytes.is_empty() {

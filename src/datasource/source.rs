@@ -1,7 +1,7 @@
 //! [`MsgpackSource`] (the immutable per-scan configuration, with projection pushdown) and
 //! [`MsgpackOpener`] (per-file I/O: maps the file and returns a lazy stream of batches).
 
-use super::format::{display_path, read_object};
+use super::format::{read_object, shown_path};
 use super::prune;
 use crate::input::source::would_map;
 use crate::options::MsgpackReadOptions;
@@ -240,7 +240,7 @@ impl FileOpener for MsgpackOpener {
         Ok(Box::pin(async move {
             let meta = file.object_meta;
             let input = read_object(&store, &meta, &options).await?;
-            let path = display_path(meta.location.as_ref());
+            let path = shown_path(&store, &meta);
             let range = file.range.map(|r| r.start.max(0) as usize..r.end.max(0) as usize);
             let request = ScanRequest {
                 path: &path,

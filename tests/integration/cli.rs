@@ -292,3 +292,28 @@ fn completion_scripts_and_the_man_page_come_from_the_definitions() {
     assert!(man.starts_with(".ie") || man.contains(".TH mpq"), "{man:.200}");
     assert!(man.contains("shell") && man.contains("convert"));
 }
+
+#[test]
+fn files_with_unusual_names_are_read_directly_and_alike() {
+    // Local files are opened by path, not through the object store: names the store would
+    // escape must still open.
+    let dir = tempfile::tempdir().expect("tmp");
+    let names = ["a b.msgpack", "p%41q.msgpack", "ü.msgpack", "h#x.msgpack", "c:d.msgpack", "small.msgpack"];
+    let data = std::fs::read(root().join("testdata/logs.msgpack")).expect("read");
+    for n in names {
+        std::fs::write(dir.path().join(n), &data).expect("write");
+    }
+    let d = dir.path().to_str().expect("utf8");
+    let out = stdout(&["query", "SELECT count(*) AS n, count(DISTINCT status) AS s FROM t", d, "--format", "csv"]);
+    let mapped = stdout(&[
+        "query",
+        "SELECT count(*) AS n, count(DISTINCT status) AS s FROM t",
+        d,
+        "--format",
+        "csv",
+        "--mmap",
+        "always",
+    ]);
+    assert_eq!(out, mapped);
+    assert!(out.starts_with(&format!("n,s\n{},", names.len() * 2000)), "{out}");
+}

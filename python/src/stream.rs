@@ -118,11 +118,16 @@ impl Reader {
     }
 
     fn take(&self) -> PyResult<SendableRecordBatchStream> {
-        self.stream.lock().ok().and_then(|mut s| s.take()).ok_or_else(|| {
-            Error::new_err("this stream was already read: a mpq.read() stream can be read once (call mpq.read() again)")
-        })
+        self.stream.lock().ok().and_then(|mut s| s.take()).ok_or_else(used_up)
     }
 }
+
+/// The error for a stream read a second time.
+fn used_up() -> PyErr {
+    Error::new_err("this stream was already read: a mpq.read() stream can be read once (call mpq.read() again)")
+}
+
+impl Reader {}
 
 #[pymethods]
 impl Reader {
@@ -150,7 +155,7 @@ impl Reader {
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         let mut guard = self.stream.lock().map_err(|_| Error::new_err("the stream's lock is poisoned"))?;
         let Some(stream) = guard.as_mut() else {
-            return Err(Error::new_err("this stream was already read: a mpq.read() stream can be read once"));
+            return Err(used_up());
         };
         let next = wait(py, stream.next())?;
         let batch = match next {

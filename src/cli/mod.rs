@@ -120,6 +120,11 @@ fn mentions(sql: &str, column: &str) -> bool {
     false
 }
 
+/// The name and path of a `--table NAME=PATH`.
+pub(crate) fn table_spec(spec: &str) -> Result<(&str, &str)> {
+    spec.split_once('=').with_context(|| format!("--table takes NAME=PATH, not {spec:?}"))
+}
+
 /// The SQL of `mpq query` and its inputs: the first argument and the rest; with `-f FILE`,
 /// the file's text and every argument; with neither, standard input's text when it is not a
 /// terminal.
@@ -159,7 +164,7 @@ async fn query(a: QueryArgs) -> Result<()> {
         register_inputs(&ctx, &expand_all(&files)?, &opts).await?;
     }
     for spec in &a.tables {
-        let (name, path) = spec.split_once('=').with_context(|| format!("--table takes NAME=PATH, not {spec:?}"))?;
+        let (name, path) = table_spec(spec)?;
         ctx.register_msgpack(name, expand_all(&[path.to_string()])?, opts.clone()).await?;
     }
     let mut stdout = std::io::stdout().lock();

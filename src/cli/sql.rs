@@ -25,9 +25,9 @@ pub struct Output<'a> {
     pub view: View,
 }
 
-/// Runs one statement and prints its result; the number of rows (`None`: no result). `COPY ... TO` writes under
-/// a temporary name renamed into place when complete, an existing output kept unless
-/// `force`; variant columns are written as JSON.
+/// Runs one statement and prints its result; the number of rows (`None`: no result).
+/// `COPY ... TO` writes under a temporary name renamed into place when complete, an existing
+/// output kept unless `force`; variant columns are written as JSON.
 pub async fn run(ctx: &SessionContext, stmt: Statement, force: bool, o: &mut Output<'_>) -> Result<Option<usize>> {
     let plan = ctx.state().statement_to_plan(stmt).await?;
     let copy = mpq::convert::stage_copy(plan, force)?;

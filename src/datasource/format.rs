@@ -100,8 +100,9 @@ impl MsgpackFormat {
     pub async fn infer_table(&self, store: &Arc<dyn ObjectStore>, objects: &[ObjectMeta]) -> Result<TableInference> {
         use futures::StreamExt;
         let opts = self.options.infer_options();
-        // Objects are read a few at a time: with thousands of small files, the time is the
-        // wait for each read (handed to the store's blocking pool), not the inference.
+        // Objects of a remote store are read a few at a time: with thousands of small objects
+        // the time is the wait for each read, not the inference. (Local files are read
+        // directly, so their futures finish at once and this is a plain loop for them.)
         let opts = &opts;
         let files: Vec<Option<(String, Arc<crate::infer::FileInference>)>> = futures::stream::iter(objects.to_vec())
             .map(|meta| self.infer_object(store, meta, opts))

@@ -118,8 +118,7 @@ impl Shell {
             }
         }
         for spec in tables {
-            let (name, path) =
-                spec.split_once('=').with_context(|| format!("--table takes NAME=PATH, not {spec:?}"))?;
+            let (name, path) = super::table_spec(spec)?;
             self.open(Some(name), path).await?;
         }
         self.refresh().await;

@@ -1,6 +1,6 @@
 //! [`session`]: the DataFusion session mpq runs SQL in, set up once for the CLI and for
 //! library callers alike: the `msgpack` format, the `mp_*` functions, mpq's NDJSON writer, the
-//! dialect and case rules, and a fresh scan report ([`SessionContextExt::msgpack_report`]).
+//! dialect and case rules, local listings without hidden names, and a fresh scan report ([`SessionContextExt::msgpack_report`]).
 
 use crate::datasource::SessionContextExt;
 use crate::options::MsgpackReadOptions;
@@ -42,6 +42,11 @@ pub fn session(opts: &MsgpackReadOptions, threads: usize) -> Result<SessionConte
         .with_information_schema(true)
         .with_extension(Arc::new(ScanReport::new()));
     let mut ctx = SessionContext::new_with_config(config).enable_url_table();
+    // Local directories are listed without hidden names (`_SUCCESS`, `.crc` files), for every
+    // table of the session (see `datasource::Visible`).
+    let local = datafusion::execution::object_store::ObjectStoreUrl::local_filesystem();
+    let env = ctx.runtime_env();
+    env.register_object_store(local.as_ref(), crate::datasource::Visible::wrap(env.object_store(&local)?));
     ctx.register_msgpack_format(opts.clone())?;
     // `COPY ... TO 'x.ndjson'` (or `.jsonl`): mpq's NDJSON writer (see `convert::ndjson`).
     for ext in ["ndjson", "jsonl"] {

@@ -67,7 +67,7 @@ impl Source {
         match self {
             Source::Paths(paths) => {
                 let files = mpq::tables::expand_all(&paths).py()?;
-                ctx.register_msgpack(name, files, opts).await.py()
+                mpq::tables::register_table(ctx, name, &files, &opts).await.py()
             }
             Source::Bytes(data) => {
                 static NEXT: AtomicU64 = AtomicU64::new(0);

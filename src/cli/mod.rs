@@ -165,7 +165,7 @@ async fn query(a: QueryArgs) -> Result<()> {
     }
     for spec in &a.tables {
         let (name, path) = table_spec(spec)?;
-        ctx.register_msgpack(name, expand_all(&[path.to_string()])?, opts.clone()).await?;
+        mpq::tables::register_table(&ctx, name, &expand_all(&[path.to_string()])?, &opts).await?;
     }
     let mut stdout = std::io::stdout().lock();
     let view = print::View { max_rows: a.max_rows, width: None, hint: "--max-rows 0" };

@@ -5,10 +5,12 @@ mod format;
 mod prune;
 mod source;
 mod stream;
+mod visible;
 
 pub use format::{MSGPACK_EXTENSION, MsgpackFormat, MsgpackFormatFactory, apply_options, read_object};
 pub use source::{MsgpackOpener, MsgpackSource};
 pub use stream::register_stream;
+pub use visible::{Visible, is_hidden_name};
 
 use crate::infer::TableInference;
 use crate::options::MsgpackReadOptions;
@@ -88,13 +90,22 @@ async fn build_table(
 /// S3-compatible server) configured from the environment, as the AWS tools are:
 /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION` (or
 /// `AWS_DEFAULT_REGION`), `AWS_ENDPOINT_URL` and `AWS_ALLOW_HTTP=true` for plain http.
-fn ensure_store(ctx: &SessionContext, url: &ListingTableUrl) -> Result<()> {
+///
+/// Every store a table lists is seen through [`Visible`], which leaves hidden names
+/// (`_SUCCESS`, `.crc` files) out of directory listings.
+pub(crate) fn ensure_store(ctx: &SessionContext, url: &ListingTableUrl) -> Result<()> {
     let env = ctx.runtime_env();
     let base = url.object_store();
-    if url.scheme() != "s3" || env.object_store(&base).is_ok() {
+    let base_url: &url::Url = base.as_ref();
+    if let Ok(store) = env.object_store(&base) {
+        if !Visible::is_wrapped(store.as_ref()) {
+            env.register_object_store(base_url, Visible::wrap(store));
+        }
         return Ok(());
     }
-    let base_url: &url::Url = base.as_ref();
+    if url.scheme() != "s3" {
+        return Ok(());
+    }
     let bucket = base_url.host_str().unwrap_or_default();
     let mut builder = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
     if let Ok(region) = std::env::var("AWS_DEFAULT_REGION")
@@ -102,7 +113,7 @@ fn ensure_store(ctx: &SessionContext, url: &ListingTableUrl) -> Result<()> {
     {
         builder = builder.with_region(region);
     }
-    env.register_object_store(base_url, Arc::new(builder.build()?));
+    env.register_object_store(base_url, Visible::wrap(Arc::new(builder.build()?)));
     Ok(())
 }
 

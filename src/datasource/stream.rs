@@ -88,6 +88,7 @@ pub fn register_stream(
     // A read error here comes back to the scan, which reports it (or fails, per the
     // framing policy) after the records before it.
     let (ahead, _) = read_ahead(&mut reader, options);
+    crate::input::refuse_foreign(&ahead, name, options)?;
     // Inference sees compressed forward entries decompressed, as the scan will.
     let expanded = expand_if_forward(&ahead, options).and_then(|r| r.ok());
     let fi = infer_slice(expanded.as_deref().unwrap_or(&ahead), name, &options.infer_options());

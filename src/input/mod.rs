@@ -3,6 +3,7 @@
 //!
 //! - [`source`]: local files, memory-mapped when that is safe and read otherwise.
 //! - [`compression`]: gzip and zstd files, decompressed as they are read.
+//! - [`foreign`]: other formats' files (SequenceFile, Parquet, Avro, ORC, Arrow), refused.
 //! - [`fluentd`]: buffer chunk names and `.meta` sidecars (tag, record count), and forward
 //!   captures whose CompressedPackedForward entries are expanded.
 //! - here: [`prepare`] makes one input ready for framing ([`Input`]), and [`read_ahead`]
@@ -14,10 +15,12 @@
 
 pub mod compression;
 pub mod fluentd;
+pub mod foreign;
 pub mod source;
 
 pub use compression::{Compression, is_compressed_file};
 pub use fluentd::{ChunkMeta, expand_if_forward, is_chunk_name, is_sidecar, is_sidecar_name, is_staged_chunk_name};
+pub use foreign::foreign_format;
 pub use source::{FileBytes, MmapPolicy};
 
 use crate::error::{Error, Result};
@@ -143,6 +146,30 @@ pub fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(got)
 }
 
+/// Refuses an input that starts with another format's magic bytes ([`foreign_format`]),
+/// unless a layout was given.
+pub fn refuse_foreign(head: &[u8], path: &str, opts: &MsgpackReadOptions) -> Result<()> {
+    match foreign_format(head) {
+        Some(f) if opts.layout.is_none() => Err(Error::Input(f.message(path))),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a file of a MessagePack table whose name says another format a table can have
+/// ([`foreign::TableFormat::of_name`]: a `users.csv` in a directory of logs), unless a layout
+/// or the extension of the table's files (`--ext`) was given.
+fn refuse_named(path: &str, opts: &MsgpackReadOptions) -> Result<()> {
+    match foreign::TableFormat::of_name(path) {
+        Some(named) if opts.layout.is_none() && opts.file_extension.is_empty() => Err(Error::Input(format!(
+            "{path}: a {} file by its name ({}), in a MessagePack table; read it as its own table \
+             (--table NAME={path}), or give --ext or --layout to read it as MessagePack",
+            named.format.name(),
+            named.ext
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Makes the bytes of the input `path` (its file name decides whether it may be a sidecar)
 /// ready for framing: a sidecar becomes an input without records, a compressed input is marked
 /// to be read through [`Input::reader`], and a forward capture's compressed entries are
@@ -157,6 +184,8 @@ pub fn prepare(bytes: FileBytes, path: &str, opts: &MsgpackReadOptions) -> Resul
         return Ok(input);
     }
     let fail = |m: String| Error::Input(format!("{path}: {m}"));
+    refuse_foreign(&input.bytes.bytes, path, opts)?;
+    refuse_named(path, opts)?;
     if let Some(c) = Compression::of(&input.bytes.bytes) {
         input.compression = Some(c);
         input.steps.push(format!("{}-compressed, decompressed as it is read", c.name()));

@@ -5,6 +5,7 @@ mod api;
 mod cli;
 mod common;
 mod convert;
+mod formats;
 mod hostile;
 mod layouts;
 mod props;

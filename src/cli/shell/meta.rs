@@ -46,7 +46,7 @@ pub const COMMANDS: &[(&[&str], &str, &str)] = &[
     (&[".mode"], "[table|csv|tsv|json|ndjson|line|markdown]", "how results are printed"),
     (&[".timer", "\\timing"], "[on|off]", "show the time each statement takes"),
     (&[".maxrows"], "[N]", "rows a result shows at most in table, markdown and line mode (0: all)"),
-    (&[".open"], "[NAME=]PATH", "add the MessagePack files at PATH as a table"),
+    (&[".open"], "[NAME=]PATH", "add the files at PATH as a table (MessagePack; Parquet, CSV, NDJSON, Arrow by name)"),
     (&[".read", "\\i"], "FILE", "run the statements and commands in FILE"),
     (&[".output", "\\o"], "[FILE]", "write results to FILE; without FILE, to the terminal again"),
 ];

@@ -136,7 +136,7 @@ impl Shell {
         if self.ctx.table_exist(name.as_str())? {
             self.ctx.deregister_table(name.as_str())?;
         }
-        self.ctx.register_msgpack(&name, files.clone(), self.opts.clone()).await?;
+        mpq::tables::register_table(&self.ctx, &name, &files, &self.opts).await?;
         self.sources.insert(name.clone(), files);
         Ok(name)
     }
@@ -301,7 +301,7 @@ impl Shell {
         self.opts = wanted;
         for (name, files) in self.sources.clone() {
             self.ctx.deregister_table(name.as_str())?;
-            self.ctx.register_msgpack(&name, files, self.opts.clone()).await?;
+            mpq::tables::register_table(&self.ctx, &name, &files, &self.opts).await?;
         }
         Ok(())
     }

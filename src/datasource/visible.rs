@@ -1,0 +1,150 @@
+//! Hidden names: files and directories whose names start with `_` or `.` (`_SUCCESS`,
+//! `_temporary/`, `_logs/`, `.part-00000.crc`, editor swap files) are not inputs when a
+//! directory is listed, as Hadoop's input formats, Spark, Hive and DuckDB skip them. Listing
+//! goes through the session's object stores, so [`Visible`] wraps a store and leaves such
+//! names out of its listings below the listed prefix; a hidden file or directory named
+//! explicitly is still read (its name is part of the prefix, or it is not listed at all).
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+use object_store::path::Path;
+use object_store::{
+    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore, PutMultipartOptions,
+    PutOptions, PutPayload, PutResult, RenameOptions, Result,
+};
+use std::ops::Range;
+use std::sync::Arc;
+
+/// Whether a file or directory name is hidden from directory listings.
+pub fn is_hidden_name(name: &str) -> bool {
+    name.starts_with('_') || name.starts_with('.')
+}
+
+/// Whether `location`, listed under `prefix`, lies in or is a hidden name below the prefix.
+fn hidden_below(prefix: Option<&Path>, location: &Path) -> bool {
+    let skip = prefix.map_or(0, |p| p.parts().count());
+    location.parts().skip(skip).any(|part| is_hidden_name(part.as_ref()))
+}
+
+/// An object store whose listings leave out hidden names ([`is_hidden_name`]) below the listed
+/// prefix; every other call goes to the wrapped store unchanged.
+#[derive(Debug)]
+pub struct Visible {
+    inner: Arc<dyn ObjectStore>,
+}
+
+/// How [`Visible`] shows itself: its inner store's name in this wrapper, so a wrapped store
+/// is recognised and never wrapped twice.
+const NAME: &str = "Visible";
+
+impl Visible {
+    /// `store`, wrapped unless it already is.
+    pub fn wrap(store: Arc<dyn ObjectStore>) -> Arc<dyn ObjectStore> {
+        if Visible::is_wrapped(store.as_ref()) { store } else { Arc::new(Visible { inner: store }) }
+    }
+
+    /// Whether `store` is a [`Visible`].
+    pub fn is_wrapped(store: &dyn ObjectStore) -> bool {
+        store.to_string().starts_with(NAME)
+    }
+}
+
+impl std::fmt::Display for Visible {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{NAME}({})", self.inner)
+    }
+}
+
+#[async_trait]
+impl ObjectStore for Visible {
+    async fn put_opts(&self, location: &Path, payload: PutPayload, opts: PutOptions) -> Result<PutResult> {
+        self.inner.put_opts(location, payload, opts).await
+    }
+
+    async fn put_multipart_opts(&self, location: &Path, opts: PutMultipartOptions) -> Result<Box<dyn MultipartUpload>> {
+        self.inner.put_multipart_opts(location, opts).await
+    }
+
+    async fn get_opts(&self, location: &Path, options: GetOptions) -> Result<GetResult> {
+        self.inner.get_opts(location, options).await
+    }
+
+    async fn get_ranges(&self, location: &Path, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
+        self.inner.get_ranges(location, ranges).await
+    }
+
+    fn delete_stream(&self, locations: BoxStream<'static, Result<Path>>) -> BoxStream<'static, Result<Path>> {
+        self.inner.delete_stream(locations)
+    }
+
+    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
+        let owned = prefix.cloned();
+        self.inner
+            .list(prefix)
+            .try_filter(move |m| futures::future::ready(!hidden_below(owned.as_ref(), &m.location)))
+            .boxed()
+    }
+
+    fn list_with_offset(&self, prefix: Option<&Path>, offset: &Path) -> BoxStream<'static, Result<ObjectMeta>> {
+        let owned = prefix.cloned();
+        self.inner
+            .list_with_offset(prefix, offset)
+            .try_filter(move |m| futures::future::ready(!hidden_below(owned.as_ref(), &m.location)))
+            .boxed()
+    }
+
+    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {
+        let mut got = self.inner.list_with_delimiter(prefix).await?;
+        got.common_prefixes.retain(|p| !hidden_below(prefix, p));
+        got.objects.retain(|m| !hidden_below(prefix, &m.location));
+        Ok(got)
+    }
+
+    async fn copy_opts(&self, from: &Path, to: &Path, options: CopyOptions) -> Result<()> {
+        self.inner.copy_opts(from, to, options).await
+    }
+
+    async fn rename_opts(&self, from: &Path, to: &Path, options: RenameOptions) -> Result<()> {
+        self.inner.rename_opts(from, to, options).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object_store::memory::InMemory;
+
+    #[tokio::test]
+    async fn listings_leave_out_hidden_names_below_the_prefix_only() {
+        let mem: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        for p in ["out/part-0", "out/_SUCCESS", "out/.part-0.crc", "out/_temporary/0/part-1", "out/dt=1/part-2", "_x/a"]
+        {
+            mem.put_opts(&Path::from(p), PutPayload::from_static(b"x"), PutOptions::default()).await.expect("put");
+        }
+        let store = Visible::wrap(Arc::clone(&mem));
+        assert!(Visible::is_wrapped(Visible::wrap(Arc::clone(&store)).as_ref()), "wrapped once");
+        let list = |prefix: &'static str| {
+            let store = Arc::clone(&store);
+            async move {
+                let mut names: Vec<String> = store
+                    .list(Some(&Path::from(prefix)))
+                    .map_ok(|m| m.location.to_string())
+                    .try_collect()
+                    .await
+                    .expect("list");
+                names.sort();
+                names
+            }
+        };
+        assert_eq!(list("out").await, ["out/dt=1/part-2", "out/part-0"]);
+        // Named explicitly, a hidden directory is read.
+        assert_eq!(list("_x").await, ["_x/a"]);
+        assert_eq!(list("out/_temporary").await, ["out/_temporary/0/part-1"]);
+        let d = store.list_with_delimiter(Some(&Path::from("out"))).await.expect("list");
+        let dirs: Vec<String> = d.common_prefixes.iter().map(|p| p.to_string()).collect();
+        let files: Vec<String> = d.objects.iter().map(|m| m.location.to_string()).collect();
+        assert_eq!((dirs, files), (vec!["out/dt=1".to_string()], vec!["out/part-0".to_string()]));
+    }
+}

@@ -23,6 +23,7 @@ def inputs():
     files = sorted(glob.glob(os.path.join(ROOT, "testdata", "*.msgpack")))
     files += sorted(glob.glob(os.path.join(ROOT, "testdata", "hostile", "*.msgpack")))
     files += sorted(p for p in glob.glob(os.path.join(ROOT, "testdata", "layouts", "*")) if os.path.isfile(p))
+    files += sorted(glob.glob(os.path.join(ROOT, "testdata", "seqfile", "*.seq")))
     for p in files:
         if p.endswith(".json"):
             continue

@@ -42,6 +42,8 @@ pub enum Kind {
     BadTime,
     /// A tag that is not a UTF-8 string.
     BadTag,
+    /// A SequenceFile `Text` key that is not UTF-8.
+    BadKey,
 }
 
 impl Kind {
@@ -59,13 +61,14 @@ impl Kind {
             Kind::NotAMap => "not_a_map",
             Kind::BadTime => "bad_time",
             Kind::BadTag => "bad_tag",
+            Kind::BadKey => "bad_key",
         }
     }
 
     /// Whether the record boundary is lost (a framing problem), rather than one record's
     /// content being wrong.
     pub fn is_framing(self) -> bool {
-        !matches!(self, Kind::NotAMap | Kind::BadTime | Kind::BadTag)
+        !matches!(self, Kind::NotAMap | Kind::BadTime | Kind::BadTag | Kind::BadKey)
     }
 }
 

@@ -128,6 +128,11 @@ impl SchemaView {
                     "the tag: of forward protocol entries, or of a buffer chunk per its .meta sidecar",
                 )),
                 Role::Metadata => Some(plain(name, "variant", "Fluent Bit metadata ([[time, metadata], record])")),
+                Role::RowKey => Some(plain(
+                    name,
+                    &type_name(f),
+                    "the key of each SequenceFile record (Utf8 for Text keys, Binary for BytesWritable)",
+                )),
                 Role::Extra => Some(Column {
                     name: EXTRA_COLUMN.into(),
                     ty: "variant".into(),

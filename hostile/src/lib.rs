@@ -28,7 +28,7 @@ pub use datafusion;
 pub fn options_of(data: &[u8]) -> (MsgpackReadOptions, &[u8]) {
     let Some((&b, rest)) = data.split_first() else { return (MsgpackReadOptions::default(), data) };
     let layout = match b % 8 {
-        n @ 0..=4 => Some(LAYOUTS[n as usize]),
+        n @ 0..=5 => Some(LAYOUTS[n as usize]),
         _ => None,
     };
     let on_error = match (b >> 3) % 3 {
@@ -65,7 +65,17 @@ pub fn decode(data: &[u8]) {
         Some(Err(_)) => return,
         None => None,
     };
-    let slice = expanded.as_deref().unwrap_or(bytes);
+    // A compressed SequenceFile is decompressed into an image first, as files are.
+    let image = if mpq::framing::seqfile::is_seqfile(bytes) && opts.layout.is_none_or(|l| l == Layout::SeqFile) {
+        let input = mpq::input::FileBytes::in_memory(bytes::Bytes::copy_from_slice(bytes));
+        match mpq::input::prepare(input, "<fuzz>", &opts) {
+            Ok(prepared) => Some(prepared.bytes.bytes.to_vec()),
+            Err(_) => return,
+        }
+    } else {
+        None
+    };
+    let slice = image.as_deref().or(expanded.as_deref()).unwrap_or(bytes);
     let whole = collect(decode_slice(slice, schema.clone(), None, &opts).map(|b| b.collect()));
     let pieces = Pieces { data: bytes, pos: 0, step: 0 };
     let streamed = collect(decode_reader(pieces, schema.clone(), None, &opts).map(|b| b.collect()));

@@ -89,6 +89,13 @@ pub fn register_stream(
     // framing policy) after the records before it.
     let (ahead, _) = read_ahead(&mut reader, options);
     crate::input::refuse_foreign(&ahead, name, options)?;
+    if crate::framing::seqfile::is_seqfile(&ahead)
+        && options.layout.is_none_or(|l| l == crate::framing::Layout::SeqFile)
+    {
+        let msg =
+            format!("{name}: a Hadoop SequenceFile is read from a file, not from a stream; save it to a file first");
+        return Err(DataFusionError::External(Box::new(Error::Input(msg))));
+    }
     // Inference sees compressed forward entries decompressed, as the scan will.
     let expanded = expand_if_forward(&ahead, options).and_then(|r| r.ok());
     let fi = infer_slice(expanded.as_deref().unwrap_or(&ahead), name, &options.infer_options());

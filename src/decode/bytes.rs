@@ -34,6 +34,11 @@ impl BytesCol {
         BytesCol { kind, offsets: vec![0], data: Vec::new(), nulls: NullBufferBuilder::new(0) }
     }
 
+    /// What the column holds.
+    pub fn kind(&self) -> BytesKind {
+        self.kind
+    }
+
     /// Appends NULL.
     pub fn push_null(&mut self) {
         self.offsets.push(self.data.len() as i32);

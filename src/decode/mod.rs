@@ -24,7 +24,7 @@ use column::{Column, RowCtx};
 use datafusion::arrow::array::BooleanArray;
 use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, TimestampNanosecondArray};
 use datafusion::arrow::compute::filter_record_batch;
-use datafusion::arrow::datatypes::{Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use mpq_wire::ext::time_to_nanos;
 use mpq_wire::{Cursor, Head, WireResult};
 use primitive::Prim;
@@ -46,6 +46,8 @@ pub struct RecordDecoder {
     extra: BytesCol,
     whole: BytesCol,
     tag: BytesCol,
+    /// A SequenceFile's keys: Utf8 (checked) or Binary, as the `key` column's type says.
+    key: BytesCol,
     metadata: BytesCol,
     corrupt: BytesCol,
     /// The tag of every record without its own (a buffer chunk's sidecar says it).
@@ -119,6 +121,7 @@ impl RecordDecoder {
             extra: BytesCol::new(BytesKind::Variant),
             whole: BytesCol::new(BytesKind::Variant),
             tag: BytesCol::new(BytesKind::Utf8),
+            key: BytesCol::new(key_kind(file_schema)),
             metadata: BytesCol::new(BytesKind::Variant),
             corrupt: BytesCol::new(BytesKind::Variant),
             file_tag: None,
@@ -303,6 +306,9 @@ impl RecordDecoder {
         if self.present.has(Role::Tag) || self.check_all {
             self.push_tag(buf, rec, number, ctx.careful || !self.present.has(Role::Tag), stats);
         }
+        if self.present.has(Role::RowKey) || self.check_all {
+            self.push_key(buf, rec, number, stats);
+        }
         if self.present.has(Role::Metadata) {
             match rec.meta {
                 Some(p) => self.metadata.push_bytes(Cursor::at(buf, p).value_bytes(self.max_depth)?),
@@ -331,7 +337,7 @@ impl RecordDecoder {
                 Head::Map(n) if self.wants_pairs => {
                     // What the map holds nests one level below it, and the map of an event
                     // one below the event's array (as framing counts).
-                    let levels = if layout == Layout::Records { 1 } else { 2 };
+                    let levels = if matches!(layout, Layout::Records | Layout::SeqFile) { 1 } else { 2 };
                     ctx.depth_left = self.max_depth.checked_sub(levels).ok_or(mpq_wire::WireError {
                         offset: at,
                         kind: mpq_wire::WireErrorKind::TooDeep { limit: self.max_depth },
@@ -375,7 +381,7 @@ impl RecordDecoder {
     /// walks a record to its end only when it reads the record's pairs, and `_record` needs
     /// the end before.
     pub fn frames_while_decoding(&self, layout: Layout) -> bool {
-        layout.splittable() && self.wants_pairs && !self.present.has(Role::Record)
+        matches!(layout, Layout::Records | Layout::Events) && self.wants_pairs && !self.present.has(Role::Record)
     }
 
     /// Decodes up to `want` records that start in `from..stop` without framing them first:
@@ -456,7 +462,7 @@ impl RecordDecoder {
                 cur.skip_value(limits.max_depth).ok()?;
                 Some(t)
             }
-            Layout::Values | Layout::FluentBit | Layout::Forward => return None,
+            Layout::Values | Layout::FluentBit | Layout::Forward | Layout::SeqFile => return None,
         };
         let body = cur.pos();
         if !buf.get(body).is_some_and(|&b| mpq_wire::marker::is_map(b)) {
@@ -497,6 +503,30 @@ impl RecordDecoder {
                 stats.problem(self.problem(buf, rec, number, p, Kind::BadTag, msg));
             }
         }
+    }
+
+    /// The record's SequenceFile key (NULL in other layouts); a `Text` key that is not UTF-8
+    /// is a record error.
+    fn push_key(&mut self, buf: &[u8], rec: &Record, number: u64, stats: &mut BatchStats) {
+        let push = self.present.has(Role::RowKey);
+        let Some((from, to)) = rec.key else {
+            if push {
+                self.key.push_null();
+            }
+            return;
+        };
+        let bytes = &buf[from..to];
+        if self.key.kind() == BytesKind::Binary || simdutf8::basic::from_utf8(bytes).is_ok() {
+            if push {
+                self.key.push_bytes(bytes);
+            }
+            return;
+        }
+        if push {
+            self.key.push_null();
+        }
+        let msg = "expected a UTF-8 Text key, found bytes that are not UTF-8".to_string();
+        stats.problem(self.problem(buf, rec, number, from, Kind::BadKey, msg));
     }
 
     /// A record problem at byte `at` of record `number`.
@@ -551,6 +581,7 @@ impl RecordDecoder {
         let extra = self.extra.finish();
         let whole = self.whole.finish();
         let tag = self.tag.finish();
+        let key = self.key.finish();
         let metadata = self.metadata.finish();
         let corrupt = self.corrupt.finish();
         let mut children = children?.into_iter();
@@ -563,6 +594,7 @@ impl RecordDecoder {
                 Role::Extra => extra.clone()?,
                 Role::Record => whole.clone()?,
                 Role::Tag => tag.clone()?,
+                Role::RowKey => key.clone()?,
                 Role::Metadata => metadata.clone()?,
                 Role::Corrupt => corrupt.clone()?,
             });
@@ -573,6 +605,14 @@ impl RecordDecoder {
 }
 
 use mpq_wire::write::write_map_header;
+
+/// How the `key` column of `schema` is built: Binary when it is Binary, else checked UTF-8.
+fn key_kind(schema: &Schema) -> BytesKind {
+    match schema.fields().iter().find(|f| Role::of(f) == Role::RowKey).map(|f| f.data_type()) {
+        Some(DataType::Binary) => BytesKind::Binary,
+        _ => BytesKind::Utf8,
+    }
+}
 
 /// Decodes an event time: EventTime (ext 0), timestamp (ext -1), integer or float seconds.
 fn event_time(buf: &[u8], pos: usize) -> std::result::Result<i64, String> {

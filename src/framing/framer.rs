@@ -3,6 +3,7 @@
 //! complete and within the nesting limit; what is wrong is a [`FrameError`] at exact offsets.
 
 use super::layout::{Layout, is_time_head};
+use super::seqfile::SeqFraming;
 use crate::error::{Error, hex_excerpt};
 use crate::problem::{Kind, Problem};
 use mpq_wire::{Cursor, Head, WireError, WireErrorKind};
@@ -23,6 +24,8 @@ pub struct Record {
     pub tag: Option<usize>,
     /// For Fluent Bit, the first byte of the metadata value.
     pub meta: Option<usize>,
+    /// For SequenceFiles, the key's bytes (its serialization's length header stripped).
+    pub key: Option<(usize, usize)>,
 }
 
 /// Where the framer is inside a forward entry whose events it is handing out one by one.
@@ -126,12 +129,20 @@ pub struct Framer<'a> {
     entry: Option<Entry>,
     /// A non-zero byte is known to be here (see [`zero_tail`]).
     nonzero_at: usize,
+    /// A SequenceFile's header, read from the start of the buffer (or what is wrong with it).
+    seq: Option<Result<SeqFraming, (usize, String)>>,
 }
 
 impl<'a> Framer<'a> {
     /// A framer over `buf` starting at offset `pos`, numbering records from `first_record`.
+    /// A SequenceFile's framer starts at its first record when `pos` is inside the header.
     pub fn new(buf: &'a [u8], pos: usize, layout: Layout, limits: FrameLimits, first_record: u64) -> Self {
-        Framer { buf, pos, layout, limits, records: first_record, failed: false, entry: None, nonzero_at: 0 }
+        let seq = (layout == Layout::SeqFile).then(|| SeqFraming::of(buf));
+        let pos = match &seq {
+            Some(Ok(s)) => pos.max(s.data_start),
+            _ => pos,
+        };
+        Framer { buf, pos, layout, limits, records: first_record, failed: false, entry: None, nonzero_at: 0, seq }
     }
 
     /// Resumes inside a forward entry (from [`Framer::entry`] of an earlier framer).
@@ -204,10 +215,16 @@ impl<'a> Framer<'a> {
                 cur.skip_value(depth.saturating_sub(2)).map_err(wire)?;
                 let body = cur.pos();
                 cur.skip_value(depth.saturating_sub(1)).map_err(wire)?;
-                let rec = Record { start, end: cur.pos(), body, time: Some(time), meta: Some(meta), tag: None };
+                let rec =
+                    Record { start, end: cur.pos(), body, time: Some(time), meta: Some(meta), ..Record::default() };
                 (Some(rec), rec.end)
             }
             Layout::Forward => self.frame_entry(start)?,
+            Layout::SeqFile => match &self.seq {
+                Some(Ok(seq)) => seq.frame(self.buf, start, depth, self.records)?,
+                Some(Err((at, m))) => return Err(self.error(0, *at, Kind::Layout, m.clone())),
+                None => unreachable!("a SequenceFile framer reads its header when made"),
+            },
         };
         let size = rec.map_or(next - start, |r| r.end - r.start);
         if size > self.limits.max_record_bytes {
@@ -277,7 +294,17 @@ impl<'a> Framer<'a> {
                 cur.skip_rest(t, 0).map_err(wire)?;
                 let body = cur.pos();
                 cur.skip_value(inner).map_err(wire)?;
-                (body, Some(Record { start, end: cur.pos(), body, time: Some(second), tag: Some(tag), meta: None }))
+                (
+                    body,
+                    Some(Record {
+                        start,
+                        end: cur.pos(),
+                        body,
+                        time: Some(second),
+                        tag: Some(tag),
+                        ..Record::default()
+                    }),
+                )
             }
             head => {
                 let msg = format!(

@@ -23,10 +23,15 @@ pub enum Layout {
     /// PackedForward `[tag, event-stream-as-bin-or-str, opt?]` entry (CompressedPackedForward
     /// entries are decompressed before framing, see [`crate::input`]).
     Forward,
+    /// A Hadoop SequenceFile whose values are MessagePack records and whose keys are the
+    /// `key` column (see [`super::seqfile`]).
+    #[serde(rename = "seqfile")]
+    SeqFile,
 }
 
 /// Every layout, in the order `--layout` lists them.
-pub const LAYOUTS: [Layout; 5] = [Layout::Records, Layout::Events, Layout::FluentBit, Layout::Forward, Layout::Values];
+pub const LAYOUTS: [Layout; 6] =
+    [Layout::Records, Layout::Events, Layout::FluentBit, Layout::Forward, Layout::Values, Layout::SeqFile];
 
 impl Layout {
     /// The name used in `mpq schema` and options.
@@ -37,6 +42,7 @@ impl Layout {
             Layout::Values => "values",
             Layout::FluentBit => "fluentbit",
             Layout::Forward => "forward",
+            Layout::SeqFile => "seqfile",
         }
     }
 
@@ -58,7 +64,12 @@ impl Layout {
     /// Whether one top-level value is one record, so a file can be split into byte ranges
     /// ([`super::split`]).
     pub fn splittable(&self) -> bool {
-        matches!(self, Layout::Records | Layout::Events)
+        matches!(self, Layout::Records | Layout::Events | Layout::SeqFile)
+    }
+
+    /// Whether records carry a key (the `key` column of a SequenceFile).
+    pub fn has_key(&self) -> bool {
+        *self == Layout::SeqFile
     }
 }
 
@@ -95,6 +106,13 @@ pub const DETECT_RECORDS: usize = 16;
 /// Looks at the first records of `buf` and decides the layout: the shape most of the first
 /// [`DETECT_RECORDS`] top-level values have.
 pub fn detect(buf: &[u8], max_depth: usize) -> Detection {
+    if super::seqfile::is_seqfile(buf) {
+        let evidence = match super::seqfile::SeqHeader::parse(buf) {
+            Ok(h) => h.describe(),
+            Err((at, m)) => format!("a Hadoop SequenceFile whose header is damaged at byte {at}: {m}"),
+        };
+        return Detection { layout: Layout::SeqFile, evidence };
+    }
     let mut cur = Cursor::new(buf);
     let mut votes = [0usize; 5];
     let mut seen = 0usize;
@@ -166,6 +184,15 @@ enum Shape {
 pub fn check_forced(buf: &[u8], layout: Layout, max_depth: usize) -> Result<(), String> {
     // A first record that is not complete (or not well formed) is the framer's to report,
     // with its offsets, under the framing policy.
+    if layout == Layout::SeqFile {
+        return match super::seqfile::SeqHeader::parse(buf) {
+            Ok(_) => Ok(()),
+            Err((at, m)) => Err(format!(
+                "the seqfile layout given by --layout needs a SequenceFile header; at byte {at}: {m} [{}]",
+                hex_excerpt(buf, at)
+            )),
+        };
+    }
     if buf.is_empty() || layout == Layout::Values || Cursor::new(buf).skip_value(max_depth).is_err() {
         return Ok(());
     }
@@ -198,6 +225,7 @@ fn shape_wanted(layout: Layout) -> &'static str {
         Layout::FluentBit => "a [[time, metadata], map] array",
         Layout::Forward => "a [tag, time, map], [tag, [events]] or [tag, packed events] array",
         Layout::Values => "any value",
+        Layout::SeqFile => "a SequenceFile record",
     }
 }
 

@@ -6,6 +6,7 @@
 //!   back to.
 //! - [`split`]: record boundaries at any byte offset, so one file can be scanned by several
 //!   cores.
+//! - [`seqfile`]: Hadoop SequenceFiles: the header, records framed in place, sync markers.
 //! - [`lanes`]: counting records on interleaved lanes (`count(*)`).
 //!
 //! Framing reads bytes only: it depends on `mpq-wire`, the error types and nothing else of the
@@ -16,6 +17,7 @@
 pub mod framer;
 pub mod lanes;
 pub mod layout;
+pub mod seqfile;
 pub mod split;
 
 pub use framer::{Entry, FrameError, FrameLimits, Framer, Record, compressed_option, describe, zero_tail};

@@ -36,7 +36,8 @@ fn plausible(layout: Layout) -> Option<fn(u8) -> bool> {
         Layout::Events => Some(|b| b == 0x92),
         // Any byte can start a value; a forward entry or a Fluent Bit record holds arrays
         // that look like the events of other layouts.
-        Layout::Values | Layout::FluentBit | Layout::Forward => None,
+        // SequenceFiles split at their sync markers ([`seq_boundary`]), not by looking.
+        Layout::Values | Layout::FluentBit | Layout::Forward | Layout::SeqFile => None,
     }
 }
 
@@ -51,7 +52,7 @@ fn well_shaped(buf: &[u8], start: usize, layout: Layout) -> bool {
             _ => false,
         },
         Layout::Events => super::layout::is_event(&mut cur),
-        Layout::Values | Layout::FluentBit | Layout::Forward => false,
+        Layout::Values | Layout::FluentBit | Layout::Forward | Layout::SeqFile => false,
     }
 }
 
@@ -59,6 +60,9 @@ fn well_shaped(buf: &[u8], start: usize, layout: Layout) -> bool {
 /// or `None` when `buf` cannot be split (layouts other than records and events, see
 /// [`Layout::splittable`]). Deterministic: every caller asking about the same offset gets the same answer.
 pub fn find_boundary(buf: &[u8], from: usize, layout: Layout, limits: FrameLimits) -> Option<usize> {
+    if layout == Layout::SeqFile {
+        return seq_boundary(buf, from);
+    }
     let plausible = plausible(layout)?;
     if from == 0 || from >= buf.len() {
         return Some(from.min(buf.len()));
@@ -77,6 +81,18 @@ pub fn find_boundary(buf: &[u8], from: usize, layout: Layout, limits: FrameLimit
         }
         window *= 4;
     }
+}
+
+/// A SequenceFile's boundary at or after `from`: its start for offset 0, else the first sync
+/// marker escape at or after `from` (records after a sync marker belong to the range the
+/// marker starts in, as Hadoop splits them); exact, no guess. `None` when the header cannot be
+/// read.
+fn seq_boundary(buf: &[u8], from: usize) -> Option<usize> {
+    if from == 0 {
+        return Some(0);
+    }
+    let header = super::seqfile::SeqHeader::parse(buf).ok()?;
+    Some(header.next_sync(buf, from))
 }
 
 /// Where `n` ranges of `buf` start, plus its end: the boundaries [`find_boundary`] finds at
@@ -115,6 +131,9 @@ const PROBE_CONFIRM_BYTES: usize = 1 << 20;
 /// first record), and it steers inference only, never decoding: scans use
 /// [`find_boundary`].
 pub fn probe_boundary(buf: &[u8], from: usize, layout: Layout, limits: FrameLimits) -> Option<usize> {
+    if layout == Layout::SeqFile {
+        return seq_boundary(buf, from).filter(|&b| b < buf.len());
+    }
     let plausible = plausible(layout)?;
     let to = (from + PROBE_WINDOW).min(buf.len());
     (from..to).find(|&p| plausible(buf[p]) && confirms(buf, p, layout, limits))

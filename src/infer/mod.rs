@@ -21,6 +21,8 @@ pub const TIME_COLUMN: &str = "time";
 pub const TAG_COLUMN: &str = "tag";
 /// The metadata of Fluent Bit records.
 pub const METADATA_COLUMN: &str = "metadata";
+/// The key of SequenceFile records.
+pub const KEY_COLUMN: &str = "key";
 /// Column holding non-map records.
 pub const VALUE_COLUMN: &str = "value";
 /// Variant column with the key/value pairs that did not fit the inferred columns.
@@ -96,6 +98,8 @@ pub struct FileInference {
     /// The input's records have a tag: the forward layout, or a buffer chunk whose `.meta`
     /// sidecar names one.
     pub tag: bool,
+    /// How a SequenceFile's keys are serialized (the `key` column).
+    pub key: Option<crate::framing::seqfile::Writable>,
 }
 
 /// Inputs at least this large are inferred on several threads when every record is read.
@@ -113,12 +117,23 @@ impl FileInference {
             complete: false,
             not_maps: 0,
             problem: None,
+            key: None,
         }
     }
 }
 
 /// Infers what one input holds.
 pub fn infer_slice(buf: &[u8], path: &str, opts: &InferOptions) -> FileInference {
+    let mut fi = infer_records(buf, path, opts);
+    if fi.detection.layout == Layout::SeqFile {
+        let header = crate::framing::seqfile::SeqHeader::parse(buf);
+        fi.key = header.ok().and_then(|h| h.writables().ok()).map(|(k, _)| k);
+    }
+    fi
+}
+
+/// What the records of one input hold.
+fn infer_records(buf: &[u8], path: &str, opts: &InferOptions) -> FileInference {
     let depth = opts.limits.max_depth;
     let detection = detect_or(buf, opts.layout, depth);
     if let Some(forced) = opts.layout
@@ -344,6 +359,9 @@ pub struct TableInference {
     pub tag: bool,
     /// Some input is a Fluent Bit stream (the `metadata` column).
     pub metadata: bool,
+    /// Some input is a SequenceFile: the type of the `key` column (Utf8 when every key is a
+    /// `Text`, else Binary).
+    pub key: Option<DataType>,
     /// Hive partition columns (text), from the directory names under a directory input.
     pub partitions: Vec<String>,
     /// Record keys that cannot be columns because the name is reserved, and so always go to
@@ -366,6 +384,13 @@ impl TableInference {
             }
             t.tag |= f.tag;
             t.metadata |= layout.has_metadata();
+            if let Some(k) = f.key {
+                let ty = if k == crate::framing::seqfile::Writable::Text { DataType::Utf8 } else { DataType::Binary };
+                t.key = Some(match &t.key {
+                    Some(old) if *old != ty => DataType::Binary,
+                    _ => ty,
+                });
+            }
         }
         let mut reserved = vec![EXTRA_COLUMN, RECORD_COLUMN, CORRUPT_COLUMN];
         if t.time.is_some() {
@@ -376,6 +401,9 @@ impl TableInference {
         }
         if t.metadata {
             reserved.push(METADATA_COLUMN);
+        }
+        if t.key.is_some() {
+            reserved.push(KEY_COLUMN);
         }
         if t.values.is_some() {
             reserved.push(VALUE_COLUMN);
@@ -405,11 +433,14 @@ impl TableInference {
         self.root.counts.map
     }
 
-    /// The table's Arrow schema: `time` (event layouts), `tag` (forward layout, chunks with a
+    /// The table's Arrow schema: `key` (SequenceFiles), `time` (event layouts), `tag` (forward layout, chunks with a
     /// sidecar), `metadata` (Fluent Bit), the record fields in first-seen
     /// order, `value` (values layout), `_extra`, and `_record` when asked for.
     pub fn schema(&self, with_record: bool) -> Schema {
         let mut fields = Vec::new();
+        if let Some(ty) = &self.key {
+            fields.push(Role::RowKey.mark(Field::new(KEY_COLUMN, ty.clone(), true)));
+        }
         if self.time.is_some() {
             let f = Field::new(TIME_COLUMN, DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())), true);
             fields.push(Role::EventTime.mark(f));

@@ -26,11 +26,22 @@ pub enum Role {
     Record,
     /// The raw bytes of records that had a record error (`_corrupt_record`).
     Corrupt,
+    /// The key of a SequenceFile record (`key`).
+    RowKey,
 }
 
 /// Every role, in the order [`Roles`] numbers them.
-const ROLES: [Role; 8] =
-    [Role::Key, Role::EventTime, Role::Tag, Role::Metadata, Role::Value, Role::Extra, Role::Record, Role::Corrupt];
+const ROLES: [Role; 9] = [
+    Role::Key,
+    Role::EventTime,
+    Role::Tag,
+    Role::Metadata,
+    Role::Value,
+    Role::Extra,
+    Role::Record,
+    Role::Corrupt,
+    Role::RowKey,
+];
 
 impl Role {
     /// The value of [`ROLE_KEY`] that marks the role (`None` for record keys, which are not
@@ -45,6 +56,7 @@ impl Role {
             Role::Extra => Some("extra"),
             Role::Record => Some("record"),
             Role::Corrupt => Some("corrupt"),
+            Role::RowKey => Some("row_key"),
         }
     }
 

@@ -1,8 +1,9 @@
 //! Other formats' files: detection never makes records out of a container it does not
-//! understand. [`TableFormat`] names the formats a table's files can have by their names;
-//! a MessagePack table refuses a file named as another one. A file that starts with the magic bytes of a Hadoop SequenceFile, Parquet, Avro,
-//! ORC or Arrow IPC file is refused with a message naming the format (and, for the formats mpq
-//! reads as tables, how to read it), unless `--layout` says how to read it.
+//! understand. [`TableFormat`] names the formats a table's files can have by their names; a
+//! MessagePack table refuses a file named as another one. A file that starts with the magic
+//! bytes of a Parquet, Avro, ORC or Arrow IPC file is refused with a message naming the format
+//! (and, for the formats mpq reads as tables, how to read it), unless `--layout` says how to
+//! read it. (SequenceFiles are read: see [`crate::framing::seqfile`].)
 
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 
@@ -106,15 +107,7 @@ pub struct Foreign {
 /// The format `head` (the first bytes of an input) starts with, if it is a known other one.
 pub fn foreign_format(head: &[u8]) -> Option<Foreign> {
     let table_hint = "mpq reads it as a table by its extension (.parquet, .arrow)";
-    let (what, hint) = if let Some(rest) = head.strip_prefix(b"SEQ") {
-        let version = *rest.first()?;
-        if !(4..=6).contains(&version) {
-            return None;
-        }
-        let classes =
-            sequence_classes(&rest[1..]).map(|(k, v)| format!(", key class {k}, value class {v}")).unwrap_or_default();
-        (format!("a Hadoop SequenceFile (version {version}{classes})"), "mpq does not read SequenceFiles yet")
-    } else if head.starts_with(b"PAR1") {
+    let (what, hint) = if head.starts_with(b"PAR1") {
         ("a Parquet file".to_string(), table_hint)
     } else if head.starts_with(b"ARROW1") {
         ("an Arrow IPC file".to_string(), table_hint)
@@ -138,52 +131,19 @@ impl Foreign {
     }
 }
 
-/// The key and value class names of a SequenceFile header after its version byte (Hadoop
-/// `Text` strings: a variable-length length, then UTF-8).
-fn sequence_classes(buf: &[u8]) -> Option<(String, String)> {
-    let mut pos = 0;
-    let mut text = || {
-        let (len, n) = read_vint(buf.get(pos..)?)?;
-        let start = pos + n;
-        let bytes = buf.get(start..start.checked_add(usize::try_from(len).ok()?)?)?;
-        pos = start + bytes.len();
-        Some(String::from_utf8_lossy(bytes).into_owned())
-    };
-    Some((text()?, text()?))
-}
-
-/// A Hadoop variable-length integer (`WritableUtils.readVLong`) and the bytes it took.
-pub fn read_vint(buf: &[u8]) -> Option<(i64, usize)> {
-    let first = *buf.first()? as i8;
-    if first >= -112 {
-        return Some((i64::from(first), 1));
-    }
-    let (negative, len) = if first < -120 { (true, -119 - i32::from(first)) } else { (false, -111 - i32::from(first)) };
-    let len = len as usize;
-    let bytes = buf.get(1..len)?;
-    let v = bytes.iter().fold(0i64, |acc, &b| (acc << 8) | i64::from(b));
-    Some((if negative { !v } else { v }, len))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn magic_bytes_name_the_format() {
-        let seq = b"SEQ\x06\x22org.apache.hadoop.io.BytesWritable\x19org.apache.hadoop.io.Text\x00\x00";
-        let f = foreign_format(seq).expect("a SequenceFile");
-        assert_eq!(
-            f.what,
-            "a Hadoop SequenceFile (version 6, key class org.apache.hadoop.io.BytesWritable, value class org.apache.hadoop.io.Text)"
-        );
-        assert!(foreign_format(b"SEQ\x09").is_none(), "not a version Hadoop writes");
-        assert_eq!(foreign_format(b"PAR1\x15\x00").expect("parquet").what, "a Parquet file");
+        let f = foreign_format(b"PAR1\x15\x00").expect("parquet");
+        assert_eq!(f.what, "a Parquet file");
         assert!(foreign_format(b"Obj\x01").is_some() && foreign_format(b"ORC\x0a").is_some());
         assert!(foreign_format(b"ARROW1\x00\x00").is_some());
         assert!(foreign_format(b"\x81\xa1a\x01").is_none());
-        assert!(foreign_format(b"").is_none() && foreign_format(b"SE").is_none());
-        assert!(f.message("x").starts_with("x: its first bytes say it is a Hadoop SequenceFile"));
+        assert!(foreign_format(b"").is_none() && foreign_format(b"SEQ\x06").is_none(), "SequenceFiles are read");
+        assert!(f.message("x").starts_with("x: its first bytes say it is a Parquet file"));
     }
 
     #[test]
@@ -196,15 +156,5 @@ mod tests {
         assert_eq!(TableFormat::of_name("a.feather").map(|n| n.format), Some(TableFormat::Arrow));
         assert!(TableFormat::of_name("a.parquet.gz").is_none(), "Parquet compresses inside");
         assert!(TableFormat::of_name("logs.msgpack.gz").is_none() && TableFormat::of_name("part-00000").is_none());
-    }
-
-    #[test]
-    fn vints_read_as_hadoop_writes_them() {
-        assert_eq!(read_vint(&[5]), Some((5, 1)));
-        assert_eq!(read_vint(&[0x90]), Some((-112, 1)));
-        assert_eq!(read_vint(&[0x8f, 0x80]), Some((128, 2)));
-        assert_eq!(read_vint(&[0x8e, 0x01, 0x00]), Some((256, 3)));
-        assert_eq!(read_vint(&[0x87, 0x80]), Some((-129, 2)));
-        assert_eq!(read_vint(&[0x8e, 0x01]), None, "cut short");
     }
 }

@@ -4,6 +4,8 @@
 //! - [`source`]: local files, memory-mapped when that is safe and read otherwise.
 //! - [`compression`]: gzip and zstd files, decompressed as they are read.
 //! - [`foreign`]: other formats' files (SequenceFile, Parquet, Avro, ORC, Arrow), refused.
+//! - [`seqfile`]: Hadoop SequenceFiles: classes and codecs checked, compressed ones
+//!   decompressed into an uncompressed image.
 //! - [`fluentd`]: buffer chunk names and `.meta` sidecars (tag, record count), and forward
 //!   captures whose CompressedPackedForward entries are expanded.
 //! - here: [`prepare`] makes one input ready for framing ([`Input`]), and [`read_ahead`]
@@ -16,6 +18,7 @@
 pub mod compression;
 pub mod fluentd;
 pub mod foreign;
+pub mod seqfile;
 pub mod source;
 
 pub use compression::{Compression, is_compressed_file};
@@ -46,6 +49,11 @@ pub struct Input {
     pub sidecar: bool,
     /// The compression of `bytes`, which are then read through [`Input::reader`].
     pub compression: Option<Compression>,
+    /// Damage that ended the input early, found before framing (a compressed SequenceFile
+    /// block that does not decompress): the records before it are in `bytes`, and the scan
+    /// reports it under the framing policy after them; with the file's length (the end of
+    /// what was dropped).
+    pub damage: Option<(crate::problem::Problem, u64)>,
 }
 
 impl Input {
@@ -176,8 +184,15 @@ fn refuse_named(path: &str, opts: &MsgpackReadOptions) -> Result<()> {
 /// expanded.
 pub fn prepare(bytes: FileBytes, path: &str, opts: &MsgpackReadOptions) -> Result<Input> {
     let name = path.rsplit('/').next().unwrap_or(path);
-    let mut input =
-        Input { bytes, meta: None, notes: Vec::new(), steps: Vec::new(), sidecar: false, compression: None };
+    let mut input = Input {
+        bytes,
+        meta: None,
+        notes: Vec::new(),
+        steps: Vec::new(),
+        sidecar: false,
+        compression: None,
+        damage: None,
+    };
     if is_sidecar(name, &input.bytes.bytes) {
         input.bytes = FileBytes::in_memory(Bytes::new());
         input.sidecar = true;
@@ -186,6 +201,12 @@ pub fn prepare(bytes: FileBytes, path: &str, opts: &MsgpackReadOptions) -> Resul
     let fail = |m: String| Error::Input(format!("{path}: {m}"));
     refuse_foreign(&input.bytes.bytes, path, opts)?;
     refuse_named(path, opts)?;
+    if opts.layout.is_none_or(|l| l == crate::framing::Layout::SeqFile)
+        && crate::framing::seqfile::is_seqfile(&input.bytes.bytes)
+    {
+        seqfile::prepare(&mut input, path, opts)?;
+        return Ok(input);
+    }
     if let Some(c) = Compression::of(&input.bytes.bytes) {
         input.compression = Some(c);
         input.steps.push(format!("{}-compressed, decompressed as it is read", c.name()));

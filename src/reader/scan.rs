@@ -81,6 +81,7 @@ pub fn scan_input(
         });
     }
     let bytes = input.bytes;
+    let damage = input.damage;
     let mut batches = SliceBatches::new(bytes.clone(), path, schema, Some(&decode), opts, limit)?.with_report(report);
     if let Some(m) = &input.meta {
         batches = batches.chunk_meta(m);
@@ -94,14 +95,43 @@ pub fn scan_input(
         let mapped = bytes.clone();
         batches = batches.on_consumed(move |range| mapped.release(range));
     }
-    let batches: Batches = match scan_filter {
+    let mut batches: Batches = match scan_filter {
         Some(f) => Box::new(FilteredSlice::new(batches, f, schema, opts)?),
         None => Box::new(batches),
     };
+    if let Some((p, len)) = damage {
+        let end = Damaged { problem: Some(p), report: report.clone(), opts: opts.clone(), len };
+        batches = Box::new(batches.chain(end));
+    }
     if !bytes.is_mapped() {
         return Ok(batches);
     }
     Ok(Box::new(Intact { batches, bytes, path: path.to_string(), done: false }))
+}
+
+/// After the records decoded before damage found ahead of framing (a compressed SequenceFile
+/// block that does not decompress): the damage, under the framing policy: the scan's error
+/// under `fail`, else reported as a truncation.
+struct Damaged {
+    problem: Option<crate::problem::Problem>,
+    report: ScanReport,
+    opts: MsgpackReadOptions,
+    /// Bytes of the file (the end of what was dropped).
+    len: u64,
+}
+
+impl Iterator for Damaged {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let p = self.problem.take()?;
+        if self.opts.framing == crate::options::FramingPolicy::Fail {
+            return Some(Err(self.report.failed(&p)));
+        }
+        let summary = format!("{p}; kept the {} records before it, dropped the rest of the file", p.record);
+        let action = crate::problem::Action::Truncated { from: p.record_offset, to: self.len.max(p.record_offset) };
+        self.report.problem(&p, action, Some(summary), self.opts.max_errors).err().map(Err)
+    }
 }
 
 /// A mapped file's batches, each checked against the file shrinking under its map

@@ -74,7 +74,8 @@ impl<B: AsRef<[u8]>> Batches<Slice<B>> {
     /// verifies the next range's start: after its last record it checks that the record it
     /// reaches is the one `find_boundary` found there, and fails the scan if not. The values
     /// layout cannot be split: the range at offset 0 reads the whole buffer and the others
-    /// read nothing.
+    /// read nothing. A SequenceFile splits exactly at its sync markers: a range reads the
+    /// records from the first marker at or after its start to the first at or after its end.
     pub fn range(mut self, range: std::ops::Range<usize>) -> Self {
         let len = self.src.buf.as_ref().len();
         if range.start == 0 && range.end >= len {
@@ -86,7 +87,14 @@ impl<B: AsRef<[u8]>> Batches<Slice<B>> {
             Some(start) => {
                 self.src.pos = start;
                 self.src.reported = start;
-                self.src.stop = range.end;
+                // A SequenceFile range reads on to the sync marker where the next one starts.
+                self.src.stop = match self.src.layout {
+                    Layout::SeqFile => {
+                        find_boundary(self.src.buf.as_ref(), range.end, Layout::SeqFile, self.core.limits)
+                            .unwrap_or(range.end)
+                    }
+                    _ => range.end,
+                };
                 if range.start > 0 {
                     self.core.next_record = UNKNOWN_RECORD;
                 }

@@ -146,6 +146,11 @@ impl<R: Read> Batches<Stream<R>> {
             self.fill()?;
         }
         let layout = detect_or(&self.src.buf, self.src.opts.layout, self.src.opts.max_depth).layout;
+        if layout == Layout::SeqFile {
+            // A stream drops what it has framed, and a SequenceFile's framer reads the header.
+            let path = &self.core.path;
+            return Err(Error::Input(format!("{path}: a Hadoop SequenceFile is read from a file, not from a stream")));
+        }
         if self.src.opts.layout.is_some() {
             check_forced(&self.src.buf, layout, self.src.opts.max_depth)
                 .map_err(|m| Error::Input(format!("{}: {m}", self.core.path)))?;

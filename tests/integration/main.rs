@@ -9,4 +9,5 @@ mod formats;
 mod hostile;
 mod layouts;
 mod props;
+mod seqfile;
 mod sql;

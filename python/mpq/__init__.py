@@ -87,17 +87,20 @@ def query(sql, *, threads=None, rejects=None, **tables_and_options):
 
 
 def convert(source, output, *, query=None, format=None, compression=None, partition_by=None, variant="json",
-            timestamp_unit="ns", row_group_size=None, force=False, threads=None, rejects=None, **options):
+            timestamp_unit=None, target=None, row_group_size=None, force=False, threads=None, rejects=None,
+            **options):
     """Converts ``source`` to ``output`` as ``mpq convert`` does: Parquet (default), Arrow IPC,
     NDJSON or CSV (from ``format`` or the output's extension), through ``query`` over table
-    ``t``, Hive-partitioned by ``partition_by``; written under a temporary name and renamed into
+    ``t``, Hive-partitioned by ``partition_by``, shaped for ``target`` (``"spark"``, ``"hive"``
+    or ``"duckdb"``, the CLI's ``--for``; ``timestamp_unit`` defaults to ``"ns"``, or the
+    target's); written under a temporary name and renamed into
     place when complete (an existing output is kept unless ``force``). As for the CLI, the error
     policies default to ``framing='fail'`` and ``on_error='fail'``. Returns a dict of rows,
     bytes, records and problems."""
     if isinstance(partition_by, str):
         partition_by = [c.strip() for c in partition_by.split(",") if c.strip()]
     return _mpq.convert(source, output, query=query, format=format, compression=compression,
-                        partition_by=partition_by, variant=variant, timestamp_unit=timestamp_unit,
+                        partition_by=partition_by, variant=variant, timestamp_unit=timestamp_unit, target=target,
                         row_group_size=row_group_size, force=force, threads=threads, rejects=rejects,
                         **options)
 

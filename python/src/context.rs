@@ -196,11 +196,12 @@ pub fn read(
     Ok(Reader::new(ctx, stream))
 }
 
-/// Converts `source` to `output` as `mpq convert` does; returns rows, bytes, records and
-/// problems.
+/// Converts `source` to `output` as `mpq convert` does (`target` is `--for`); returns rows,
+/// bytes, records and problems.
 #[pyfunction]
 #[pyo3(signature = (source, output, *, query=None, format=None, compression=None, partition_by=None,
-    variant="json", timestamp_unit="ns", row_group_size=None, force=false, threads=None, rejects=None, **options))]
+    variant="json", timestamp_unit=None, target=None, row_group_size=None, force=false, threads=None, rejects=None,
+    **options))]
 #[allow(clippy::too_many_arguments)]
 pub fn convert<'py>(
     py: Python<'py>,
@@ -211,7 +212,8 @@ pub fn convert<'py>(
     compression: Option<&str>,
     partition_by: Option<Vec<String>>,
     variant: &str,
-    timestamp_unit: &str,
+    timestamp_unit: Option<&str>,
+    target: Option<&str>,
     row_group_size: Option<usize>,
     force: bool,
     threads: Option<usize>,
@@ -224,7 +226,13 @@ pub fn convert<'py>(
     w.compression = compression.map(str::parse::<Compression>).transpose().map_err(option)?;
     w.partition_by = partition_by.unwrap_or_default();
     w.variant = variant.parse::<VariantOutput>().map_err(|e| crate::errors::OptionError::new_err(e.to_string()))?;
-    w.timestamp_unit = mpq::convert::timestamp_unit(timestamp_unit).map_err(option)?;
+    w = match target {
+        Some(t) => w.target(t.parse::<mpq::convert::Dialect>().map_err(option)?, timestamp_unit).map_err(option)?,
+        None => {
+            w.timestamp_unit = mpq::convert::timestamp_unit(timestamp_unit.unwrap_or("ns")).map_err(option)?;
+            w
+        }
+    };
     if row_group_size.is_some() {
         w.row_group_size = row_group_size;
     }

@@ -381,10 +381,15 @@ pub struct ShapeArgs {
     /// Variant columns as `json` text (Parquet JSON logical type) or raw `msgpack` bytes.
     #[arg(long, default_value = "json")]
     pub variant: String,
-    /// Timestamp unit in the output: `ns` (as read), `us` or `ms` (for readers without
-    /// nanoseconds, such as Spark; finer digits are cut).
-    #[arg(long, default_value = "ns")]
-    pub timestamp_unit: String,
+    /// Timestamp unit in the output: `ns` (as read; the default), `us` or `ms` (for readers
+    /// without nanoseconds, such as Spark; finer digits are cut).
+    #[arg(long)]
+    pub timestamp_unit: Option<String>,
+    /// Shape the output for the engine that reads it: `spark` and `hive` (Parquet, a
+    /// directory of part files, timestamps in microseconds unless `--timestamp-unit ms`),
+    /// `duckdb` (as it is).
+    #[arg(long = "for", value_name = "ENGINE")]
+    pub target: Option<String>,
 }
 
 /// `mpq convert`.
@@ -393,7 +398,7 @@ pub struct ConvertArgs {
     /// Input files, directories or globs.
     #[arg(required = true)]
     pub files: Vec<String>,
-    /// The output file (a directory with `--partition-by`).
+    /// The output file (a directory with `--partition-by` or `--for spark|hive`).
     #[arg(short, long)]
     pub output: String,
     /// `parquet`, `arrow`, `ndjson` or `csv`; default: from the output's extension, else

@@ -7,7 +7,7 @@ use super::progress::Progress;
 use anyhow::{Context, Result};
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
-use mpq::convert::{self, Compression, VariantOutput, WriteFormat, WriteOptions, ddl};
+use mpq::convert::{self, Compression, Dialect, VariantOutput, WriteFormat, WriteOptions, ddl};
 use mpq::datasource::SessionContextExt;
 use mpq::options::MsgpackReadOptions;
 use std::path::Path;
@@ -18,8 +18,14 @@ fn write_options(shape: &ShapeArgs, format: WriteFormat) -> Result<WriteOptions>
     let mut o = WriteOptions::new(format);
     o.partition_by = shape.partition_by.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
     o.variant = shape.variant.parse::<VariantOutput>().map_err(anyhow::Error::msg)?;
-    o.timestamp_unit = convert::timestamp_unit(&shape.timestamp_unit)?;
-    Ok(o)
+    let unit = shape.timestamp_unit.as_deref();
+    Ok(match shape.target.as_deref() {
+        Some(t) => o.target(t.parse::<Dialect>()?, unit)?,
+        None => {
+            o.timestamp_unit = convert::timestamp_unit(unit.unwrap_or("ns"))?;
+            o
+        }
+    })
 }
 
 /// Registers the inputs as `t` and plans the shape's query over them.

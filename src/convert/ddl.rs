@@ -18,6 +18,26 @@ pub enum Dialect {
     Duckdb,
 }
 
+impl Dialect {
+    /// The name in options (`hive`, `spark`, `duckdb`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Hive => "hive",
+            Dialect::Spark => "spark",
+            Dialect::Duckdb => "duckdb",
+        }
+    }
+
+    /// The engine's name in messages.
+    pub fn title(self) -> &'static str {
+        match self {
+            Dialect::Hive => "Hive",
+            Dialect::Spark => "Spark",
+            Dialect::Duckdb => "DuckDB",
+        }
+    }
+}
+
 impl std::str::FromStr for Dialect {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
@@ -25,7 +45,7 @@ impl std::str::FromStr for Dialect {
             "hive" => Ok(Self::Hive),
             "spark" => Ok(Self::Spark),
             "duckdb" => Ok(Self::Duckdb),
-            other => Err(Error::Options(format!("--ddl takes hive, spark or duckdb, not {other:?}"))),
+            other => Err(Error::Options(format!("--ddl and --for take hive, spark or duckdb, not {other:?}"))),
         }
     }
 }
@@ -77,6 +97,11 @@ pub fn create_table(
                     &format!("\nPARTITIONED BY ({})", partition_by.iter().map(|p| q(p)).collect::<Vec<_>>().join(", "));
             }
             out += &format!("\nLOCATION {};\n", string(location));
+            // With a metastore (Hive support), a table over existing directories finds its
+            // partitions only when asked to.
+            if !partition_by.is_empty() {
+                out += &format!("MSCK REPAIR TABLE {};\n", q(name));
+            }
         }
         Dialect::Duckdb => {
             let files = if partition_by.is_empty() {

@@ -58,6 +58,9 @@ pub struct WriteForm {
     pub nested_as_json: bool,
     /// Timestamps are cast to this unit (`None`: kept as read, nanoseconds).
     pub timestamp_unit: Option<TimeUnit>,
+    /// Columns of nothing but NULL (Arrow's Null type) are written as text, the type Spark
+    /// and Hive declare for them (Parquet has no null type of its own).
+    pub null_as_text: bool,
 }
 
 /// A JSON text field. The canonical extension type needs its (empty) metadata key too, or
@@ -91,6 +94,7 @@ impl WriteForm {
         }
         let changed = |t: DataType| Some(f.clone().with_data_type(t));
         match f.data_type() {
+            DataType::Null if self.null_as_text => changed(DataType::Utf8),
             DataType::Timestamp(unit, tz) => match self.timestamp_unit {
                 Some(to) if to != *unit => changed(DataType::Timestamp(to, tz.clone())),
                 _ => None,
@@ -127,7 +131,10 @@ impl WriteForm {
             return Ok(json_text(f, array));
         }
         Ok(match (array.data_type(), out.data_type()) {
-            (DataType::Timestamp(..), to) => cast(array, to)?,
+            (DataType::Timestamp(from, _), DataType::Timestamp(to, tz)) => {
+                floor_timestamps(array, *from, *to, tz.clone())?
+            }
+            (DataType::Null, to) => cast(array, to)?,
             (DataType::Struct(fields), DataType::Struct(new_fields)) => {
                 let s = array.as_struct();
                 let columns =
@@ -164,6 +171,38 @@ impl WriteForm {
             (from, to) => return exec_err!("cannot write {from} as {to}"),
         })
     }
+}
+
+/// Timestamps in a coarser (or finer) unit, rounded down: an instant before 1970 with finer
+/// digits keeps its second (Arrow's cast rounds toward zero, which would move
+/// 1969-12-31T23:59:59.999999999 to 1970-01-01).
+fn floor_timestamps(array: &ArrayRef, from: TimeUnit, to: TimeUnit, tz: Option<Arc<str>>) -> Result<ArrayRef> {
+    use datafusion::arrow::array::PrimitiveArray;
+    use datafusion::arrow::datatypes::{
+        ArrowTimestampType, Int64Type, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+        TimestampSecondType,
+    };
+    let per_second = |u: TimeUnit| match u {
+        TimeUnit::Second => 1i64,
+        TimeUnit::Millisecond => 1_000,
+        TimeUnit::Microsecond => 1_000_000,
+        TimeUnit::Nanosecond => 1_000_000_000,
+    };
+    let (f, t) = (per_second(from), per_second(to));
+    if t > f {
+        return Ok(cast(array, &DataType::Timestamp(to, tz))?);
+    }
+    let values: PrimitiveArray<Int64Type> = cast(array, &DataType::Int64)?.as_primitive::<Int64Type>().clone();
+    let floored = values.unary::<_, Int64Type>(|v| v.div_euclid(f / t));
+    fn typed<T: ArrowTimestampType>(v: PrimitiveArray<Int64Type>, tz: Option<Arc<str>>) -> ArrayRef {
+        Arc::new(v.reinterpret_cast::<T>().with_timezone_opt(tz))
+    }
+    Ok(match to {
+        TimeUnit::Microsecond => typed::<TimestampMicrosecondType>(floored, tz),
+        TimeUnit::Millisecond => typed::<TimestampMillisecondType>(floored, tz),
+        TimeUnit::Second => typed::<TimestampSecondType>(floored, tz),
+        TimeUnit::Nanosecond => typed::<TimestampNanosecondType>(floored, tz),
+    })
 }
 
 /// Each value of `array` as JSON text (NULL stays NULL).
@@ -224,6 +263,18 @@ mod tests {
     fn variant_values() -> ArrayRef {
         // 1, "a", nil-as-NULL, [1, 2]
         Arc::new(BinaryArray::from(vec![Some(&[0x01][..]), Some(&[0xa1, b'a'][..]), None, Some(&[0x92, 1, 2][..])]))
+    }
+
+    #[test]
+    fn coarser_timestamps_round_down_before_1970_too() {
+        use datafusion::arrow::array::{TimestampMicrosecondArray, TimestampNanosecondArray};
+        let ns: ArrayRef = Arc::new(
+            TimestampNanosecondArray::from(vec![Some(-1), Some(1_999), None, Some(-1_001)]).with_timezone("UTC"),
+        );
+        let us = floor_timestamps(&ns, TimeUnit::Nanosecond, TimeUnit::Microsecond, Some("UTC".into())).expect("cast");
+        let us = us.as_any().downcast_ref::<TimestampMicrosecondArray>().expect("us");
+        assert_eq!(us.iter().collect::<Vec<_>>(), [Some(-1), Some(1), None, Some(-2)]);
+        assert_eq!(us.timezone(), Some("UTC"));
     }
 
     #[test]

@@ -39,6 +39,7 @@ use datafusion::execution::SessionState;
 use datafusion::logical_expr::dml::CopyTo;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
 use datafusion::prelude::SessionContext;
+pub use ddl::Dialect;
 pub use form::{VariantOutput, WriteForm, write_projection};
 pub use staging::Staged;
 use std::collections::HashMap;
@@ -135,6 +136,7 @@ impl WriteFormat {
             variant: if text { VariantOutput::Json } else { variant },
             nested_as_json: self == Self::Csv,
             timestamp_unit,
+            null_as_text: false,
         }
     }
 }
@@ -209,6 +211,11 @@ pub struct WriteOptions {
     pub timestamp_unit: Option<TimeUnit>,
     /// Replace an existing output.
     pub force: bool,
+    /// Write a directory of part files even without partition columns (Spark's and Hive's
+    /// tables are directories; see [`WriteOptions::target`]).
+    pub directory: bool,
+    /// The engine the output is shaped for ([`WriteOptions::target`]).
+    pub target: Option<Dialect>,
 }
 
 /// A timestamp unit as written by users: `ns` (as read: `None`), `us` or `ms`.
@@ -232,12 +239,15 @@ impl WriteOptions {
             variant: VariantOutput::Json,
             timestamp_unit: None,
             force: false,
+            directory: false,
+            target: None,
         }
     }
 
     /// The form columns are written in.
     pub fn form(&self) -> WriteForm {
-        self.format.form(self.variant, self.timestamp_unit)
+        let form = self.format.form(self.variant, self.timestamp_unit);
+        WriteForm { null_as_text: matches!(self.target, Some(Dialect::Spark | Dialect::Hive)), ..form }
     }
 
     /// DataFusion's `COPY` options for these choices.
@@ -287,9 +297,45 @@ impl WriteOptions {
         Ok(o)
     }
 
-    /// True when the output is a directory (partitioned output).
+    /// True when the output is a directory (partitioned output, or asked for).
     pub fn is_directory(&self) -> bool {
-        !self.partition_by.is_empty()
+        self.directory || !self.partition_by.is_empty()
+    }
+
+    /// Shapes the output for the engine that reads it (`--for spark|hive|duckdb`), with the
+    /// timestamp unit given (`None`: the target's). Spark and Hive (through Spark's reader)
+    /// read Parquet only, timestamps in microseconds at most (a nanosecond Parquet timestamp
+    /// is an error to them), and tables as directories: the output is a directory of part
+    /// files, timestamps microseconds (finer digits cut) unless `ms` is asked for, and columns
+    /// of nothing but NULL text (as their DDL declares them). DuckDB
+    /// reads everything mpq writes as it is.
+    pub fn target(mut self, target: Dialect, unit: Option<&str>) -> Result<Self> {
+        self.target = Some(target);
+        if target == Dialect::Duckdb {
+            if let Some(u) = unit {
+                self.timestamp_unit = timestamp_unit(u)?;
+            }
+            return Ok(self);
+        }
+        let (name, title) = (target.name(), target.title());
+        if self.format != WriteFormat::Parquet {
+            return Err(Error::Options(format!(
+                "--for {name} writes Parquet, which {title} reads as a table; not {}",
+                self.format.datafusion_name()
+            )));
+        }
+        self.timestamp_unit = match unit.map(timestamp_unit).transpose()? {
+            Some(None) => {
+                return Err(Error::Options(format!(
+                    "--for {name}: {title} cannot read nanosecond timestamps from Parquet; give --timestamp-unit us or ms, \
+                     or leave it out (us)"
+                )));
+            }
+            Some(u) => u,
+            None => Some(TimeUnit::Microsecond),
+        };
+        self.directory = true;
+        Ok(self)
     }
 }
 

@@ -86,26 +86,11 @@ pub fn decompress(bytes: &[u8], c: Compression, limit: u64) -> std::result::Resu
 
 /// Whether the local file at `path` starts like a gzip or zstd stream (a compressed file is
 /// never split into byte ranges: its ranges would not be ranges of the decompressed bytes).
-///
-/// A compressed SequenceFile counts too: it is decompressed whole before framing.
+/// (A compressed SequenceFile splits at its sync markers, so it does not count.)
 pub fn is_compressed_file(path: &std::path::Path) -> bool {
-    use crate::framing::seqfile::{SeqCompression, SeqHeader, is_seqfile};
-    let Ok(mut f) = std::fs::File::open(path) else { return false };
-    let mut head = vec![0u8; 4];
-    if f.read_exact(&mut head).is_err() {
-        return false;
-    }
-    if Compression::of(&head).is_some() {
-        return true;
-    }
-    // Only a SequenceFile's header is read further (its metadata can take a few KiB).
-    is_seqfile(&head)
-        && f.take(HEAD as u64).read_to_end(&mut head).is_ok()
-        && SeqHeader::parse(&head).is_ok_and(|h| h.compression != SeqCompression::None)
+    let mut head = [0u8; 4];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && Compression::of(&head).is_some()
 }
-
-/// How much of a file [`is_compressed_file`] reads: a SequenceFile's header with its metadata.
-const HEAD: usize = 64 << 10;
 
 #[cfg(test)]
 pub(crate) mod tests {

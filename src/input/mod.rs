@@ -49,18 +49,17 @@ pub struct Input {
     pub sidecar: bool,
     /// The compression of `bytes`, which are then read through [`Input::reader`].
     pub compression: Option<Compression>,
-    /// Damage that ended the input early, found before framing (a compressed SequenceFile
-    /// block that does not decompress): the records before it are in `bytes`, and the scan
-    /// reports it under the framing policy after them; with the file's length (the end of
-    /// what was dropped).
-    pub damage: Option<(crate::problem::Problem, u64)>,
+    /// A compressed SequenceFile, decompressed by the scan a range at a time (`bytes` are
+    /// the file's own).
+    pub seq: Option<std::sync::Arc<seqfile::Compressed>>,
 }
 
 impl Input {
     /// True when the bytes to frame are not the file's own (compressed, expanded, or a
     /// sidecar's none): byte ranges of the file say nothing about them.
+    /// (A compressed SequenceFile is not: it is decompressed a range of the file at a time.)
     pub fn transformed(&self) -> bool {
-        !self.steps.is_empty() || self.sidecar || self.compression.is_some()
+        (!self.steps.is_empty() && self.seq.is_none()) || self.sidecar || self.compression.is_some()
     }
 
     /// A reader of the decompressed stream of a compressed input.
@@ -75,6 +74,14 @@ impl Input {
     /// they are the whole input.
     pub fn sample_bytes(&self, path: &str, opts: &MsgpackReadOptions) -> Result<(Bytes, bool)> {
         let fail = |m: String| Error::Input(format!("{path}: {m}"));
+        if let Some(seq) = &self.seq {
+            let head = match opts.sample {
+                crate::options::Sample::All => None,
+                crate::options::Sample::Records { head, .. } => Some(head as u64),
+            };
+            let image = seq.image(&self.bytes.bytes, path, None, head, opts.max_decompressed_bytes)?;
+            return Ok((image.bytes, image.complete && image.damage.is_empty()));
+        }
         let Some(reader) = self.reader() else { return Ok((self.bytes.bytes.clone(), true)) };
         let mut reader = reader.map_err(|e| fail(e.to_string()))?;
         let (bytes, whole) = if opts.sample == crate::options::Sample::All {
@@ -184,15 +191,8 @@ fn refuse_named(path: &str, opts: &MsgpackReadOptions) -> Result<()> {
 /// expanded.
 pub fn prepare(bytes: FileBytes, path: &str, opts: &MsgpackReadOptions) -> Result<Input> {
     let name = path.rsplit('/').next().unwrap_or(path);
-    let mut input = Input {
-        bytes,
-        meta: None,
-        notes: Vec::new(),
-        steps: Vec::new(),
-        sidecar: false,
-        compression: None,
-        damage: None,
-    };
+    let mut input =
+        Input { bytes, meta: None, notes: Vec::new(), steps: Vec::new(), sidecar: false, compression: None, seq: None };
     if is_sidecar(name, &input.bytes.bytes) {
         input.bytes = FileBytes::in_memory(Bytes::new());
         input.sidecar = true;
@@ -204,7 +204,7 @@ pub fn prepare(bytes: FileBytes, path: &str, opts: &MsgpackReadOptions) -> Resul
     if opts.layout.is_none_or(|l| l == crate::framing::Layout::SeqFile)
         && crate::framing::seqfile::is_seqfile(&input.bytes.bytes)
     {
-        seqfile::prepare(&mut input, path, opts)?;
+        seqfile::prepare(&mut input, path)?;
         return Ok(input);
     }
     if let Some(c) = Compression::of(&input.bytes.bytes) {

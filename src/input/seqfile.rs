@@ -1,15 +1,15 @@
 //! Hadoop SequenceFiles before framing: the header is checked (the key and value classes and
 //! the codec mpq reads, any other named in the error), and a compressed file (record or block
-//! compression) is decompressed into an uncompressed image of itself, held in memory, which
-//! the framer reads as it reads an uncompressed file ([`crate::framing::seqfile`]). Damage
-//! found while decompressing (a block that does not decompress, a bad sync marker, a file cut
-//! short) ends the image after the records before it and is reported by the scan under the
-//! framing policy, at its byte offset in the file.
+//! compression) is decompressed, a byte range at a time (split at sync markers as an
+//! uncompressed file is), into an uncompressed image held in memory, which the framer reads
+//! as it reads an uncompressed file ([`crate::framing::seqfile`]). Damage found while
+//! decompressing (a block that does not decompress, a bad sync marker, a file cut short) is
+//! left out up to the next sync marker and reported by the scan under the framing policy, at
+//! its byte offsets in the file.
 
-use super::{FileBytes, Input};
+use super::Input;
 use crate::error::{Error, Result, hex_excerpt};
 use crate::framing::seqfile::{SYNC_SIZE, SeqCompression, SeqHeader, read_vint, write_text};
-use crate::options::MsgpackReadOptions;
 use crate::problem::{Kind, Problem};
 use bytes::Bytes;
 use std::io::Read;
@@ -107,78 +107,118 @@ fn block_framed(codec: Codec, data: &[u8], limit: u64) -> std::result::Result<Ve
     Ok(out)
 }
 
-/// Checks a SequenceFile input's header, and decompresses a compressed one into an
-/// uncompressed image (see the module documentation).
-pub fn prepare(input: &mut Input, path: &str, opts: &MsgpackReadOptions) -> Result<()> {
-    let buf = input.bytes.bytes.clone();
+/// Checks a SequenceFile input's header; a compressed one is marked to be decompressed as it
+/// is scanned ([`Input::seq`]), a byte range at a time.
+pub fn prepare(input: &mut Input, path: &str) -> Result<()> {
     let fail = |m: String| Error::Input(format!("{path}: {m}"));
-    let header = SeqHeader::parse(&buf)
+    let header = SeqHeader::parse(&input.bytes.bytes)
         .map_err(|(at, m)| fail(format!("a Hadoop SequenceFile whose header cannot be read: at byte {at}: {m}")))?;
     header.writables().map_err(fail)?;
     if header.compression == SeqCompression::None {
         return Ok(());
     }
     let codec = Codec::of_class(header.codec.as_deref().unwrap_or_default()).map_err(fail)?;
-    let image = decompress(&buf, &header, codec, opts.max_decompressed_bytes).map_err(fail)?;
-    input.steps.push(format!(
-        "version {}, {}-compressed with {}, decompressed into memory ({} records, {} bytes)",
-        header.version,
-        if header.compression == SeqCompression::Block { "block" } else { "record" },
-        header.codec.as_deref().unwrap_or_default(),
-        image.records,
-        image.bytes.len()
-    ));
-    input.damage = image.damage.map(|(record, record_offset, offset, kind, message)| {
-        let p = Problem {
-            path: path.to_string(),
-            record,
-            record_offset: record_offset as u64,
-            offset: offset as u64,
-            kind,
-            hex: hex_excerpt(&buf, offset),
-            message,
-        };
-        (p, buf.len() as u64)
-    });
-    input.bytes = FileBytes::in_memory(Bytes::from(image.bytes));
+    let kind = if header.compression == SeqCompression::Block { "block" } else { "record" };
+    let name = header.codec.as_deref().unwrap_or_default();
+    input
+        .steps
+        .push(format!("version {}, {kind}-compressed with {name}, decompressed as it is scanned", header.version));
+    input.seq = Some(std::sync::Arc::new(Compressed { header, codec }));
     Ok(())
 }
 
-/// An uncompressed image of a compressed SequenceFile.
-struct Image {
-    bytes: Vec<u8>,
-    records: u64,
-    /// Where decompressing stopped early: record number, record (or block) offset, offset of
-    /// the failing byte, kind, message.
-    damage: Option<(u64, usize, usize, Kind, String)>,
+/// A compressed SequenceFile: its header and codec.
+#[derive(Debug)]
+pub struct Compressed {
+    header: SeqHeader,
+    codec: Codec,
 }
 
-/// Decompresses `buf` (a SequenceFile with `header`) into an uncompressed image: the same
-/// header without compression, then every record. More than `limit` bytes is an error.
-fn decompress(buf: &[u8], header: &SeqHeader, codec: Codec, limit: u64) -> std::result::Result<Image, String> {
-    let mut out = b"SEQ\x06".to_vec();
-    write_text(&mut out, header.key_class.as_bytes());
-    write_text(&mut out, header.value_class.as_bytes());
-    out.extend_from_slice(&[0, 0]);
-    out.extend_from_slice(&(header.metadata.len() as i32).to_be_bytes());
-    for (k, v) in &header.metadata {
-        write_text(&mut out, k.as_bytes());
-        write_text(&mut out, v.as_bytes());
-    }
-    out.extend_from_slice(&header.sync);
-    let mut image = Image { bytes: out, records: 0, damage: None };
-    let mut reader = Walk { buf, pos: header.data_start, sync: header.sync };
-    let result = match header.compression {
-        SeqCompression::Block => blocks(&mut reader, codec, limit, &mut image),
-        _ => records(&mut reader, codec, limit, &mut image),
-    };
-    if let Err((start, at, kind, message)) = result {
-        if kind == Kind::TooLarge {
-            return Err(message);
+/// An uncompressed image of (part of) a compressed SequenceFile.
+#[derive(Debug)]
+pub struct Image {
+    /// The image: a SequenceFile header without compression, then the records.
+    pub bytes: Bytes,
+    /// Records in it.
+    pub records: u64,
+    /// Damage met, each with the offset where reading resumed (the next sync marker, or the
+    /// end of the range): the bytes in between were left out.
+    pub damage: Vec<(Problem, u64)>,
+    /// Every record of the range is in the image (no record limit stopped it).
+    pub complete: bool,
+}
+
+impl Compressed {
+    /// Decompresses the records of `buf` (the whole file) that a scan of `range` reads (all of
+    /// them without one): from the first sync marker at or after its start (the first record
+    /// for a range at 0) up to the first at or after its end, as Hadoop splits. With
+    /// `max_records`, stops after about that many (for inference). A damaged block or record
+    /// is left out and reading resumes at the next sync marker, so a file reads the same on
+    /// any number of cores; each damage is returned, at its file offsets, for the scan to
+    /// report. More than `limit` bytes decompressed is an error.
+    pub fn image(
+        &self,
+        buf: &[u8],
+        path: &str,
+        range: Option<std::ops::Range<usize>>,
+        max_records: Option<u64>,
+        limit: u64,
+    ) -> Result<Image> {
+        let h = &self.header;
+        let (start, stop) = match &range {
+            Some(r) if r.start > 0 => (h.next_sync(buf, r.start), h.next_sync(buf, r.end)),
+            Some(r) => (h.data_start, h.next_sync(buf, r.end)),
+            None => (h.data_start, buf.len()),
+        };
+        let mut out = b"SEQ\x06".to_vec();
+        write_text(&mut out, h.key_class.as_bytes());
+        write_text(&mut out, h.value_class.as_bytes());
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(&(h.metadata.len() as i32).to_be_bytes());
+        for (k, v) in &h.metadata {
+            write_text(&mut out, k.as_bytes());
+            write_text(&mut out, v.as_bytes());
         }
-        image.damage = Some((image.records, start, at, kind, message));
+        out.extend_from_slice(&h.sync);
+        let mut image = Building { bytes: out, records: 0, limit, max_records: max_records.unwrap_or(u64::MAX) };
+        let mut damage = Vec::new();
+        let mut w = Walk { buf: &buf[..stop], pos: start, sync: h.sync };
+        let first = if range.as_ref().is_none_or(|r| r.start == 0) { 0 } else { crate::error::UNKNOWN_RECORD };
+        while w.pos < stop && image.records < image.max_records {
+            let walked = match h.compression {
+                SeqCompression::Block => blocks(&mut w, self.codec, &mut image),
+                _ => records(&mut w, self.codec, &mut image),
+            };
+            let Err((from, at, kind, message)) = walked else { break };
+            if kind == Kind::TooLarge {
+                return Err(Error::Input(format!("{path}: {message}")));
+            }
+            let resume = h.next_sync(buf, from + 1).min(stop);
+            let record = if first == 0 { image.records } else { first };
+            let hex = hex_excerpt(buf, at);
+            let p = Problem {
+                path: path.to_string(),
+                record,
+                record_offset: from as u64,
+                offset: at as u64,
+                kind,
+                hex,
+                message,
+            };
+            damage.push((p, resume as u64));
+            w.pos = resume;
+        }
+        let complete = w.pos >= stop;
+        Ok(Image { bytes: Bytes::from(image.bytes), records: image.records, damage, complete })
     }
-    Ok(image)
+}
+
+/// An image being built.
+struct Building {
+    bytes: Vec<u8>,
+    records: u64,
+    limit: u64,
+    max_records: u64,
 }
 
 /// Where decompressing stopped: the record or block start, the failing byte, what is wrong.
@@ -230,7 +270,8 @@ impl<'a> Walk<'a> {
 }
 
 /// Appends one record to the image: its key and value serializations.
-fn push_record(image: &mut Image, key: &[u8], value: &[u8], limit: u64) -> std::result::Result<(), Damage> {
+fn push_record(image: &mut Building, key: &[u8], value: &[u8]) -> std::result::Result<(), Damage> {
+    let limit = image.limit;
     if (image.bytes.len() + 8 + key.len() + value.len()) as u64 > limit {
         let msg = format!(
             "the SequenceFile decompresses to more than {limit} bytes, the most mpq holds in memory \
@@ -247,8 +288,8 @@ fn push_record(image: &mut Image, key: &[u8], value: &[u8], limit: u64) -> std::
 }
 
 /// A record-compressed file: each record's value decompressed on its own.
-fn records(w: &mut Walk<'_>, codec: Codec, limit: u64, image: &mut Image) -> std::result::Result<(), Damage> {
-    while w.pos < w.buf.len() {
+fn records(w: &mut Walk<'_>, codec: Codec, image: &mut Building) -> std::result::Result<(), Damage> {
+    while w.pos < w.buf.len() && image.records < image.max_records {
         let start = w.pos;
         let len = w.int(start)?;
         if len == -1 {
@@ -263,7 +304,7 @@ fn records(w: &mut Walk<'_>, codec: Codec, limit: u64, image: &mut Image) -> std
         let key = w.bytes(start, key_len as usize, "a key")?;
         let at = w.pos;
         let value = w.bytes(start, (len - key_len) as usize, "a compressed value")?;
-        let room = limit.saturating_sub(image.bytes.len() as u64);
+        let room = image.limit.saturating_sub(image.bytes.len() as u64);
         let value = codec.decompress(value, room).map_err(|e| {
             (
                 start,
@@ -272,15 +313,15 @@ fn records(w: &mut Walk<'_>, codec: Codec, limit: u64, image: &mut Image) -> std
                 format!("expected a compressed value, found one that does not decompress: {e}"),
             )
         })?;
-        push_record(image, key, &value, limit)?;
+        push_record(image, key, &value)?;
     }
     Ok(())
 }
 
 /// A block-compressed file: blocks of a sync marker, a record count, and four compressed
 /// buffers (key lengths, keys, value lengths, values).
-fn blocks(w: &mut Walk<'_>, codec: Codec, limit: u64, image: &mut Image) -> std::result::Result<(), Damage> {
-    while w.pos < w.buf.len() {
+fn blocks(w: &mut Walk<'_>, codec: Codec, image: &mut Building) -> std::result::Result<(), Damage> {
+    while w.pos < w.buf.len() && image.records < image.max_records {
         let start = w.pos;
         if w.int(start)? != -1 {
             let msg = "expected a sync marker escape (-1) before a block, found another length".to_string();
@@ -293,7 +334,7 @@ fn blocks(w: &mut Walk<'_>, codec: Codec, limit: u64, image: &mut Image) -> std:
             let len = w.vint(start, &format!("the length of the block's {what}"))?;
             let at = w.pos;
             let data = w.bytes(start, len, &format!("the block's {what}"))?;
-            let room = limit.saturating_sub(image.bytes.len() as u64);
+            let room = image.limit.saturating_sub(image.bytes.len() as u64);
             let plain = codec.decompress(data, room).map_err(|e| {
                 (
                     start,
@@ -333,7 +374,7 @@ fn blocks(w: &mut Walk<'_>, codec: Codec, limit: u64, image: &mut Image) -> std:
         fits(&value_lens, values, "values")?;
         let (mut k, mut v) = (0, 0);
         for (kl, vl) in key_lens.into_iter().zip(value_lens) {
-            push_record(image, &keys.0[k..k + kl], &values.0[v..v + vl], limit)?;
+            push_record(image, &keys.0[k..k + kl], &values.0[v..v + vl])?;
             (k, v) = (k + kl, v + vl);
         }
     }

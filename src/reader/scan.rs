@@ -55,6 +55,23 @@ pub fn scan_input(
         (_, true) => None,
         (r, false) => r,
     };
+    // A compressed SequenceFile: the range's records decompressed (split at sync markers),
+    // then scanned as an uncompressed file, with the damage met reported after them.
+    let mut input = input;
+    let mut damage = Vec::new();
+    let mut numbered_from = 0;
+    let range = match input.seq.take() {
+        Some(seq) => {
+            let image = seq.image(&input.bytes.bytes, path, range.clone(), None, opts.max_decompressed_bytes)?;
+            if range.as_ref().is_some_and(|r| r.start > 0) {
+                numbered_from = crate::error::UNKNOWN_RECORD;
+            }
+            input.bytes = FileBytes::in_memory(image.bytes);
+            damage = image.damage;
+            None
+        }
+        None => range,
+    };
     // Built once: a compressed input's reader sets up its decompressor.
     let reader = input.reader();
     let streamed = reader.is_some();
@@ -81,8 +98,9 @@ pub fn scan_input(
         });
     }
     let bytes = input.bytes;
-    let damage = input.damage;
-    let mut batches = SliceBatches::new(bytes.clone(), path, schema, Some(&decode), opts, limit)?.with_report(report);
+    let mut batches = SliceBatches::new(bytes.clone(), path, schema, Some(&decode), opts, limit)?
+        .with_report(report)
+        .numbered_from(numbered_from);
     if let Some(m) = &input.meta {
         batches = batches.chunk_meta(m);
     }
@@ -99,8 +117,8 @@ pub fn scan_input(
         Some(f) => Box::new(FilteredSlice::new(batches, f, schema, opts)?),
         None => Box::new(batches),
     };
-    if let Some((p, len)) = damage {
-        let end = Damaged { problem: Some(p), report: report.clone(), opts: opts.clone(), len };
+    if !damage.is_empty() {
+        let end = Damaged { damage: damage.into_iter(), report: report.clone(), opts: opts.clone() };
         batches = Box::new(batches.chain(end));
     }
     if !bytes.is_mapped() {
@@ -109,28 +127,32 @@ pub fn scan_input(
     Ok(Box::new(Intact { batches, bytes, path: path.to_string(), done: false }))
 }
 
-/// After the records decoded before damage found ahead of framing (a compressed SequenceFile
-/// block that does not decompress): the damage, under the framing policy: the scan's error
-/// under `fail`, else reported as a truncation.
+/// After the records of a compressed SequenceFile's range: the damage met decompressing it
+/// (each with the offset where reading resumed), under the framing policy: the scan's error
+/// under `fail`, else reported as a truncation of the bytes left out.
 struct Damaged {
-    problem: Option<crate::problem::Problem>,
+    damage: std::vec::IntoIter<(crate::problem::Problem, u64)>,
     report: ScanReport,
     opts: MsgpackReadOptions,
-    /// Bytes of the file (the end of what was dropped).
-    len: u64,
 }
 
 impl Iterator for Damaged {
     type Item = Result<RecordBatch>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let p = self.problem.take()?;
-        if self.opts.framing == crate::options::FramingPolicy::Fail {
-            return Some(Err(self.report.failed(&p)));
+        loop {
+            let (p, resume) = self.damage.next()?;
+            if self.opts.framing == crate::options::FramingPolicy::Fail {
+                self.damage = Vec::new().into_iter();
+                return Some(Err(self.report.failed(&p)));
+            }
+            let summary = format!("{p}; left out bytes {}..{resume}, up to the next sync marker", p.record_offset);
+            let action = crate::problem::Action::Truncated { from: p.record_offset, to: resume.max(p.record_offset) };
+            if let Err(e) = self.report.problem(&p, action, Some(summary), self.opts.max_errors) {
+                self.damage = Vec::new().into_iter();
+                return Some(Err(e));
+            }
         }
-        let summary = format!("{p}; kept the {} records before it, dropped the rest of the file", p.record);
-        let action = crate::problem::Action::Truncated { from: p.record_offset, to: self.len.max(p.record_offset) };
-        self.report.problem(&p, action, Some(summary), self.opts.max_errors).err().map(Err)
     }
 }
 

@@ -104,6 +104,13 @@ impl<B: AsRef<[u8]>> Batches<Slice<B>> {
         self
     }
 
+    /// Numbers the records from `first` in messages ([`crate::error::UNKNOWN_RECORD`] when
+    /// they are not the input's first).
+    pub fn numbered_from(mut self, first: u64) -> Self {
+        self.core.next_record = first;
+        self
+    }
+
     /// Moves past a batch read without the framer: the next record is at `end` and numbered
     /// `next_record`.
     fn advance(&mut self, end: usize, next_record: u64) -> Result<()> {

@@ -287,6 +287,26 @@ fn push_record(image: &mut Building, key: &[u8], value: &[u8]) -> std::result::R
     Ok(())
 }
 
+/// One compressed buffer (`what`, at `at` in the record or block at `start`) decompressed
+/// within the room the image has left; damage when it does not decompress.
+fn decompress(
+    codec: Codec,
+    data: &[u8],
+    image: &Building,
+    (start, at): (usize, usize),
+    what: &str,
+) -> std::result::Result<Vec<u8>, Damage> {
+    let room = image.limit.saturating_sub(image.bytes.len() as u64);
+    codec.decompress(data, room).map_err(|e| {
+        (
+            start,
+            at,
+            Kind::ReadFailed,
+            format!("expected the compressed {what}, found bytes that do not decompress: {e}"),
+        )
+    })
+}
+
 /// A record-compressed file: each record's value decompressed on its own.
 fn records(w: &mut Walk<'_>, codec: Codec, image: &mut Building) -> std::result::Result<(), Damage> {
     while w.pos < w.buf.len() && image.records < image.max_records {
@@ -304,15 +324,7 @@ fn records(w: &mut Walk<'_>, codec: Codec, image: &mut Building) -> std::result:
         let key = w.bytes(start, key_len as usize, "a key")?;
         let at = w.pos;
         let value = w.bytes(start, (len - key_len) as usize, "a compressed value")?;
-        let room = image.limit.saturating_sub(image.bytes.len() as u64);
-        let value = codec.decompress(value, room).map_err(|e| {
-            (
-                start,
-                at,
-                Kind::ReadFailed,
-                format!("expected a compressed value, found one that does not decompress: {e}"),
-            )
-        })?;
+        let value = decompress(codec, value, image, (start, at), "value")?;
         push_record(image, key, &value)?;
     }
     Ok(())
@@ -334,15 +346,7 @@ fn blocks(w: &mut Walk<'_>, codec: Codec, image: &mut Building) -> std::result::
             let len = w.vint(start, &format!("the length of the block's {what}"))?;
             let at = w.pos;
             let data = w.bytes(start, len, &format!("the block's {what}"))?;
-            let room = image.limit.saturating_sub(image.bytes.len() as u64);
-            let plain = codec.decompress(data, room).map_err(|e| {
-                (
-                    start,
-                    at,
-                    Kind::ReadFailed,
-                    format!("expected the block's compressed {what}, found bytes that do not decompress: {e}"),
-                )
-            })?;
+            let plain = decompress(codec, data, image, (start, at), &format!("block's {what}"))?;
             buffers.push((plain, at));
         }
         let lengths = |(plain, at): &(Vec<u8>, usize), what: &str| -> std::result::Result<Vec<usize>, Damage> {

@@ -1,14 +1,7 @@
 //! The real `mpq` binary: output formats, table names, joins, statements, schema, help, exit
 //! codes.
 
-use crate::common::{check_golden, int_records, root};
-use assert_cmd::Command;
-
-fn mpq() -> Command {
-    let mut c = Command::cargo_bin("mpq").expect("binary");
-    c.current_dir(root());
-    c
-}
+use crate::common::{check_golden, int_records, mpq, root};
 
 fn stdout(args: &[&str]) -> String {
     let out = mpq().args(args).output().expect("run");

@@ -9,6 +9,13 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The real `mpq` binary, run from the repository root.
+pub fn mpq() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("mpq").expect("binary");
+    c.current_dir(root());
+    c
+}
+
 /// A path under the repository root, as a string.
 pub fn path(rel: &str) -> String {
     root().join(rel).display().to_string()

@@ -3,18 +3,11 @@
 //! after an error or a kill), Hive partitioning, DDL. Independent readers (pyarrow, DuckDB)
 //! check the values in `tests/py/test_convert.py`.
 
-use crate::common::{check_golden, int_records, root};
-use assert_cmd::Command;
+use crate::common::{check_golden, int_records, mpq};
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::Int64Type;
 use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionContext};
 use std::path::Path;
-
-fn mpq() -> Command {
-    let mut c = Command::cargo_bin("mpq").expect("binary");
-    c.current_dir(root());
-    c
-}
 
 /// Runs mpq, expects success, returns stderr.
 fn run(args: &[&str]) -> String {

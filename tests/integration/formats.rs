@@ -2,14 +2,7 @@
 //! files, other formats' files refused by their magic bytes or names, and tables of Parquet,
 //! CSV, TSV, NDJSON and Arrow IPC (DataFusion's readers) joined with MessagePack tables.
 
-use crate::common::{int_records, root};
-use assert_cmd::Command;
-
-fn mpq() -> Command {
-    let mut c = Command::cargo_bin("mpq").expect("binary");
-    c.current_dir(root());
-    c
-}
+use crate::common::{int_records, mpq, root};
 
 /// Runs mpq; its stdout when it succeeds, else panics with its stderr.
 fn run(args: &[&str]) -> String {

@@ -3,15 +3,8 @@
 //! `--on-error`, `--max-errors`), `_corrupt_record`, `--rejects`, the limits as options, and
 //! each command's defaults.
 
-use crate::common::{check_golden, root};
-use assert_cmd::Command;
+use crate::common::{check_golden, mpq, root};
 use serde_json::Value;
-
-fn mpq() -> Command {
-    let mut c = Command::cargo_bin("mpq").expect("binary");
-    c.current_dir(root());
-    c
-}
 
 /// Exit code, stdout and stderr (with the repository root taken out of paths).
 fn run(args: &[&str]) -> (i32, String, String) {

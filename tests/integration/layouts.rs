@@ -3,17 +3,10 @@
 //! events from each, `mpq query` and `mpq schema` read them, detection names the right layout
 //! for every file of the test corpus, and a forced wrong layout is an error.
 
-use crate::common::root;
-use assert_cmd::Command;
+use crate::common::{mpq, root};
 use mpq::framing::{LAYOUTS, Layout, check_forced, detect};
 use mpq::input::compression::{Compression, decompress};
 use serde_json::Value;
-
-fn mpq() -> Command {
-    let mut c = Command::cargo_bin("mpq").expect("binary");
-    c.current_dir(root());
-    c
-}
 
 fn run(args: &[&str]) -> (String, String) {
     let out = mpq().args(args).output().expect("run");

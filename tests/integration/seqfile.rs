@@ -3,18 +3,11 @@
 //! markers, damaged and cut short under each framing policy, and files of the codecs and
 //! classes Spark cannot write here, made by the test itself.
 
-use crate::common::root;
-use assert_cmd::Command;
+use crate::common::{mpq, root};
 use mpq::MsgpackReadOptions;
 use mpq::framing::seqfile::{write_text, write_vint};
 use mpq::reader::{SliceBatches, infer_schema};
 use serde_json::Value;
-
-fn mpq() -> Command {
-    let mut c = Command::cargo_bin("mpq").expect("binary");
-    c.current_dir(root());
-    c
-}
 
 /// The rows of `sql` over the inputs, as NDJSON values; panics with stderr on failure.
 fn rows(sql: &str, args: &[&str]) -> Vec<Value> {

@@ -420,6 +420,37 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn headers_of_versions_4_and_5() {
+        // Version 4: compression flags, no codec name (DefaultCodec), no metadata.
+        let mut v4 = b"SEQ\x04".to_vec();
+        write_text(&mut v4, b"org.apache.hadoop.io.Text");
+        write_text(&mut v4, b"org.apache.hadoop.io.BytesWritable");
+        v4.extend_from_slice(&[1, 1]);
+        v4.extend_from_slice(b"0123456789abcdef");
+        let h = SeqHeader::parse(&v4).expect("v4");
+        assert_eq!(
+            (h.compression, h.codec.as_deref(), h.data_start),
+            (SeqCompression::Block, Some(DEFAULT_CODEC), v4.len())
+        );
+        // Version 5: the codec named, no metadata.
+        let mut v5 = b"SEQ\x05".to_vec();
+        write_text(&mut v5, b"org.apache.hadoop.io.Text");
+        write_text(&mut v5, b"org.apache.hadoop.io.Text");
+        v5.extend_from_slice(&[1, 0]);
+        write_text(&mut v5, b"org.apache.hadoop.io.compress.GzipCodec");
+        v5.extend_from_slice(b"0123456789abcdef");
+        let h = SeqHeader::parse(&v5).expect("v5");
+        assert_eq!(h.compression, SeqCompression::Record);
+        assert_eq!(h.codec.as_deref(), Some("org.apache.hadoop.io.compress.GzipCodec"));
+        assert_eq!(h.writables(), Ok((Writable::Text, Writable::Text)));
+        assert!(h.metadata.is_empty() && h.sync == *b"0123456789abcdef");
+        // Cut anywhere, a header is an error at a byte, never a panic.
+        for cut in 0..v5.len() {
+            assert!(SeqHeader::parse(&v5[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
     fn damage_is_a_framing_error_at_its_byte() {
         let a = [0x81, 0xa1, b'n', 0x01];
         let mut buf = seqfile(&[(b"k1", &a), (b"k2", &a)], 1);

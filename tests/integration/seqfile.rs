@@ -269,6 +269,16 @@ fn zstd_text_values_and_classes_or_codecs_mpq_does_not_read() {
     let out = mpq().args(["query", "SELECT count(key) AS k FROM t", &p, "--format", "csv"]).output().expect("run");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "k\n4\n");
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected a UTF-8 Text key"));
+    // Under the record policies: dropped, or the scan's error.
+    let out =
+        mpq().args(["query", "SELECT count(*) AS n FROM t", &p, "--format", "csv", "--on-error", "drop"]).output();
+    assert_eq!(String::from_utf8_lossy(&out.expect("run").stdout), "n\n4\n");
+    let out = mpq().args(["query", "SELECT count(*) FROM t", &p, "--on-error", "fail"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bad_key")
+            || String::from_utf8_lossy(&out.stderr).contains("Text key")
+    );
     // Classes and codecs mpq does not read are named.
     let long_keys = made("org.apache.hadoop.io.LongWritable", BYTES, None, false, &[]);
     let p = write_temp(&dir, "long_keys", &long_keys);

@@ -16,7 +16,7 @@ fn data() -> Vec<u8> {
     let benching = std::env::args().any(|a| a == "--bench");
     let mb: usize =
         std::env::var("MPQ_BENCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(if benching { 100 } else { 1 });
-    to_vecs(&Spec { records: mb * 5000, seed: 11, events: false, mixed: false }).0
+    to_vecs(&Spec { records: mb * 5000, seed: 11, events: false, mixed: false, wide: false }).0
 }
 
 fn stages(c: &mut Criterion) {

@@ -72,7 +72,7 @@ mod tests {
     fn walks_every_record_once_on_any_number_of_cores() {
         let dir = tempfile::tempdir().expect("tmp");
         let file = dir.path().join("big.msgpack");
-        let spec = mpq::generate::Spec { records: 60_000, seed: 2, events: false, mixed: false };
+        let spec = mpq::generate::Spec { records: 60_000, seed: 2, events: false, mixed: false, wide: false };
         let bytes = mpq::generate::to_vecs(&spec).0;
         std::fs::write(&file, &bytes).expect("write");
         let path = vec![file.to_str().expect("utf8").to_string()];

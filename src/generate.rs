@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use std::io::{self, Write};
 
 /// What to generate.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Spec {
     /// Number of records.
     pub records: usize,
@@ -21,6 +21,9 @@ pub struct Spec {
     /// Replace every second record by a value that is not a map (an array, a string or an
     /// integer), so the file has the values layout and one variant column `value`.
     pub mixed: bool,
+    /// Add the fields of messier production logs ([`wide_fields`]): a wide sparse struct, a
+    /// mostly-int variant, high-cardinality strings, a nested request struct, a list of labels.
+    pub wide: bool,
 }
 
 /// xorshift64*: small, fast and deterministic.
@@ -141,7 +144,52 @@ fn to_json(v: &V) -> Value {
     }
 }
 
-fn record(r: &mut Rng, i: usize, n: usize) -> (V, (u32, u32)) {
+/// The fields `--wide` adds, like the messy logs of issue 22: `request_id` and `user_agent`
+/// (high-cardinality strings), `http` (a nested struct with a high-cardinality path and a
+/// sometimes-present header map), `port` (an int in 85% of the records, a str in 10%, nil in
+/// 5%: variant), `ctx` (a struct of 30 optional keys, each present in about 4% of the records),
+/// `labels` (a list of strings from 500 values).
+fn wide_fields(r: &mut Rng, kv: &mut Vec<(String, V)>) {
+    let hex = |r: &mut Rng, n: usize| (0..n).map(|_| char::from(b"0123456789abcdef"[r.below(16) as usize])).collect();
+    kv.push(("request_id".into(), V::Str(hex(r, 32))));
+    let os = r.pick(&["Windows NT 10.0; Win64; x64", "Macintosh; Intel Mac OS X 10_15_7", "X11; Linux x86_64"]);
+    let (a, b, c, d, e) = (500 + r.below(40), r.below(100), 90 + r.below(40), r.below(9999), r.below(300));
+    let agent =
+        format!("Mozilla/5.0 ({os}) AppleWebKit/{a}.{b} (KHTML, like Gecko) Chrome/{c}.0.{d}.{e} Safari/{a}.{b}");
+    kv.push(("user_agent".into(), V::Str(agent)));
+    let mut http = vec![
+        ("method".to_string(), V::Str(r.pick(&["GET", "GET", "GET", "POST", "PUT", "DELETE"]).to_string())),
+        ("path".to_string(), V::Str(format!("/api/v{}/items/{}", 1 + r.below(3), r.below(1_000_000)))),
+        ("bytes".to_string(), V::Int(r.below(1 << 20) as i64)),
+    ];
+    if r.chance(50) {
+        let trace: String = hex(r, 16);
+        http.push(("headers".to_string(), V::Map(vec![("x-trace".to_string(), V::Str(trace))])));
+    }
+    kv.push(("http".into(), V::Map(http)));
+    let port = match r.below(20) {
+        0 => V::Nil,
+        1 | 2 => V::Str(format!("{}/tcp", r.below(65536))),
+        _ => V::Int(r.below(65536) as i64),
+    };
+    kv.push(("port".into(), port));
+    let mut ctx = Vec::new();
+    for k in 0..30u64 {
+        if r.chance(4) {
+            let v = match k % 3 {
+                0 => V::Str(format!("v{}", r.below(1000))),
+                1 => V::Int(r.below(10_000) as i64),
+                _ => V::F64(r.below(100_000) as f64 / 100.0),
+            };
+            ctx.push((format!("c{k:02}"), v));
+        }
+    }
+    kv.push(("ctx".into(), V::Map(ctx)));
+    let labels = (0..r.below(7)).map(|_| V::Str(format!("label{}", r.below(500)))).collect();
+    kv.push(("labels".into(), V::Arr(labels)));
+}
+
+fn record(r: &mut Rng, i: usize, n: usize, wide: bool) -> (V, (u32, u32)) {
     let secs = 1_700_000_000 + i as i64;
     let nanos = (r.below(1_000_000) * 1000) as u32;
     let width = [4u8, 8, 12][i % 3];
@@ -211,6 +259,9 @@ fn record(r: &mut Rng, i: usize, n: usize) -> (V, (u32, u32)) {
             put("retry", if i.is_multiple_of(2) { V::Int((i % 5) as i64) } else { V::Str(format!("{}", i % 5)) });
         }
     }
+    if wide {
+        wide_fields(r, &mut kv);
+    }
     if r.chance(10) {
         // Key order varies between producers.
         kv.swap(1, 2);
@@ -232,7 +283,7 @@ pub fn write(spec: &Spec, mp: &mut dyn Write, mut ndjson: Option<&mut dyn Write>
     let mut r = Rng(spec.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let mut buf = Vec::with_capacity(1024);
     for i in 0..spec.records {
-        let (mut rec, (s, n)) = record(&mut r, i, spec.records);
+        let (mut rec, (s, n)) = record(&mut r, i, spec.records, spec.wide);
         if spec.mixed && i % 2 == 1 {
             rec = not_a_map(i);
         }
@@ -262,4 +313,32 @@ pub fn to_vecs(spec: &Spec) -> (Vec<u8>, Vec<u8>) {
     // Writing to vectors cannot fail.
     let _ = write(spec, &mut mp, Some(&mut nd));
     (mp, nd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wide_shape_is_sparse_conflicting_and_high_cardinality() {
+        let (_, nd) = to_vecs(&Spec { records: 3000, seed: 4, wide: true, ..Spec::default() });
+        let rows: Vec<Value> = nd
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).expect("json"))
+            .collect();
+        assert_eq!(rows.len(), 3000);
+        let ids: std::collections::HashSet<&str> = rows.iter().map(|r| r["request_id"].as_str().expect("id")).collect();
+        assert_eq!(ids.len(), 3000, "request ids are unique");
+        let present = |k: &str| rows.iter().filter(|r| r["ctx"].get(k).is_some()).count();
+        for k in ["c00", "c13", "c29"] {
+            assert!((60..=180).contains(&present(k)), "{k} in about 4% of the records: {}", present(k));
+        }
+        let strs = rows.iter().filter(|r| r["port"].is_string()).count();
+        let nils = rows.iter().filter(|r| r["port"].is_null()).count();
+        assert!(strs > 150 && nils > 60 && strs + nils < 600, "port: {strs} str, {nils} nil");
+        let (plain, _) = to_vecs(&Spec { records: 50, seed: 4, ..Spec::default() });
+        let (wide, _) = to_vecs(&Spec { records: 50, seed: 4, wide: true, ..Spec::default() });
+        assert!(wide.len() > plain.len() * 2, "about 460 bytes a record");
+    }
 }

@@ -27,19 +27,22 @@ def run_mpq(*args):
     return secs, peak / 1024
 
 
-def generate(records, name):
+def generate(records, name, wide=False):
     mp, nd = os.path.join(DIR, name + ".msgpack"), os.path.join(DIR, name + ".ndjson")
     if not (os.path.exists(mp) and os.path.exists(nd)):
-        subprocess.run([MPQ, "generate", "--records", str(records), "--out", mp, "--ndjson", nd], check=True)
+        extra = ["--wide"] if wide else []
+        subprocess.run([MPQ, "generate", "--records", str(records), "--out", mp, "--ndjson", nd, *extra], check=True)
     return mp, nd
 
 
 def main():
-    records = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    numbers = [a for a in sys.argv[1:] if a.isdigit()]
+    records = int(numbers[0]) if numbers else 1_000_000
+    wide = "--wide" in sys.argv[1:]
     os.makedirs(DIR, exist_ok=True)
-    mp, nd = generate(records, f"logs-{records}")
+    mp, nd = generate(records, f"{'wide' if wide else 'logs'}-{records}", wide)
     # Ten times the input as one file (record streams concatenate), for the memory check.
-    x10 = os.path.join(DIR, f"logs-{records}-x10.msgpack")
+    x10 = os.path.join(DIR, f"{'wide' if wide else 'logs'}-{records}-x10.msgpack")
     if not os.path.exists(x10):
         with open(x10, "wb") as out:
             for _ in range(10):

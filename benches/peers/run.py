@@ -84,11 +84,20 @@ def norm(rows):
     return out
 
 
-def prepare(records):
+def shape(argv):
+    """(records, wide) from the command line: a record count, and `--wide` for the messier
+    shape (`mpq generate --wide`: a sparse 30-key struct, a variant, high-cardinality strings)."""
+    numbers = [a for a in argv if a.isdigit()]
+    return (int(numbers[0]) if numbers else 2_000_000), "--wide" in argv
+
+
+def prepare(records, wide=False):
     os.makedirs(DIR, exist_ok=True)
-    mp, nd, pq = (os.path.join(DIR, f"logs-{records}.{e}") for e in ("msgpack", "ndjson", "parquet"))
+    name = f"{'wide' if wide else 'logs'}-{records}"
+    mp, nd, pq = (os.path.join(DIR, f"{name}.{e}") for e in ("msgpack", "ndjson", "parquet"))
     if not (os.path.exists(mp) and os.path.exists(nd)):
-        subprocess.run([MPQ, "generate", "--records", str(records), "--out", mp, "--ndjson", nd], check=True)
+        extra = ["--wide"] if wide else []
+        subprocess.run([MPQ, "generate", "--records", str(records), "--out", mp, "--ndjson", nd, *extra], check=True)
     if not os.path.exists(pq):
         # DuckDB writes the Parquet twin (sample_size=-1: keys that appear late are kept).
         duckdb.connect().execute(
@@ -106,10 +115,11 @@ def prepare(records):
 
 
 def main():
-    records = int(sys.argv[1]) if len(sys.argv) > 1 else 2_000_000
-    mp, nd, pq = prepare(records)
+    records, wide = shape(sys.argv[1:])
+    mp, nd, pq = prepare(records, wide)
     con = duckdb.connect()
     size = os.path.getsize(mp) / 2**20
+    print(f"shape: {'wide (mpq generate --wide)' if wide else 'mpq generate'}")
     print(f"records: {records:,}  msgpack: {size:.0f} MiB  ndjson: {os.path.getsize(nd) / 2**20:.0f} MiB  "
           f"parquet: {os.path.getsize(pq) / 2**20:.0f} MiB  cores: {os.cpu_count()}  (best of 3 runs each)")
     walk = best(lambda: run_mpq(cmd=[WALK, "--threads", "2", mp]))

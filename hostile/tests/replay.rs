@@ -151,7 +151,7 @@ fn a_length_bomb_allocates_nothing_like_its_claim() {
 }
 
 fn valid_file(events: bool) -> Vec<u8> {
-    to_vecs(&Spec { records: 40, seed: 11, events, mixed: false }).0
+    to_vecs(&Spec { records: 40, seed: 11, events, mixed: false, wide: false }).0
 }
 
 /// One mutation of a valid file.

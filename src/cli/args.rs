@@ -364,6 +364,11 @@ pub struct GenerateArgs {
     /// file has the values layout: one variant column `value`.
     #[arg(long)]
     pub mixed: bool,
+    /// Add the fields of messier production logs: `request_id` and `user_agent`
+    /// (high-cardinality strings), `http` (nested, with a sometimes-present map), `port` (int,
+    /// str or nil: variant), `ctx` (30 sparse optional keys), `labels` (a list of strings).
+    #[arg(long)]
+    pub wide: bool,
     /// Random seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,

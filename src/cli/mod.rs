@@ -250,7 +250,7 @@ async fn schema(a: SchemaArgs) -> Result<()> {
 }
 
 fn generate(a: GenerateArgs) -> Result<()> {
-    let spec = mpq::generate::Spec { records: a.records, seed: a.seed, events: a.events, mixed: a.mixed };
+    let spec = mpq::generate::Spec { records: a.records, seed: a.seed, events: a.events, mixed: a.mixed, wide: a.wide };
     let mp = std::fs::File::create(&a.out).with_context(|| format!("cannot create {}", a.out))?;
     let mut mp = std::io::BufWriter::new(mp);
     let mut nd = match &a.ndjson {

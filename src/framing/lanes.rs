@@ -165,7 +165,7 @@ mod tests {
 
     #[test]
     fn counts_what_framing_counts() {
-        let (buf, _) = to_vecs(&Spec { records: 20_000, seed: 8, events: false, mixed: false });
+        let (buf, _) = to_vecs(&Spec { records: 20_000, seed: 8, events: false, mixed: false, wide: false });
         assert!(buf.len() > LANES * MIN_LANE_BYTES);
         for (from, to) in [(0, buf.len()), (0, buf.len() / 3), (0, 100)] {
             let mut framer = Framer::new(&buf, from, Layout::Records, LIMITS, 0);
@@ -180,7 +180,7 @@ mod tests {
 
     #[test]
     fn anything_unusual_is_left_to_framing() {
-        let (mut buf, _) = to_vecs(&Spec { records: 20_000, seed: 8, events: false, mixed: false });
+        let (mut buf, _) = to_vecs(&Spec { records: 20_000, seed: 8, events: false, mixed: false, wide: false });
         let tight = FrameLimits { max_depth: 2, ..LIMITS };
         assert_eq!(count_records(&buf, 0, buf.len(), tight), None, "too deep");
         let len = buf.len();

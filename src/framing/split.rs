@@ -230,7 +230,7 @@ mod tests {
     #[test]
     fn finds_the_true_boundary_at_every_offset() {
         for events in [false, true] {
-            let (buf, _) = to_vecs(&Spec { records: 3000, seed: 5, events, mixed: false });
+            let (buf, _) = to_vecs(&Spec { records: 3000, seed: 5, events, mixed: false, wide: false });
             let layout = if events { Layout::Events } else { Layout::Records };
             let truth = starts(&buf, layout);
             let mut next = 0;
@@ -247,7 +247,7 @@ mod tests {
     #[test]
     fn values_cannot_be_split_and_ends_are_ends() {
         assert_eq!(find_boundary(&[1, 2, 3], 1, Layout::Values, LIMITS), None);
-        let (buf, _) = to_vecs(&Spec { records: 10, seed: 1, events: false, mixed: false });
+        let (buf, _) = to_vecs(&Spec { records: 10, seed: 1, events: false, mixed: false, wide: false });
         assert_eq!(find_boundary(&buf, 0, Layout::Records, LIMITS), Some(0));
         assert_eq!(find_boundary(&buf, buf.len() + 5, Layout::Records, LIMITS), Some(buf.len()));
     }

@@ -553,7 +553,7 @@ mod tests {
             n in proptest::sample::select(vec![3usize, 40, usize::MAX]),
             stop_at in proptest::prelude::any::<proptest::sample::Index>(),
         ) {
-            let (mut buf, _) = to_vecs(&Spec { records: 60, seed, events: false, mixed: false });
+            let (mut buf, _) = to_vecs(&Spec { records: 60, seed, events: false, mixed: false, wide: false });
             for (at, b) in damage {
                 let i = at.index(buf.len());
                 buf[i] = b;
@@ -592,7 +592,7 @@ mod tests {
         let one =
             InferOptions { sample: Sample::All, lattice: LatticeOptions::default(), limits, threads: 1, layout: None };
         for (events, damage) in [(false, false), (true, false), (false, true)] {
-            let (mut buf, _) = to_vecs(&Spec { records: 12_000, seed: 4, events, mixed: false });
+            let (mut buf, _) = to_vecs(&Spec { records: 12_000, seed: 4, events, mixed: false, wide: false });
             if damage {
                 let at = buf.len() / 3;
                 let start = crate::framing::split::find_boundary(&buf, at, Layout::Records, limits).expect("boundary");

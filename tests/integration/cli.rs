@@ -196,7 +196,7 @@ fn functions_listing_matches_the_readme() {
 fn threads_answer_alike() {
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("big.msgpack");
-    let spec = mpq::generate::Spec { records: 60_000, seed: 2, events: false, mixed: false };
+    let spec = mpq::generate::Spec { records: 60_000, seed: 2, events: false, mixed: false, wide: false };
     std::fs::write(&file, mpq::generate::to_vecs(&spec).0).expect("write");
     let f = file.to_str().expect("utf8");
     assert!(std::fs::metadata(&file).expect("meta").len() > 10 << 20);

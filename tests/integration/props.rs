@@ -52,7 +52,7 @@ impl std::io::Write for Shared {
 #[test]
 fn every_truncation_point_keeps_the_records_before_it_and_reports_one_problem() {
     for events in [false, true] {
-        let bytes = to_vecs(&Spec { records: 12, seed: 3, events, mixed: false }).0;
+        let bytes = to_vecs(&Spec { records: 12, seed: 3, events, mixed: false, wide: false }).0;
         let layout = if events { mpq::framing::Layout::Events } else { mpq::framing::Layout::Records };
         let base = MsgpackReadOptions::default().layout(Some(layout)).batch_size(5);
         let schema = infer_schema(&bytes, &base).expect("schema");
@@ -104,7 +104,7 @@ fn every_truncation_point_keeps_the_records_before_it_and_reports_one_problem() 
 }
 
 fn sample() -> Vec<u8> {
-    to_vecs(&Spec { records: 60, seed: 5, events: false, mixed: false }).0
+    to_vecs(&Spec { records: 60, seed: 5, events: false, mixed: false, wide: false }).0
 }
 
 proptest! {
@@ -166,7 +166,7 @@ proptest! {
         seed in 1u64..1000,
         with_record in any::<bool>(),
     ) {
-        let bytes = to_vecs(&Spec { records: 2500, seed, events, mixed: false }).0;
+        let bytes = to_vecs(&Spec { records: 2500, seed, events, mixed: false, wide: false }).0;
         let opts = MsgpackReadOptions::default().with_record(with_record);
         let schema = infer_schema(&bytes, &opts).expect("schema");
         let whole: Vec<_> =
@@ -219,7 +219,7 @@ proptest! {
         events in any::<bool>(),
         depth in prop::sample::select(vec![2usize, 3, 4, 128]),
     ) {
-        let mut bytes = to_vecs(&Spec { records: 60, seed: 9, events, mixed: false }).0;
+        let mut bytes = to_vecs(&Spec { records: 60, seed: 9, events, mixed: false, wide: false }).0;
         let opts = MsgpackReadOptions::default().with_record(true).max_depth(depth).batch_size(7);
         let schema = infer_schema(&bytes, &MsgpackReadOptions::default().with_record(true)).expect("schema");
         for (i, b) in flips {
@@ -239,7 +239,7 @@ type Event = (Vec<u8>, Vec<u8>);
 
 /// The events of a generated event stream.
 fn events() -> (Vec<u8>, Vec<Event>) {
-    let stream = to_vecs(&Spec { records: 40, seed: 9, events: true, mixed: false }).0;
+    let stream = to_vecs(&Spec { records: 40, seed: 9, events: true, mixed: false, wide: false }).0;
     let limits = MsgpackReadOptions::default().limits();
     let parts = mpq::framing::Framer::new(&stream, 0, mpq::framing::Layout::Events, limits, 0)
         .map(|r| r.expect("framed"))
@@ -389,7 +389,7 @@ proptest! {
         damage in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..3),
         policy in 0usize..3,
     ) {
-        let mut bytes = to_vecs(&Spec { records: 1500, seed, events: false, mixed: false }).0;
+        let mut bytes = to_vecs(&Spec { records: 1500, seed, events: false, mixed: false, wide: false }).0;
         let undamaged = damage.is_empty();
         for (at, b) in damage {
             let i = at.index(bytes.len());

@@ -102,8 +102,12 @@ async fn limit_reads_a_few_records_not_the_file() {
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("big.msgpack");
     let mut f = std::fs::File::create(&file).expect("create");
-    mpq::generate::write(&mpq::generate::Spec { records: 50_000, seed: 1, events: false, mixed: false }, &mut f, None)
-        .expect("gen");
+    mpq::generate::write(
+        &mpq::generate::Spec { records: 50_000, seed: 1, events: false, mixed: false, wide: false },
+        &mut f,
+        None,
+    )
+    .expect("gen");
     let ctx = SessionContext::new();
     let report = ctx.msgpack_report();
     ctx.register_msgpack("t", file.to_str().expect("utf8"), MsgpackReadOptions::default()).await.expect("reg");
@@ -151,7 +155,7 @@ async fn split_scans_equal_whole_file_scans() {
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("big.msgpack");
     for events in [false, true] {
-        let spec = mpq::generate::Spec { records: 20_000, seed: 3, events, mixed: false };
+        let spec = mpq::generate::Spec { records: 20_000, seed: 3, events, mixed: false, wide: false };
         std::fs::write(&file, mpq::generate::to_vecs(&spec).0).expect("write");
         let opts = MsgpackReadOptions::default().mmap(mpq::input::source::MmapPolicy::Always);
         let sql = "SELECT count(*), sum(status), count(DISTINCT service), sum(\"user\".id), min(ts), max(ts), \

@@ -56,6 +56,16 @@ pub const WRITE_PART_BYTES: usize = 1 << 20;
 /// row group (the parallel encoder holds about two in flight); readers split work by row group.
 pub const DEFAULT_ROW_GROUP_ROWS: usize = 122_880;
 
+/// The largest dictionary a Parquet column chunk keeps before falling back to plain encoding
+/// (the writer's default is 1 MiB). Log columns are either of few values (levels, services,
+/// user names: dictionaries of a few KiB) or of nearly unique ones (request ids, timestamps,
+/// latencies, paths), for which a dictionary only costs: at 1 MiB a row group of 122,880
+/// unique timestamps was dictionary-encoded whole (1.25x the plain size) and a request id
+/// column hashed 30,000 values before falling back. Measured on 1M records of the wide shape:
+/// 104.7 -> 94.9 MiB (DuckDB: 89.2), 2.22 -> 1.99 s; on 2M of the plain shape 87 -> 74 MiB,
+/// 2.31 -> 1.62 s. Readers see ordinary dictionary and plain pages either way.
+pub const DICTIONARY_PAGE_BYTES: usize = 64 << 10;
+
 /// Output file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteFormat {
@@ -273,6 +283,7 @@ impl WriteOptions {
                 if let Some(n) = self.row_group_size {
                     o.insert("format.max_row_group_size".to_string(), n.to_string());
                 }
+                o.insert("format.dictionary_page_size_limit".to_string(), DICTIONARY_PAGE_BYTES.to_string());
             }
             WriteFormat::Ndjson | WriteFormat::Csv => {
                 let (codec, level) = match compression {

@@ -305,3 +305,37 @@ fn ddl_for_every_dialect() {
     }
     check_golden("cli_ddl.txt", &all);
 }
+
+/// Dictionaries stop at 64 KiB (`convert::DICTIONARY_PAGE_BYTES`): a column of unique values
+/// falls back to plain pages early, one of few values stays dictionary-encoded.
+#[test]
+fn nearly_unique_columns_fall_back_to_plain_pages() {
+    use datafusion::parquet::basic::Encoding;
+    use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut bytes = Vec::new();
+    for i in 0..20_000u32 {
+        // {"id": "request-000000000001", "level": "info"}: 20 bytes of unique id (400 KB).
+        bytes.extend_from_slice(b"\x82\xa2id\xb4");
+        bytes.extend_from_slice(format!("request-{i:012}").as_bytes());
+        bytes.extend_from_slice(b"\xa5level\xa4info");
+    }
+    let input = dir.path().join("ids.msgpack");
+    std::fs::write(&input, &bytes).expect("write");
+    let out = dir.path().join("ids.parquet");
+    run(&["convert", input.to_str().expect("path"), "-o", out.to_str().expect("path")]);
+    let reader = SerializedFileReader::new(std::fs::File::open(&out).expect("open")).expect("parquet");
+    let rg = reader.get_row_group(0).expect("row group");
+    // The encodings of a column's data pages.
+    let encodings = |name: &str| {
+        let i = reader.metadata().row_group(0).columns().iter().position(|c| c.column_path().string() == name);
+        let pages = rg.get_column_page_reader(i.expect("column")).expect("pages");
+        pages
+            .map(|p| p.expect("page"))
+            .filter(|p| p.page_type() != datafusion::parquet::basic::PageType::DICTIONARY_PAGE)
+            .map(|p| p.encoding())
+            .collect::<Vec<_>>()
+    };
+    assert!(encodings("id").contains(&Encoding::PLAIN), "unique ids fell back to plain: {:?}", encodings("id"));
+    assert!(encodings("level").iter().all(|e| *e == Encoding::RLE_DICTIONARY), "{:?}", encodings("level"));
+}

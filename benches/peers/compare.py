@@ -3,8 +3,9 @@ change that must not make queries slower (a refactor), the before/after figures 
 Each query runs on both binaries in turn, best of N each, 2 threads, as a whole process; the
 answers must be identical (as sorted rows: a query without ORDER BY has no row order).
 
-Usage: .venv/bin/python benches/peers/compare.py BEFORE_BINARY AFTER_BINARY [RECORDS] [N]
-(RECORDS default 2000000, N default 5; the data is run.py's, written to target/peers/)."""
+Usage: .venv/bin/python benches/peers/compare.py BEFORE_BINARY AFTER_BINARY [RECORDS] [N] [--wide]
+(RECORDS default 2000000, N default 5; the data is run.py's, written to target/peers/; --wide:
+the messier shape of `mpq generate --wide`)."""
 import os
 import sys
 
@@ -17,10 +18,12 @@ def timed(binary, sql, path):
 
 
 def main():
-    before, after = sys.argv[1], sys.argv[2]
-    records = int(sys.argv[3]) if len(sys.argv) > 3 else 2_000_000
-    n = int(sys.argv[4]) if len(sys.argv) > 4 else 5
-    mp, _, _ = run.prepare(records)
+    wide = "--wide" in sys.argv
+    args = [a for a in sys.argv[1:] if a != "--wide"]
+    before, after = args[0], args[1]
+    records = int(args[2]) if len(args) > 2 else 2_000_000
+    n = int(args[3]) if len(args) > 3 else 5
+    mp, _, _ = run.prepare(records, wide)
     queries = run.QUERIES + [
         ("SELECT * ... selective, CSV out", "SELECT * FROM t WHERE status = 503 AND level = 'error'"),
         ("six columns, filter all pass",

@@ -26,11 +26,12 @@ use std::sync::Arc;
 /// files in it (hidden names left out): a directory whose first file is MessagePack is a
 /// MessagePack table (any file in it named as another format is then refused by the reader),
 /// else all its files must be of that format. Inputs whose names say different formats are an
-/// error naming two of them; `--ext` (`ext` not empty) means MessagePack.
-pub fn inputs_format(files: &[String], ext: &str) -> Result<Named> {
+/// error naming two of them; `--ext` (`ext` not empty) or `--layout` (`layout_given`) means
+/// MessagePack.
+pub fn inputs_format(files: &[String], ext: &str, layout_given: bool) -> Result<Named> {
     let msgpack =
         Named { format: TableFormat::Msgpack, ext: ext.to_string(), compression: FileCompressionType::UNCOMPRESSED };
-    if !ext.is_empty() || files.iter().any(|f| f == STDIN) {
+    if !ext.is_empty() || layout_given || files.iter().any(|f| f == STDIN) {
         return Ok(msgpack);
     }
     let mut names = Vec::new();
@@ -122,7 +123,7 @@ pub async fn register_table(
     files: &[String],
     opts: &MsgpackReadOptions,
 ) -> Result<()> {
-    let Named { format, ext, compression } = inputs_format(files, &opts.file_extension)?;
+    let Named { format, ext, compression } = inputs_format(files, &opts.file_extension, opts.layout.is_some())?;
     let Some(file_format) = file_format(format, compression) else {
         ctx.register_msgpack(name, files.to_vec(), opts.clone()).await?;
         return Ok(());

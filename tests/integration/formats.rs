@@ -103,6 +103,11 @@ fn a_file_named_as_another_format_is_not_read_as_messagepack() {
     let err = refused(&["query", "SELECT count(*) FROM t", &format!("{}/", d.display())]);
     assert!(err.contains("CSV"), "{err}");
     assert_eq!(count(&[&format!("{}/", d.display()), "--ext", ".msgpack"]), "1", "--ext reads only MessagePack");
+    // MessagePack in a file named .json: read as MessagePack when --layout or --ext says so.
+    std::fs::write(d.join("c.json"), int_records("n", &[1, 2])).expect("write");
+    let named = format!("{}/c.json", d.display());
+    assert_eq!(count(&[&named, "--layout", "records"]), "2");
+    assert_eq!(count(&[&named, "--ext", ".json"]), "2");
 }
 
 /// The same join of the logs with the services table in every format.

@@ -197,13 +197,20 @@ fn hidden_by_wildcard(pattern: &str, path: &Path) -> bool {
     })
 }
 
-/// The bytes of the input files (directories walked, keeping files with `ext` when set),
-/// for progress and summaries; object-store inputs count 0.
+/// The bytes of the input files (directories walked without hidden names, keeping files with
+/// `ext` when set), for progress and summaries; object-store inputs count 0.
 pub fn input_bytes(files: &[String], ext: &str) -> u64 {
     fn walk(p: &Path, ext: &str) -> u64 {
         match std::fs::metadata(p) {
+            // Hidden names are not inputs of a directory (see `datasource::Visible`).
             Ok(m) if m.is_dir() => std::fs::read_dir(p)
-                .map(|entries| entries.filter_map(|e| e.ok()).map(|e| walk(&e.path(), ext)).sum())
+                .map(|entries| {
+                    entries
+                        .filter_map(|e| e.ok())
+                        .filter(|e| !is_hidden_name(&e.file_name().to_string_lossy()))
+                        .map(|e| walk(&e.path(), ext))
+                        .sum()
+                })
                 .unwrap_or(0),
             Ok(m) if ext.is_empty() || p.to_str().is_some_and(|s| s.ends_with(ext)) => m.len(),
             _ => 0,

@@ -63,6 +63,8 @@ pub fn scan_input(
     let range = match input.seq.take() {
         Some(seq) => {
             let image = seq.image(&input.bytes.bytes, path, range.clone(), None, opts.max_decompressed_bytes)?;
+            // The file was read whole for this range: what a map read after a cut is zeros.
+            input.bytes.check_intact(path)?;
             if range.as_ref().is_some_and(|r| r.start > 0) {
                 numbered_from = crate::error::UNKNOWN_RECORD;
             }

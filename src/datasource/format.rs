@@ -163,10 +163,8 @@ pub(crate) fn shown_path(store: &Arc<dyn ObjectStore>, meta: &ObjectMeta) -> Str
 /// The local path of `meta` when `store` is the local file system rooted at `/` (DataFusion's
 /// store for `file://` URLs), as it is or seen through [`super::Visible`].
 fn local_path(store: &Arc<dyn ObjectStore>, meta: &ObjectMeta) -> Option<std::path::PathBuf> {
-    let name = store.to_string();
-    let local = "LocalFileSystem(file:///)";
-    let seen = name.strip_prefix("Visible(").and_then(|n| n.strip_suffix(')')).unwrap_or(&name);
-    (seen == local).then(|| std::path::PathBuf::from(format!("/{}", meta.location)))
+    let local = super::Visible::inner_name(store.as_ref()) == "LocalFileSystem(file:///)";
+    local.then(|| std::path::PathBuf::from(format!("/{}", meta.location)))
 }
 
 /// How many objects inference reads at once.

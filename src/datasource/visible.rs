@@ -49,6 +49,13 @@ impl Visible {
     pub fn is_wrapped(store: &dyn ObjectStore) -> bool {
         store.to_string().starts_with(NAME)
     }
+
+    /// How `store` shows itself, seen through the wrapper if it is one.
+    pub fn inner_name(store: &dyn ObjectStore) -> String {
+        let name = store.to_string();
+        let inner = name.strip_prefix(NAME).and_then(|n| n.strip_prefix('(')).and_then(|n| n.strip_suffix(')'));
+        inner.map_or_else(|| name.clone(), str::to_string)
+    }
 }
 
 impl std::fmt::Display for Visible {
@@ -125,6 +132,8 @@ mod tests {
         }
         let store = Visible::wrap(Arc::clone(&mem));
         assert!(Visible::is_wrapped(Visible::wrap(Arc::clone(&store)).as_ref()), "wrapped once");
+        assert_eq!(Visible::inner_name(store.as_ref()), mem.to_string());
+        assert_eq!(Visible::inner_name(mem.as_ref()), mem.to_string());
         let list = |prefix: &'static str| {
             let store = Arc::clone(&store);
             async move {

@@ -73,3 +73,14 @@ def test_a_spark_output_directory_counts_its_part_files_only(tmp_path):
     (tmp_path / ".part-00001.crc").write_bytes(b"crc\x00\x00\x00\x02\x00\x9a\xbc\xde\xf0")
     got = mpq.read(str(tmp_path)).to_arrow()
     assert sorted(got.column("n").to_pylist()) == list(range(7))
+
+
+def test_the_python_package_converts_for_spark(tmp_path):
+    out = tmp_path / "warehouse"
+    got = mpq.convert(LOGS, str(out), target="spark")
+    assert got["rows"] == 2000
+    assert out.is_dir() and list(out.glob("*.parquet")), "a directory of part files"
+    table = pq.read_table(str(out))
+    assert str(table.schema.field("ts").type) == "timestamp[us, tz=UTC]"
+    with pytest.raises(mpq.OptionError, match="Spark cannot read nanosecond timestamps"):
+        mpq.convert(LOGS, str(tmp_path / "ns"), target="spark", timestamp_unit="ns")

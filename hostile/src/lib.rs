@@ -66,7 +66,7 @@ pub fn decode(data: &[u8]) {
         None => None,
     };
     // A compressed SequenceFile is decompressed into an image first, as files are.
-    let image = if mpq::framing::seqfile::is_seqfile(bytes) && opts.layout.is_none_or(|l| l == Layout::SeqFile) {
+    let image = if mpq::framing::seqfile::reads_as_seqfile(bytes, opts.layout) {
         let input = mpq::input::FileBytes::in_memory(bytes::Bytes::copy_from_slice(bytes));
         match mpq::input::prepare(input, "<fuzz>", &opts) {
             Ok(prepared) => Some(prepared.bytes.bytes.to_vec()),

@@ -127,8 +127,6 @@ fn used_up() -> PyErr {
     Error::new_err("this stream was already read: a mpq.read() stream can be read once (call mpq.read() again)")
 }
 
-impl Reader {}
-
 #[pymethods]
 impl Reader {
     /// The batches as an Arrow C stream (PyCapsule interface); the stream is used up.

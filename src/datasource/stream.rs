@@ -89,9 +89,7 @@ pub fn register_stream(
     // framing policy) after the records before it.
     let (ahead, _) = read_ahead(&mut reader, options);
     crate::input::refuse_foreign(&ahead, name, options)?;
-    if crate::framing::seqfile::is_seqfile(&ahead)
-        && options.layout.is_none_or(|l| l == crate::framing::Layout::SeqFile)
-    {
+    if crate::framing::seqfile::reads_as_seqfile(&ahead, options.layout) {
         let msg =
             format!("{name}: a Hadoop SequenceFile is read from a file, not from a stream; save it to a file first");
         return Err(DataFusionError::External(Box::new(Error::Input(msg))));

@@ -98,6 +98,12 @@ pub fn is_seqfile(buf: &[u8]) -> bool {
     buf.len() >= 4 && &buf[..3] == b"SEQ" && (4..=6).contains(&buf[3])
 }
 
+/// Whether an input starting with `buf` is read as a SequenceFile: it has the header, and no
+/// other layout was given.
+pub fn reads_as_seqfile(buf: &[u8], forced: Option<super::Layout>) -> bool {
+    forced.is_none_or(|l| l == super::Layout::SeqFile) && is_seqfile(buf)
+}
+
 /// The default codec of version 4 files, and of `DefaultCodec`.
 pub const DEFAULT_CODEC: &str = "org.apache.hadoop.io.compress.DefaultCodec";
 

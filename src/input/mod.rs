@@ -201,9 +201,7 @@ pub fn prepare(bytes: FileBytes, path: &str, opts: &MsgpackReadOptions) -> Resul
     let fail = |m: String| Error::Input(format!("{path}: {m}"));
     refuse_foreign(&input.bytes.bytes, path, opts)?;
     refuse_named(path, opts)?;
-    if opts.layout.is_none_or(|l| l == crate::framing::Layout::SeqFile)
-        && crate::framing::seqfile::is_seqfile(&input.bytes.bytes)
-    {
+    if crate::framing::seqfile::reads_as_seqfile(&input.bytes.bytes, opts.layout) {
         seqfile::prepare(&mut input, path)?;
         return Ok(input);
     }

@@ -169,11 +169,7 @@ impl ScanCore {
         dropped: (u64, u64),
     ) -> Result<()> {
         self.done = true;
-        if must_fail || self.policy.framing == FramingPolicy::Fail {
-            return Err(self.report.failed(p));
-        }
-        let action = Action::Truncated { from: dropped.0, to: dropped.1 };
-        self.report.problem(p, action, Some(summary), self.policy.max_errors)
+        framing_policy(&self.report, &self.policy, p, must_fail, summary, dropped)
     }
 
     /// At the end of the whole input: the records read against the sidecar's count.
@@ -186,6 +182,24 @@ impl ScanCore {
                 .add_note(format!("{path}: the buffer chunk holds {read} records, but its .meta sidecar says {want}"));
         }
     }
+}
+
+/// The framing policy applied to a lost record boundary `p` (see
+/// [`ScanCore::lost_boundary`]): the error under `--framing fail` or `must_fail`, else a
+/// truncation of bytes `dropped` reported with `summary`.
+pub(crate) fn framing_policy(
+    report: &ScanReport,
+    policy: &ErrorPolicy,
+    p: &Problem,
+    must_fail: bool,
+    summary: String,
+    dropped: (u64, u64),
+) -> Result<()> {
+    if must_fail || policy.framing == FramingPolicy::Fail {
+        return Err(report.failed(p));
+    }
+    let action = Action::Truncated { from: dropped.0, to: dropped.1 };
+    report.problem(p, action, Some(summary), policy.max_errors)
 }
 
 /// One iterator step from a batch result: an error ends the iteration after it is returned.

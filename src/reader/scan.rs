@@ -142,19 +142,16 @@ impl Iterator for Damaged {
     type Item = Result<RecordBatch>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let (p, resume) = self.damage.next()?;
-            if self.opts.framing == crate::options::FramingPolicy::Fail {
-                self.damage = Vec::new().into_iter();
-                return Some(Err(self.report.failed(&p)));
-            }
+        for (p, resume) in self.damage.by_ref() {
             let summary = format!("{p}; left out bytes {}..{resume}, up to the next sync marker", p.record_offset);
-            let action = crate::problem::Action::Truncated { from: p.record_offset, to: resume.max(p.record_offset) };
-            if let Err(e) = self.report.problem(&p, action, Some(summary), self.opts.max_errors) {
+            let dropped = (p.record_offset, resume.max(p.record_offset));
+            let policy = self.opts.error_policy();
+            if let Err(e) = super::driver::framing_policy(&self.report, &policy, &p, false, summary, dropped) {
                 self.damage = Vec::new().into_iter();
                 return Some(Err(e));
             }
         }
+        None
     }
 }
 

@@ -9,7 +9,7 @@
 //! and record boundaries), [`infer`] (schema inference), [`decode`] (the decode plan and
 //! column decoders), [`reader`] (the scan drivers and the plain Rust API), [`datasource`] (the
 //! DataFusion format, source and opener, and [`SessionContextExt`]), [`convert`] (writing).
-//! Beside them: [`options`] (plain settings), [`report`] (what scans report), [`problem`] and
+//! Beside them: [`cache`] (the opt-in columnar cache of files read), [`options`] (plain settings), [`report`] (what scans report), [`problem`] and
 //! [`error`], [`session`] (a ready DataFusion session), [`interrupt`] (Ctrl-C cancels a
 //! running query instead of ending the process). The command line lives in the binary.
 //!
@@ -26,6 +26,7 @@
 //! # });
 //! ```
 
+pub mod cache;
 pub mod convert;
 pub mod datasource;
 pub mod decode;

@@ -194,6 +194,8 @@ pub struct MsgpackReadOptions {
     /// Scans apply the filters DataFusion offers them, decoding the other columns only for
     /// the rows that pass (on by default; off, a filter runs after the scan).
     pub filter_pushdown: bool,
+    /// The columnar cache to read files from and fill (`None`: no cache; see [`crate::cache`]).
+    pub cache: Option<crate::cache::CacheOptions>,
 }
 
 /// Default bound on decompressed input (8 GiB).
@@ -218,6 +220,7 @@ impl Default for MsgpackReadOptions {
             layout: None,
             max_decompressed_bytes: DEFAULT_MAX_DECOMPRESSED_BYTES,
             filter_pushdown: true,
+            cache: None,
         }
     }
 }
@@ -301,6 +304,11 @@ impl MsgpackReadOptions {
     /// The error policies.
     pub fn error_policy(&self) -> ErrorPolicy {
         ErrorPolicy { framing: self.framing, on_error: self.on_error, max_errors: self.max_errors }
+    }
+    /// Reads files from this columnar cache and lets it take the files read ([`crate::cache`]).
+    pub fn cache(mut self, cache: Option<crate::cache::CacheOptions>) -> Self {
+        self.cache = cache;
+        self
     }
     /// Whether scans apply filters themselves ([`MsgpackReadOptions::filter_pushdown`]).
     pub fn filter_pushdown(mut self, yes: bool) -> Self {

@@ -18,6 +18,8 @@ pub const KEPT_MESSAGES: usize = 20;
 pub struct ScanReport {
     data: Arc<Mutex<ReportData>>,
     rejects: Arc<Mutex<Option<Rejects>>>,
+    /// Files read from their source that the columnar cache may take ([`crate::cache::fill`]).
+    misses: Arc<Mutex<Vec<crate::cache::Miss>>>,
 }
 
 /// Where problems are written, one JSON line each, and the first write error.
@@ -58,6 +60,8 @@ pub struct ReportData {
     /// Things worth a warning that lost nothing: a buffer chunk holding another number of
     /// records than its `.meta` sidecar says.
     pub notes: Vec<String>,
+    /// Files read from the columnar cache rather than decoded.
+    pub cached_files: u64,
 }
 
 impl ReportData {
@@ -69,6 +73,13 @@ impl ReportData {
     /// True if anything was skipped, nulled or truncated.
     pub fn has_problems(&self) -> bool {
         self.problems > 0
+    }
+}
+
+/// Adds counts by raw key to counts by key as text.
+fn add_keys(to: &mut BTreeMap<String, u64>, keys: &BTreeMap<Vec<u8>, u64>) {
+    for (k, n) in keys {
+        *to.entry(String::from_utf8_lossy(k).into_owned()).or_default() += n;
     }
 }
 
@@ -139,9 +150,7 @@ impl ScanReport {
         if let Ok(mut d) = self.data.lock() {
             d.records += rows as u64;
             d.bytes += bytes;
-            for (k, n) in &s.extra_keys {
-                *d.extra_keys.entry(String::from_utf8_lossy(k).into_owned()).or_default() += n;
-            }
+            add_keys(&mut d.extra_keys, &s.extra_keys);
             d.value_spills += s.value_spills;
             d.duplicate_keys += s.duplicate_keys;
         }
@@ -194,6 +203,39 @@ impl ScanReport {
         // A failed problem never exceeds --max-errors (no bound is passed), so this is Ok.
         let _ = self.problem(p, Action::Failed, None, None);
         p.error()
+    }
+
+    /// Adds a file read from the columnar cache: its records and bytes, as its scan counted
+    /// them.
+    pub(crate) fn add_cached(&self, records: u64, bytes: u64) {
+        if let Ok(mut d) = self.data.lock() {
+            d.records += records;
+            d.bytes += bytes;
+            d.cached_files += 1;
+        }
+    }
+
+    /// Adds pairs kept in `_extra`, by key.
+    pub(crate) fn add_extra_keys(&self, keys: &BTreeMap<Vec<u8>, u64>) {
+        if keys.is_empty() {
+            return;
+        }
+        if let Ok(mut d) = self.data.lock() {
+            add_keys(&mut d.extra_keys, keys);
+        }
+    }
+
+    /// Notes a file read from its source that the columnar cache may take.
+    pub(crate) fn cache_miss(&self, miss: crate::cache::Miss) {
+        if let Ok(mut m) = self.misses.lock() {
+            m.push(miss);
+        }
+    }
+
+    /// The files read from their source since the last call that the columnar cache may take
+    /// (for [`crate::cache::fill`]).
+    pub fn take_cache_misses(&self) -> Vec<crate::cache::Miss> {
+        self.misses.lock().map(|mut m| std::mem::take(&mut *m)).unwrap_or_default()
     }
 
     pub(crate) fn add_note(&self, message: String) {

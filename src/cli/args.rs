@@ -90,6 +90,18 @@ pub enum Command {
   mpq functions mp_get
   mpq functions --format markdown")]
     Functions(FunctionsArgs),
+    /// Show, clear or tidy the columnar cache that `--cache` reads and fills.
+    ///
+    /// With `--cache` (or `MPQ_CACHE=1`), a query reads every file it has a Parquet copy of
+    /// from that copy, and after answering adds a copy of each file it decoded. Copies are
+    /// keyed by the file's path, inode, size and times, the table's schema and the options
+    /// that change rows: a changed file is read from its source again.
+    #[command(after_help = "Examples:
+  mpq query --cache \"SELECT level, count(*) FROM t GROUP BY 1\" logs/*.msgpack
+  mpq cache info
+  mpq cache gc --cache-max-bytes 1G
+  mpq cache clear")]
+    Cache(CacheArgs),
     /// Print a completion script for a shell: bash, zsh, fish, elvish or powershell.
     #[command(after_help = "Examples:
   mpq completions bash > ~/.local/share/bash-completion/completions/mpq
@@ -224,6 +236,50 @@ pub struct ReadArgs {
     /// `--filter-pushdown`.
     #[arg(long, value_name = "true|false", help = keys::FILTER_PUSHDOWN.help, default_value = keys::FILTER_PUSHDOWN.default)]
     pub filter_pushdown: String,
+    /// Read files from the columnar cache, and add the files read from their source to it
+    /// after the query (also `MPQ_CACHE=1`).
+    #[arg(long)]
+    pub cache: bool,
+    /// Where the cache lives (also `MPQ_CACHE_DIR`; default `$XDG_CACHE_HOME/mpq`, else
+    /// `~/.cache/mpq`).
+    #[command(flatten)]
+    pub cache_place: CachePlace,
+}
+
+/// Where the columnar cache is and how large it may grow.
+#[derive(Debug, Clone, Args)]
+pub struct CachePlace {
+    /// The cache directory (also `MPQ_CACHE_DIR`; default `$XDG_CACHE_HOME/mpq`, else
+    /// `~/.cache/mpq`).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<std::path::PathBuf>,
+    /// Bytes the cache may hold before the least recently used entries go, with an optional
+    /// K, M or G (also `MPQ_CACHE_MAX_BYTES`; default 4G).
+    #[arg(long, value_name = "BYTES")]
+    pub cache_max_bytes: Option<String>,
+}
+
+/// `mpq cache`.
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: CacheAction,
+    /// The cache.
+    #[command(flatten)]
+    pub place: CachePlace,
+}
+
+/// What `mpq cache` does.
+#[derive(Debug, Clone, Copy, clap::Subcommand)]
+pub enum CacheAction {
+    /// Show the directory, entries, bytes, hits and size bound.
+    Info,
+    /// Remove every entry.
+    Clear,
+    /// Remove entries whose file changed or is gone, leftovers of interrupted fills, and the
+    /// least recently used entries beyond the size bound.
+    Gc,
 }
 
 impl ReadArgs {

@@ -66,7 +66,7 @@ pub async fn run(a: CatArgs) -> Result<()> {
         out.write_all(b"]\n")?;
     }
     out.flush()?;
-    summary(&ctx.msgpack_report())
+    summary(&ctx.msgpack_report()).await
 }
 
 /// Appends row `row`: the record alone, or an object of the layout's parts and the record.

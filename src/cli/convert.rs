@@ -76,7 +76,7 @@ pub async fn run(a: ConvertArgs) -> Result<()> {
         human_bytes(written.bytes),
         report.problems,
     );
-    super::summary(&scan_report)
+    super::summary(&scan_report).await
 }
 
 /// `mpq schema --ddl`: the CREATE TABLE for what `convert` writes with the same shape.

@@ -53,6 +53,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Convert(a) => convert::run(a).await,
         Command::Generate(a) => generate(a),
         Command::Functions(a) => functions::print(&a),
+        Command::Cache(a) => cache(&a),
     }
 }
 
@@ -71,8 +72,87 @@ pub fn read_options(a: &ReadArgs, defaults: Policies) -> Result<MsgpackReadOptio
     if let Some(&n) = THREADS.get() {
         o = o.threads(n);
     }
+    let on = a.cache || std::env::var("MPQ_CACHE").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"));
+    if on {
+        o = o.cache(Some(cache_options(&a.cache_place)?));
+    }
     o.validate()?;
     Ok(o)
+}
+
+/// The cache's place from the flags, the environment and the defaults.
+fn cache_options(p: &args::CachePlace) -> Result<mpq::cache::CacheOptions> {
+    let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    let dir = p.cache_dir.clone().or_else(|| env("MPQ_CACHE_DIR").map(Into::into));
+    let dir = dir
+        .or_else(mpq::cache::CacheOptions::default_dir)
+        .context("no cache directory: give --cache-dir (or set MPQ_CACHE_DIR, XDG_CACHE_HOME or HOME)")?;
+    let mut c = mpq::cache::CacheOptions::new(dir);
+    let max = p.cache_max_bytes.clone().or_else(|| std::env::var("MPQ_CACHE_MAX_BYTES").ok().filter(|v| !v.is_empty()));
+    if let Some(m) = max {
+        c = c.max_bytes(
+            byte_size(&m).with_context(|| format!("--cache-max-bytes takes bytes such as 500M or 4G, not {m:?}"))?,
+        );
+    }
+    Ok(c)
+}
+
+/// `123`, `64K`, `500M`, `4G` (also `KiB`, `MiB`, `GiB`; powers of 1024).
+fn byte_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(digits);
+    let shift = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        "T" | "TB" | "TIB" => 40,
+        _ => return None,
+    };
+    n.parse::<u64>().ok()?.checked_mul(1 << shift)
+}
+
+/// `mpq cache info|clear|gc`.
+fn cache(a: &args::CacheArgs) -> Result<()> {
+    use args::CacheAction;
+    let c = cache_options(&a.place)?;
+    let dir = c.dir.display().to_string();
+    match a.action {
+        CacheAction::Info => {
+            let i = mpq::cache::info(&c).with_context(|| dir.clone())?;
+            println!("directory    {dir}");
+            println!("entries      {}", i.entries);
+            println!("bytes        {} ({})", i.bytes, human_bytes(i.bytes));
+            println!("hits         {}", i.hits);
+            println!("not cacheable {}", i.skipped);
+            println!("max bytes    {} ({})", i.max_bytes, human_bytes(i.max_bytes));
+        }
+        CacheAction::Clear => {
+            let n = mpq::cache::clear(&c).with_context(|| dir.clone())?;
+            println!("removed {n} entries from {dir}");
+        }
+        CacheAction::Gc => {
+            let s = mpq::cache::gc(&c).with_context(|| dir.clone())?;
+            println!(
+                "removed {} stale entries, {} leftovers of interrupted fills, {} entries beyond the size bound from {dir}",
+                s.stale, s.leftovers, s.evicted
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Bytes for people: `1.5 MiB`.
+fn human_bytes(n: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", units[u]) }
 }
 
 /// A session for this process ([`mpq::session::session`], with `--threads` partitions),
@@ -173,14 +253,31 @@ async fn query(a: QueryArgs) -> Result<()> {
     for stmt in sql::parse(&sql)? {
         sql::run(&ctx, stmt, a.force, &mut output).await?;
     }
-    summary(&ctx.msgpack_report())
+    summary(&ctx.msgpack_report()).await
 }
 
 /// The one-line summary on stderr when anything was skipped, nulled, truncated or sent to
 /// `_extra`, followed by the problems themselves; then the rejects file is flushed.
-pub(crate) fn summary(report: &ScanReport) -> Result<()> {
+pub(crate) async fn summary(report: &ScanReport) -> Result<()> {
+    fill_cache(report).await;
     print_summary(&report.snapshot());
     report.finish_rejects().context("writing --rejects")
+}
+
+/// Adds the files read from their source to the columnar cache (with `--cache`), saying what
+/// was added and warning once if the cache could not take them.
+pub(crate) async fn fill_cache(report: &ScanReport) {
+    let misses = report.take_cache_misses();
+    if misses.is_empty() {
+        return;
+    }
+    let s = mpq::cache::fill(misses).await;
+    if s.added > 0 {
+        eprintln!("mpq: cache: added {} files ({}) in {:.2} s", s.added, human_bytes(s.bytes), s.seconds);
+    }
+    if let Some(w) = s.warning {
+        eprintln!("mpq: warning: {w}; the answers came from the files themselves");
+    }
 }
 
 pub(crate) fn print_summary(r: &ReportData) {
@@ -202,6 +299,9 @@ pub(crate) fn print_summary(r: &ReportData) {
     }
     if !r.notes.is_empty() {
         parts.push(format!("{} warnings", r.notes.len()));
+    }
+    if r.cached_files > 0 {
+        parts.push(format!("{} files read from the cache", r.cached_files));
     }
     if parts.is_empty() {
         return;
@@ -246,7 +346,7 @@ async fn schema(a: SchemaArgs) -> Result<()> {
         args::SchemaFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&view.json())?)?,
     }
     out.flush()?;
-    summary(&ctx.msgpack_report())
+    summary(&ctx.msgpack_report()).await
 }
 
 fn generate(a: GenerateArgs) -> Result<()> {

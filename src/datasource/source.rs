@@ -1,8 +1,9 @@
 //! [`MsgpackSource`] (the immutable per-scan configuration, with projection pushdown) and
 //! [`MsgpackOpener`] (per-file I/O: maps the file and returns a lazy stream of batches).
 
-use super::format::{read_object, shown_path};
+use super::format::{local_path, read_object, shown_path};
 use super::prune;
+use crate::cache::{HitRequest, Miss, Scope, scan_hit};
 use crate::input::source::would_map;
 use crate::options::MsgpackReadOptions;
 use crate::reader::scan::{ScanRequest, scan_input};
@@ -14,7 +15,7 @@ use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{
-    FileGroupPartitioner, FileOpenFuture, FileOpener, FileScanConfig, FileSource,
+    FileGroup, FileGroupPartitioner, FileOpenFuture, FileOpener, FileScanConfig, FileSource,
 };
 use datafusion::datasource::projection::{ProjectionOpener, SplitProjection};
 use datafusion::datasource::table_schema::TableSchema;
@@ -77,6 +78,7 @@ impl FileSource for MsgpackSource {
         let file_schema = Arc::clone(self.table_schema.file_schema());
         let opener = Arc::new(MsgpackOpener {
             store: object_store,
+            scope: Scope::of(&file_schema, &self.options),
             // Struct columns read only through field paths are decoded with just those paths.
             file_schema: self.decoded_schema(),
             filter: self.filter.clone(),
@@ -186,16 +188,43 @@ impl FileSource for MsgpackSource {
         if config.limit.is_some() || !local || !mapped {
             return Ok(None);
         }
+        // Files the columnar cache holds are read whole from it: they are not split.
+        let scope = Scope::of(self.table_schema.file_schema(), &self.options);
+        let cached = |f: &PartitionedFile| {
+            let path = format!("/{}", f.object_meta.location);
+            scope.as_ref().and_then(|s| s.entry_of(Path::new(&path))).is_some_and(|(e, _)| e.exists())
+        };
+        let (whole, split): (Vec<PartitionedFile>, Vec<PartitionedFile>) =
+            config.file_groups.iter().flat_map(|g| g.iter().cloned()).partition(|f| cached(f));
+        let input = match whole.is_empty() {
+            true => config.file_groups.clone(),
+            false => config
+                .file_groups
+                .iter()
+                .map(|g| FileGroup::new(g.iter().filter(|f| !cached(f)).cloned().collect()))
+                .filter(|g| !g.is_empty())
+                .collect(),
+        };
         let groups = FileGroupPartitioner::new()
             .with_target_partitions(target_partitions)
             .with_repartition_file_min_size(repartition_file_min_size)
             .with_preserve_order_within_groups(output_ordering.is_some())
-            .repartition_file_groups(&config.file_groups);
-        Ok(groups.map(|file_groups| {
-            let mut c = config.clone();
-            c.file_groups = file_groups;
-            c
-        }))
+            .repartition_file_groups(&input);
+        if whole.is_empty() {
+            return Ok(groups.map(|file_groups| {
+                let mut c = config.clone();
+                c.file_groups = file_groups;
+                c
+            }));
+        }
+        let mut groups = groups.unwrap_or(input);
+        debug_assert_eq!(groups.iter().map(|g| g.len()).sum::<usize>(), split.len());
+        for f in whole {
+            add_to_smallest(&mut groups, f, target_partitions);
+        }
+        let mut c = config.clone();
+        c.file_groups = groups;
+        Ok(Some(c))
     }
 
     fn apply_expressions(
@@ -210,6 +239,21 @@ impl FileSource for MsgpackSource {
     }
 }
 
+/// Adds `file` to the group that reads the fewest bytes, or to a new group while there are
+/// fewer than `target` (order within groups is kept only for uncached files, which
+/// [`FileGroupPartitioner`] arranges).
+fn add_to_smallest(groups: &mut Vec<FileGroup>, file: PartitionedFile, target: usize) {
+    let bytes = |f: &PartitionedFile| f.range.as_ref().map(|r| (r.end - r.start) as u64).unwrap_or(f.object_meta.size);
+    if groups.len() < target.max(1) {
+        groups.push(FileGroup::new(vec![file]));
+        return;
+    }
+    let smallest = groups.iter_mut().min_by_key(|g| g.iter().map(bytes).sum::<u64>());
+    if let Some(g) = smallest {
+        g.push(file);
+    }
+}
+
 /// A lazy stream of an iterator's batches.
 fn stream(
     batches: impl Iterator<Item = crate::error::Result<RecordBatch>> + Send + 'static,
@@ -220,6 +264,8 @@ fn stream(
 /// Opens one file: reads its bytes (a memory map for local files) and decodes it lazily.
 pub struct MsgpackOpener {
     store: Arc<dyn ObjectStore>,
+    /// The columnar cache's scope for this table, when the cache is on.
+    scope: Option<Scope>,
     file_schema: SchemaRef,
     filter: Option<Arc<dyn PhysicalExpr>>,
     projection: Vec<usize>,
@@ -237,8 +283,32 @@ impl FileOpener for MsgpackOpener {
         let report = self.report.clone();
         let limit = self.limit;
         let filter = self.filter.clone();
+        let scope = self.scope.clone();
         Ok(Box::pin(async move {
             let meta = file.object_meta;
+            let whole = file.range.as_ref().is_none_or(|r| r.start <= 0 && r.end.max(0) as u64 >= meta.size);
+            // Buffer chunks are not cached: their `.meta` sidecar is not part of the key.
+            let chunk = crate::input::is_chunk_name(meta.location.filename().unwrap_or_default());
+            let local = local_path(&store, &meta).filter(|_| !chunk);
+            if let (Some(scope), Some(path), true) = (scope, local, whole)
+                && let Some((entry, _)) = scope.entry_of(&path)
+            {
+                if let Some((opened, described)) = entry.load(scope.schema()) {
+                    let target = Arc::new(schema.project(&projection)?);
+                    let request = HitRequest {
+                        full: scope.schema(),
+                        target: &target,
+                        projection: &projection,
+                        filter: filter.as_ref(),
+                        limit,
+                        batch_size: options.batch_size,
+                    };
+                    return Ok(stream(scan_hit(opened, &described, request, &report)?));
+                }
+                if !entry.skipped() {
+                    report.cache_miss(Miss { path, scope });
+                }
+            }
             let input = read_object(&store, &meta, &options).await?;
             let path = shown_path(&store, &meta);
             let range = file.range.map(|r| r.start.max(0) as usize..r.end.max(0) as usize);

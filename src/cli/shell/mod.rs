@@ -262,6 +262,7 @@ impl Shell {
             let problems = report.take();
             let rows = rows?;
             self.footer(rows, started.elapsed().as_secs_f64());
+            crate::cli::fill_cache(&report).await;
             print_summary(&problems);
             report.finish_rejects().context("writing --rejects")?;
         }

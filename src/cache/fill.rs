@@ -1,0 +1,231 @@
+//! Filling the cache after a query: every file the query read from its source (a miss) is
+//! scanned once more, whole and with every column, into a Parquet entry. This is a separate
+//! scan, not a copy of the query's batches, because the query decoded only what it needed and
+//! its summary must stay what it is without the cache.
+//!
+//! One fill at a time per entry (a lock file, [`File::try_lock`]; a busy entry is left to its
+//! filler); the data is written under a temporary name, synced, and renamed into place
+//! without replacing; the entry's description is in place before its data. A file that met
+//! anything a query's summary depends on, or changed meanwhile, is not cached.
+
+use super::{CacheOptions, Entry, Meta, Scope, Source};
+use crate::error::{Error, Result};
+use crate::options::MsgpackReadOptions;
+use crate::reader::scan::{ScanRequest, scan_input};
+use crate::report::{ReportData, ScanReport};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+use futures::StreamExt;
+use object_store::{ObjectStore, ObjectStoreExt};
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A file a query read from its source that the cache may take.
+#[derive(Debug, Clone)]
+pub struct Miss {
+    pub(crate) path: PathBuf,
+    pub(crate) scope: Scope,
+}
+
+/// What [`fill`] did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FillSummary {
+    /// Files added to the cache.
+    pub added: u64,
+    /// Bytes of the entries added.
+    pub bytes: u64,
+    /// Files found not cacheable (marked, so later queries do not try again).
+    pub not_cacheable: u64,
+    /// Files left alone: changed too recently, being filled by another process, or already
+    /// filled.
+    pub left: u64,
+    /// Seconds the fill took.
+    pub seconds: f64,
+    /// The first failure (a full disk, a read-only directory): the queries answered from the
+    /// sources all the same.
+    pub warning: Option<String>,
+}
+
+enum Outcome {
+    Added(u64),
+    NotCacheable,
+    Left,
+}
+
+/// Adds every missed file to its cache, a few at a time, then evicts beyond the size bound.
+/// Never fails: a file that cannot be cached is read from its source next time too, and the
+/// first failure becomes [`FillSummary::warning`].
+pub async fn fill(misses: Vec<Miss>) -> FillSummary {
+    let started = Instant::now();
+    let mut seen = std::collections::HashSet::new();
+    let misses: Vec<Miss> = misses.into_iter().filter(|m| seen.insert(m.path.clone())).collect();
+    let mut summary = FillSummary::default();
+    let store: Arc<dyn ObjectStore> = Arc::new(object_store::local::LocalFileSystem::new());
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let outcomes: Vec<(Miss, Result<Outcome>)> = futures::stream::iter(misses)
+        .map(|m| {
+            let store = Arc::clone(&store);
+            async move {
+                let r = fill_one(&store, &m).await;
+                (m, r)
+            }
+        })
+        .buffer_unordered(workers)
+        .collect()
+        .await;
+    let mut caches: Vec<CacheOptions> = Vec::new();
+    for (m, r) in outcomes {
+        match r {
+            Ok(Outcome::Added(bytes)) => {
+                summary.added += 1;
+                summary.bytes += bytes;
+            }
+            Ok(Outcome::NotCacheable) => summary.not_cacheable += 1,
+            Ok(Outcome::Left) => summary.left += 1,
+            Err(e) => {
+                summary.left += 1;
+                summary.warning.get_or_insert_with(|| format!("the cache in {}: {e}", m.scope.cache.dir.display()));
+            }
+        }
+        if !caches.contains(&m.scope.cache) {
+            caches.push(m.scope.cache.clone());
+        }
+    }
+    for c in caches {
+        if let Err(e) = super::evict(&c) {
+            summary.warning.get_or_insert_with(|| format!("the cache in {}: {e}", c.dir.display()));
+        }
+    }
+    summary.seconds = started.elapsed().as_secs_f64();
+    summary
+}
+
+/// An error of the object store or the Parquet writer, as text.
+fn other(e: impl std::fmt::Display) -> Error {
+    Error::Output(e.to_string())
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
+    move |source| Error::Io { path: path.display().to_string(), source }
+}
+
+/// Fills one entry (see the module's description).
+async fn fill_one(store: &Arc<dyn ObjectStore>, m: &Miss) -> Result<Outcome> {
+    let dir = m.scope.cache.create().map_err(io_err(&m.scope.cache.dir))?;
+    let Some((entry, source)) = m.scope.entry_of(&m.path) else { return Ok(Outcome::Left) };
+    if entry.exists() || entry.skipped() || !source.settled() {
+        return Ok(Outcome::Left);
+    }
+    let lock_path = entry.path("lock");
+    let lock = File::options().create(true).truncate(false).write(true).open(&lock_path).map_err(io_err(&lock_path))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => return Ok(Outcome::Left),
+        Err(std::fs::TryLockError::Error(e)) => return Err(io_err(&lock_path)(e)),
+    }
+    if entry.exists() {
+        return Ok(Outcome::Left);
+    }
+    let location = object_store::path::Path::from_filesystem_path(&source.path).map_err(other)?;
+    let meta = store.head(&location).await.map_err(other)?;
+    let opts = MsgpackReadOptions { cache: None, ..m.scope.options.clone() };
+    let input = crate::datasource::read_object(store, &meta, &opts).await?;
+    let temp = dir.join(format!(".{}.{}.parquet", entry.name, std::process::id()));
+    let scope = m.scope.clone();
+    let shown = m.path.display().to_string();
+    let write_temp = temp.clone();
+    let written = tokio::task::spawn_blocking(move || write_entry(input, &shown, &scope, &opts, &write_temp))
+        .await
+        .map_err(other)?;
+    let report = match written {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_file(&temp);
+            return Err(e);
+        }
+    };
+    let description =
+        Meta { key: entry.key.clone(), source: source.clone(), records: report.records, bytes: report.bytes };
+    if !cacheable(&report) {
+        let _ = std::fs::remove_file(&temp);
+        write_atomically(&dir, &entry.path("skip"), &description)?;
+        return Ok(Outcome::NotCacheable);
+    }
+    if Source::stat(&m.path).ok().as_ref() != Some(&source) {
+        let _ = std::fs::remove_file(&temp);
+        return Ok(Outcome::Left);
+    }
+    commit(&dir, &entry, &temp, &description)
+}
+
+/// Puts the description, then the data, into place; the data without replacing (an entry
+/// committed meanwhile wins).
+fn commit(dir: &Path, entry: &Entry, temp: &Path, description: &Meta) -> Result<Outcome> {
+    let done = write_atomically(dir, &entry.path("json"), description).and_then(|()| {
+        let bytes = std::fs::metadata(temp).map_err(io_err(temp))?.len();
+        match crate::sys::rename_noreplace(temp, &entry.path("parquet")) {
+            Ok(()) => Ok(Outcome::Added(bytes)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(Outcome::Left),
+            Err(e) => Err(io_err(temp)(e)),
+        }
+    });
+    let _ = std::fs::remove_file(temp);
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io_err(dir))?;
+    done
+}
+
+/// Writes `value` as JSON to `path` through a synced temporary.
+fn write_atomically(dir: &Path, path: &Path, value: &Meta) -> Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("entry");
+    let temp = dir.join(format!(".{name}.{}", std::process::id()));
+    let text = serde_json::to_vec(value).map_err(other)?;
+    let written = File::create(&temp).and_then(|mut f| {
+        f.write_all(&text)?;
+        f.sync_all()
+    });
+    let done = written.and_then(|()| std::fs::rename(&temp, path));
+    if done.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    done.map_err(io_err(path))
+}
+
+/// True when nothing met in the file depends on the columns a query reads: its summary is
+/// then the same for every query.
+fn cacheable(r: &ReportData) -> bool {
+    r.problems == 0 && r.duplicate_keys == 0 && r.value_spills == 0 && r.notes.is_empty()
+}
+
+/// The codec of entries: fast to write and read, and about as small as the source's text.
+fn compression() -> Compression {
+    Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default())
+}
+
+/// Scans `input` whole with every column of the scope's schema into a Parquet file at
+/// `temp`, synced; returns what the scan met.
+fn write_entry(
+    input: crate::input::Input,
+    shown: &str,
+    scope: &Scope,
+    opts: &MsgpackReadOptions,
+    temp: &Path,
+) -> Result<ReportData> {
+    let report = ScanReport::new();
+    let schema = scope.schema();
+    let projection: Vec<usize> = (0..schema.fields().len()).collect();
+    let request = ScanRequest { path: shown, schema, projection: &projection, filter: None, range: None, limit: None };
+    let batches = scan_input(input, request, opts, &report)?;
+    let file = File::create(temp).map_err(io_err(temp))?;
+    let props = WriterProperties::builder().set_compression(compression()).build();
+    let mut writer = ArrowWriter::try_new(file, Arc::clone(schema), Some(props)).map_err(other)?;
+    for batch in batches {
+        writer.write(&batch?).map_err(other)?;
+    }
+    let file = writer.into_inner().map_err(other)?;
+    file.sync_all().map_err(io_err(temp))?;
+    Ok(report.snapshot())
+}

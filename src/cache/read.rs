@@ -1,0 +1,208 @@
+//! Reading a cache entry as the scan of its source would have produced it: the projected
+//! columns (struct columns pruned as the scan prunes them), the pushed filter applied while
+//! reading (its columns first, the others only for the rows that pass), the limit, and the
+//! source's summary replayed into the report.
+
+use super::Meta;
+use crate::error::{Error, Result};
+use crate::infer::Role;
+use crate::reader::scan::Batches;
+use crate::report::ScanReport;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, RecordBatchOptions, StructArray};
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::error::ArrowError;
+use datafusion::parquet::arrow::ProjectionMask;
+use datafusion::parquet::arrow::arrow_reader::{ArrowPredicateFn, ParquetRecordBatchReaderBuilder, RowFilter};
+use datafusion::physical_expr::utils::{collect_columns, reassign_expr_columns};
+use datafusion::physical_plan::PhysicalExpr;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::sync::Arc;
+
+/// An entry's data with its footer read and its schema checked against the table's.
+pub(crate) struct Opened {
+    builder: ParquetRecordBatchReaderBuilder<File>,
+}
+
+impl Opened {
+    /// Reads the footer of `data`; an error when it is damaged or holds another schema than
+    /// `schema`.
+    pub fn new(data: File, schema: &SchemaRef) -> Result<Opened> {
+        let builder = ParquetRecordBatchReaderBuilder::try_new(data).map_err(|e| Error::Output(e.to_string()))?;
+        if builder.schema().fields() != schema.fields() {
+            return Err(Error::Output("it holds another schema".to_string()));
+        }
+        Ok(Opened { builder })
+    }
+}
+
+/// What a scan of a cached file reads (as [`crate::reader::scan::ScanRequest`] says it for
+/// the source).
+pub(crate) struct HitRequest<'a> {
+    /// The table's file schema (what the entry holds).
+    pub full: &'a SchemaRef,
+    /// The schema the scan produces: `full` projected, struct columns pruned.
+    pub target: &'a SchemaRef,
+    /// The columns wanted (indices into `full`).
+    pub projection: &'a [usize],
+    /// A filter over `full`'s columns.
+    pub filter: Option<&'a Arc<dyn PhysicalExpr>>,
+    /// Rows wanted at most.
+    pub limit: Option<usize>,
+    /// Rows per batch.
+    pub batch_size: usize,
+}
+
+/// The batches of a cached file, its summary added to `report`.
+pub(crate) fn scan_hit(opened: Opened, meta: &Meta, req: HitRequest<'_>, report: &ScanReport) -> Result<Batches> {
+    let HitRequest { full, target, projection, filter, limit, batch_size } = req;
+    report.add_cached(meta.records, meta.bytes);
+    let descr = opened.builder.parquet_schema().clone();
+    let extra = full.fields().iter().position(|f| Role::of(f) == Role::Extra);
+    let filter_cols: Vec<usize> = match filter {
+        Some(f) => {
+            let mut c: Vec<usize> = collect_columns(f).iter().map(|c| c.index()).collect();
+            c.sort_unstable();
+            c.dedup();
+            c
+        }
+        None => Vec::new(),
+    };
+    // A scan counts the pairs of `_extra` where it decodes `_extra`: for every record when the
+    // filter reads it (or there is no filter), else for the records that pass.
+    let extra_in_filter = extra.is_some_and(|e| filter_cols.contains(&e));
+    let extra_in_output = !extra_in_filter && extra.is_some_and(|e| projection.contains(&e));
+    let mut builder = opened.builder.with_batch_size(batch_size);
+    if let Some(f) = filter {
+        let schema = Arc::new(full.project(&filter_cols)?);
+        let expr = reassign_expr_columns(Arc::clone(f), &schema)?;
+        let counted = extra.filter(|_| extra_in_filter).and_then(|e| filter_cols.iter().position(|&c| c == e));
+        let report = report.clone();
+        let predicate = move |batch: RecordBatch| -> std::result::Result<BooleanArray, ArrowError> {
+            if let Some(i) = counted {
+                report.add_extra_keys(&extra_keys(batch.column(i)));
+            }
+            let rows = batch.num_rows();
+            let values = expr
+                .evaluate(&batch)
+                .and_then(|v| v.into_array(rows))
+                .map_err(|e| ArrowError::ExternalError(e.into()))?;
+            values
+                .as_boolean_opt()
+                .cloned()
+                .ok_or_else(|| ArrowError::ComputeError("a filter that is not boolean".to_string()))
+        };
+        let mask = ProjectionMask::roots(&descr, filter_cols.iter().copied());
+        builder = builder.with_row_filter(RowFilter::new(vec![Box::new(ArrowPredicateFn::new(mask, predicate))]));
+    }
+    if let Some(n) = limit {
+        builder = builder.with_limit(n);
+    }
+    let mut sorted = projection.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let builder = builder.with_projection(ProjectionMask::roots(&descr, sorted.iter().copied()));
+    let reader = builder.build().map_err(|e| Error::Output(e.to_string()))?;
+    let positions: Vec<usize> = projection.iter().map(|p| sorted.partition_point(|s| s < p)).collect();
+    let extra_at = extra.filter(|_| extra_in_output).and_then(|e| projection.iter().position(|&p| p == e));
+    let target = SchemaRef::clone(target);
+    let report = report.clone();
+    Ok(Box::new(reader.map(move |batch| {
+        let batch = batch?;
+        let columns = positions
+            .iter()
+            .zip(target.fields())
+            .map(|(&i, f)| conform(batch.column(i), f.data_type()))
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(i) = extra_at {
+            report.add_extra_keys(&extra_keys(&columns[i]));
+        }
+        let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+        Ok(RecordBatch::try_new_with_options(SchemaRef::clone(&target), columns, &options)?)
+    })))
+}
+
+/// `array` as `to`: struct columns keep only the fields `to` names (a scan decodes only the
+/// fields a query reads), recursively.
+fn conform(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
+    match (array.data_type(), to) {
+        (from, to) if from == to => Ok(ArrayRef::clone(array)),
+        (DataType::Struct(_), DataType::Struct(fields)) => {
+            let s = array.as_struct();
+            let children = fields
+                .iter()
+                .map(|f| match s.column_by_name(f.name()) {
+                    Some(c) => conform(c, f.data_type()),
+                    None => Err(Error::Output(format!("the cached struct lacks the field {:?}", f.name()))),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Arc::new(StructArray::try_new(fields.clone(), children, s.nulls().cloned())?))
+        }
+        (_, to) => Ok(datafusion::arrow::compute::cast(array, to)?),
+    }
+}
+
+/// The keys of the pairs an `_extra` column holds, counted as the scan counts them when it
+/// writes them (a key that is not a string counts as `<non-string key>`).
+fn extra_keys(array: &ArrayRef) -> BTreeMap<Vec<u8>, u64> {
+    let mut keys = BTreeMap::new();
+    let Some(values) = array.as_binary_opt::<i32>() else { return keys };
+    for v in values.iter().flatten() {
+        let mut c = mpq_wire::Cursor::new(v);
+        let Ok(mpq_wire::Head::Map(n)) = c.read_head() else { continue };
+        for _ in 0..n {
+            let key = match c.read_str_bytes() {
+                Ok(Some(k)) => k.to_vec(),
+                Ok(None) => {
+                    if c.skip_value(mpq_wire::MAX_DEPTH_LIMIT).is_err() {
+                        break;
+                    }
+                    b"<non-string key>".to_vec()
+                }
+                Err(_) => break,
+            };
+            *keys.entry(key).or_default() += 1;
+            if c.skip_value(mpq_wire::MAX_DEPTH_LIMIT).is_err() {
+                break;
+            }
+        }
+    }
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{BinaryArray, Int64Array};
+    use datafusion::arrow::datatypes::{Field, Fields};
+
+    #[test]
+    fn extra_keys_are_counted_per_key() {
+        // {"a": 1, "b": [1, 2]}, NULL, {"a": "x"}, {1: 2}
+        let values: ArrayRef = Arc::new(BinaryArray::from(vec![
+            Some(&b"\x82\xa1a\x01\xa1b\x92\x01\x02"[..]),
+            None,
+            Some(&b"\x81\xa1a\xa1x"[..]),
+            Some(&b"\x81\x01\x02"[..]),
+        ]));
+        let keys = extra_keys(&values);
+        let expect: BTreeMap<Vec<u8>, u64> =
+            [(b"a".to_vec(), 2), (b"b".to_vec(), 1), (b"<non-string key>".to_vec(), 1)].into_iter().collect();
+        assert_eq!(keys, expect);
+    }
+
+    #[test]
+    fn structs_keep_only_the_fields_asked_for() {
+        let a = Arc::new(Field::new("a", DataType::Int64, true));
+        let b = Arc::new(Field::new("b", DataType::Int64, true));
+        let full = StructArray::new(
+            Fields::from(vec![Arc::clone(&a), Arc::clone(&b)]),
+            vec![Arc::new(Int64Array::from(vec![1, 2])), Arc::new(Int64Array::from(vec![3, 4]))],
+            None,
+        );
+        let to = DataType::Struct(Fields::from(vec![b]));
+        let out = conform(&(Arc::new(full) as ArrayRef), &to).expect("conforms");
+        assert_eq!(out.data_type(), &to);
+        assert_eq!(out.as_struct().column(0).as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(1), 4);
+    }
+}

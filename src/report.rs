@@ -206,12 +206,13 @@ impl ScanReport {
     }
 
     /// Adds a file read from the columnar cache: its records and bytes, as its scan counted
-    /// them.
-    pub(crate) fn add_cached(&self, records: u64, bytes: u64) {
+    /// them
+    /// (or of its part that a byte range of it reads; `first` for the part that counts the file).
+    pub(crate) fn add_cached(&self, records: u64, bytes: u64, first: bool) {
         if let Ok(mut d) = self.data.lock() {
             d.records += records;
             d.bytes += bytes;
-            d.cached_files += 1;
+            d.cached_files += first as u64;
         }
     }
 

@@ -130,17 +130,20 @@ async fn fill_one(store: &Arc<dyn ObjectStore>, m: &Miss) -> Result<Outcome> {
     if entry.exists() {
         return Ok(Outcome::Left);
     }
-    let location = object_store::path::Path::from_filesystem_path(&source.path).map_err(other)?;
-    let meta = store.head(&location).await.map_err(other)?;
     let opts = MsgpackReadOptions { cache: None, ..m.scope.options.clone() };
-    let input = crate::datasource::read_object(store, &meta, &opts).await?;
     let temp = dir.join(format!(".{}.{}.parquet", entry.name, std::process::id()));
-    let scope = m.scope.clone();
-    let shown = m.path.display().to_string();
-    let write_temp = temp.clone();
-    let written = tokio::task::spawn_blocking(move || write_entry(input, &shown, &scope, &opts, &write_temp))
-        .await
-        .map_err(other)?;
+    let written = match source.size >= SPLIT_BYTES {
+        true => write_split(&source.path, &m.scope, &opts, &temp).await,
+        false => {
+            let location = object_store::path::Path::from_filesystem_path(&source.path).map_err(other)?;
+            let meta = store.head(&location).await.map_err(other)?;
+            let input = crate::datasource::read_object(store, &meta, &opts).await?;
+            let (scope, shown, write_temp) = (m.scope.clone(), m.path.display().to_string(), temp.clone());
+            tokio::task::spawn_blocking(move || write_entry(input, &shown, &scope, &opts, &write_temp))
+                .await
+                .map_err(other)?
+        }
+    };
     let report = match written {
         Ok(r) => r,
         Err(e) => {
@@ -203,6 +206,38 @@ fn cacheable(r: &ReportData) -> bool {
 /// The codec of entries: fast to write and read, and about as small as the source's text.
 fn compression() -> Compression {
     Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default())
+}
+
+/// Files at least this large are filled by a scan split over every core (DataFusion's, with
+/// its parallel Parquet writer); smaller ones one per core, by a plain scan and writer.
+const SPLIT_BYTES: u64 = 32 << 20;
+
+/// Writes the entry of a large file at `temp` through DataFusion: the file's byte ranges
+/// decoded in parallel, row groups encoded in parallel (as `mpq convert` writes, variant
+/// columns as their MessagePack bytes); returns what the scan met.
+async fn write_split(path: &Path, scope: &Scope, opts: &MsgpackReadOptions, temp: &Path) -> Result<ReportData> {
+    use crate::convert::{Compression as Codec, VariantOutput, WriteFormat, WriteOptions};
+    use crate::datasource::SessionContextExt;
+    use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+    let ctx = crate::session::session(opts, 0)?;
+    let url = ListingTableUrl::parse(path.display().to_string())?;
+    let format = crate::datasource::MsgpackFormat::new(opts.clone()).with_report(ctx.msgpack_report());
+    let listing = ListingOptions::new(Arc::new(format)).with_file_extension("");
+    let config = ListingTableConfig::new(url).with_listing_options(listing).with_schema(Arc::clone(scope.schema()));
+    let plan = ctx.read_table(Arc::new(ListingTable::try_new(config)?))?.into_unoptimized_plan();
+    let write = WriteOptions {
+        format: WriteFormat::Parquet,
+        compression: Some(Codec::Zstd(Some(1))),
+        row_group_size: None,
+        partition_by: Vec::new(),
+        variant: VariantOutput::Msgpack,
+        timestamp_unit: None,
+        force: false,
+        directory: false,
+        target: None,
+    };
+    crate::convert::write(&ctx, plan, temp, &write).await?;
+    Ok(ctx.msgpack_report().snapshot())
 }
 
 /// Scans `input` whole with every column of the scope's schema into a Parquet file at

@@ -13,6 +13,7 @@ use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::error::ArrowError;
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::{ArrowPredicateFn, ParquetRecordBatchReaderBuilder, RowFilter};
+use datafusion::parquet::schema::types::SchemaDescriptor;
 use datafusion::physical_expr::utils::{collect_columns, reassign_expr_columns};
 use datafusion::physical_plan::PhysicalExpr;
 use std::collections::BTreeMap;
@@ -41,8 +42,8 @@ impl Opened {
 pub(crate) struct HitRequest<'a> {
     /// The table's file schema (what the entry holds).
     pub full: &'a SchemaRef,
-    /// The schema the scan produces: `full` projected, struct columns pruned.
-    pub target: &'a SchemaRef,
+    /// `full` with struct columns pruned to the fields the scan reads.
+    pub decoded: &'a SchemaRef,
     /// The columns wanted (indices into `full`).
     pub projection: &'a [usize],
     /// A filter over `full`'s columns.
@@ -51,13 +52,18 @@ pub(crate) struct HitRequest<'a> {
     pub limit: Option<usize>,
     /// Rows per batch.
     pub batch_size: usize,
+    /// The byte range of the source this scan reads (`None`: all of it), and the source's size.
+    pub range: (Option<std::ops::Range<u64>>, u64),
 }
 
-/// The batches of a cached file, its summary added to `report`.
+/// The batches of a cached file (of the row groups that stand for the byte range asked
+/// for), their share of the file's summary added to `report`.
 pub(crate) fn scan_hit(opened: Opened, meta: &Meta, req: HitRequest<'_>, report: &ScanReport) -> Result<Batches> {
-    let HitRequest { full, target, projection, filter, limit, batch_size } = req;
-    report.add_cached(meta.records, meta.bytes);
+    let HitRequest { full, decoded, projection, filter, limit, batch_size, range } = req;
     let descr = opened.builder.parquet_schema().clone();
+    let first = range.0.as_ref().is_none_or(|r| r.start == 0);
+    let (groups, records, bytes) = row_groups(opened.builder.metadata().row_groups(), meta, range);
+    report.add_cached(records, bytes, first);
     let extra = full.fields().iter().position(|f| Role::of(f) == Role::Extra);
     let filter_cols: Vec<usize> = match filter {
         Some(f) => {
@@ -72,9 +78,10 @@ pub(crate) fn scan_hit(opened: Opened, meta: &Meta, req: HitRequest<'_>, report:
     // filter reads it (or there is no filter), else for the records that pass.
     let extra_in_filter = extra.is_some_and(|e| filter_cols.contains(&e));
     let extra_in_output = !extra_in_filter && extra.is_some_and(|e| projection.contains(&e));
-    let mut builder = opened.builder.with_batch_size(batch_size);
+    let mut builder = opened.builder.with_batch_size(batch_size).with_row_groups(groups);
     if let Some(f) = filter {
-        let schema = Arc::new(full.project(&filter_cols)?);
+        let mask = ProjectionMask::leaves(&descr, leaves(&descr, decoded, &filter_cols));
+        let schema = Arc::new(decoded.project(&filter_cols)?);
         let expr = reassign_expr_columns(Arc::clone(f), &schema)?;
         let counted = extra.filter(|_| extra_in_filter).and_then(|e| filter_cols.iter().position(|&c| c == e));
         let report = report.clone();
@@ -92,7 +99,6 @@ pub(crate) fn scan_hit(opened: Opened, meta: &Meta, req: HitRequest<'_>, report:
                 .cloned()
                 .ok_or_else(|| ArrowError::ComputeError("a filter that is not boolean".to_string()))
         };
-        let mask = ProjectionMask::roots(&descr, filter_cols.iter().copied());
         builder = builder.with_row_filter(RowFilter::new(vec![Box::new(ArrowPredicateFn::new(mask, predicate))]));
     }
     if let Some(n) = limit {
@@ -101,11 +107,11 @@ pub(crate) fn scan_hit(opened: Opened, meta: &Meta, req: HitRequest<'_>, report:
     let mut sorted = projection.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
-    let builder = builder.with_projection(ProjectionMask::roots(&descr, sorted.iter().copied()));
+    let builder = builder.with_projection(ProjectionMask::leaves(&descr, leaves(&descr, decoded, &sorted)));
     let reader = builder.build().map_err(|e| Error::Output(e.to_string()))?;
     let positions: Vec<usize> = projection.iter().map(|p| sorted.partition_point(|s| s < p)).collect();
     let extra_at = extra.filter(|_| extra_in_output).and_then(|e| projection.iter().position(|&p| p == e));
-    let target = SchemaRef::clone(target);
+    let target = Arc::new(decoded.project(projection)?);
     let report = report.clone();
     Ok(Box::new(reader.map(move |batch| {
         let batch = batch?;
@@ -120,6 +126,58 @@ pub(crate) fn scan_hit(opened: Opened, meta: &Meta, req: HitRequest<'_>, report:
         let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
         Ok(RecordBatch::try_new_with_options(SchemaRef::clone(&target), columns, &options)?)
     })))
+}
+
+/// The row groups that stand for a byte range of the source, with their records and bytes.
+/// Each row group stands at the source position its first row has in proportion (rows before
+/// it over all rows, times the source size); byte ranges that partition the source (the
+/// ranges planning splits a file into) thus read every row group exactly once, in order.
+fn row_groups(
+    groups: &[datafusion::parquet::file::metadata::RowGroupMetaData],
+    meta: &Meta,
+    (range, size): (Option<std::ops::Range<u64>>, u64),
+) -> (Vec<usize>, u64, u64) {
+    let total: u64 = groups.iter().map(|g| g.num_rows().max(0) as u64).sum();
+    let share = |rows: u64, of: u64| if total == 0 { 0 } else { (rows as u128 * of as u128 / total as u128) as u64 };
+    let mut picked = Vec::new();
+    let (mut before, mut first, mut last) = (0u64, None, 0u64);
+    for (i, g) in groups.iter().enumerate() {
+        let at = share(before, size);
+        before += g.num_rows().max(0) as u64;
+        if range.as_ref().is_none_or(|r| r.contains(&at)) {
+            picked.push(i);
+            first.get_or_insert(before - g.num_rows().max(0) as u64);
+            last = before;
+        }
+    }
+    let from = first.unwrap_or(last);
+    (picked, last - from, share(last, meta.bytes) - share(from, meta.bytes))
+}
+
+/// The Parquet leaf columns of the `roots` as `decoded` reads them: a struct column pruned
+/// to some fields reads only their leaves.
+fn leaves(descr: &SchemaDescriptor, decoded: &SchemaRef, roots: &[usize]) -> Vec<usize> {
+    (0..descr.num_columns())
+        .filter(|&i| {
+            let root = descr.get_column_root_idx(i);
+            if !roots.contains(&root) {
+                return false;
+            }
+            let path = descr.column(i).path().parts().to_vec();
+            let mut t = decoded.field(root).data_type();
+            for name in path.iter().skip(1) {
+                match t {
+                    DataType::Struct(fields) => match fields.find(name) {
+                        Some((_, f)) => t = f.data_type(),
+                        None => return false,
+                    },
+                    // Below anything else (a list, a map) the whole value is read.
+                    _ => return true,
+                }
+            }
+            true
+        })
+        .collect()
 }
 
 /// `array` as `to`: struct columns keep only the fields `to` names (a scan decodes only the

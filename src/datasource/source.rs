@@ -15,7 +15,7 @@ use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{
-    FileGroup, FileGroupPartitioner, FileOpenFuture, FileOpener, FileScanConfig, FileSource,
+    FileGroupPartitioner, FileOpenFuture, FileOpener, FileScanConfig, FileSource,
 };
 use datafusion::datasource::projection::{ProjectionOpener, SplitProjection};
 use datafusion::datasource::table_schema::TableSchema;
@@ -188,43 +188,16 @@ impl FileSource for MsgpackSource {
         if config.limit.is_some() || !local || !mapped {
             return Ok(None);
         }
-        // Files the columnar cache holds are read whole from it: they are not split.
-        let scope = Scope::of(self.table_schema.file_schema(), &self.options);
-        let cached = |f: &PartitionedFile| {
-            let path = format!("/{}", f.object_meta.location);
-            scope.as_ref().and_then(|s| s.entry_of(Path::new(&path))).is_some_and(|(e, _)| e.exists())
-        };
-        let (whole, split): (Vec<PartitionedFile>, Vec<PartitionedFile>) =
-            config.file_groups.iter().flat_map(|g| g.iter().cloned()).partition(|f| cached(f));
-        let input = match whole.is_empty() {
-            true => config.file_groups.clone(),
-            false => config
-                .file_groups
-                .iter()
-                .map(|g| FileGroup::new(g.iter().filter(|f| !cached(f)).cloned().collect()))
-                .filter(|g| !g.is_empty())
-                .collect(),
-        };
         let groups = FileGroupPartitioner::new()
             .with_target_partitions(target_partitions)
             .with_repartition_file_min_size(repartition_file_min_size)
             .with_preserve_order_within_groups(output_ordering.is_some())
-            .repartition_file_groups(&input);
-        if whole.is_empty() {
-            return Ok(groups.map(|file_groups| {
-                let mut c = config.clone();
-                c.file_groups = file_groups;
-                c
-            }));
-        }
-        let mut groups = groups.unwrap_or(input);
-        debug_assert_eq!(groups.iter().map(|g| g.len()).sum::<usize>(), split.len());
-        for f in whole {
-            add_to_smallest(&mut groups, f, target_partitions);
-        }
-        let mut c = config.clone();
-        c.file_groups = groups;
-        Ok(Some(c))
+            .repartition_file_groups(&config.file_groups);
+        Ok(groups.map(|file_groups| {
+            let mut c = config.clone();
+            c.file_groups = file_groups;
+            c
+        }))
     }
 
     fn apply_expressions(
@@ -236,21 +209,6 @@ impl FileSource for MsgpackSource {
             (Some(p), TreeNodeRecursion::Continue) => f(p),
             (_, r) => Ok(r),
         }
-    }
-}
-
-/// Adds `file` to the group that reads the fewest bytes, or to a new group while there are
-/// fewer than `target` (order within groups is kept only for uncached files, which
-/// [`FileGroupPartitioner`] arranges).
-fn add_to_smallest(groups: &mut Vec<FileGroup>, file: PartitionedFile, target: usize) {
-    let bytes = |f: &PartitionedFile| f.range.as_ref().map(|r| (r.end - r.start) as u64).unwrap_or(f.object_meta.size);
-    if groups.len() < target.max(1) {
-        groups.push(FileGroup::new(vec![file]));
-        return;
-    }
-    let smallest = groups.iter_mut().min_by_key(|g| g.iter().map(bytes).sum::<u64>());
-    if let Some(g) = smallest {
-        g.push(file);
     }
 }
 
@@ -286,22 +244,22 @@ impl FileOpener for MsgpackOpener {
         let scope = self.scope.clone();
         Ok(Box::pin(async move {
             let meta = file.object_meta;
-            let whole = file.range.as_ref().is_none_or(|r| r.start <= 0 && r.end.max(0) as u64 >= meta.size);
             // Buffer chunks are not cached: their `.meta` sidecar is not part of the key.
             let chunk = crate::input::is_chunk_name(meta.location.filename().unwrap_or_default());
             let local = local_path(&store, &meta).filter(|_| !chunk);
-            if let (Some(scope), Some(path), true) = (scope, local, whole)
+            if let (Some(scope), Some(path)) = (scope, local)
                 && let Some((entry, _)) = scope.entry_of(&path)
             {
                 if let Some((opened, described)) = entry.load(scope.schema()) {
-                    let target = Arc::new(schema.project(&projection)?);
+                    let range = file.range.as_ref().map(|r| r.start.max(0) as u64..r.end.max(0) as u64);
                     let request = HitRequest {
                         full: scope.schema(),
-                        target: &target,
+                        decoded: &schema,
                         projection: &projection,
                         filter: filter.as_ref(),
                         limit,
                         batch_size: options.batch_size,
+                        range: (range, meta.size),
                     };
                     return Ok(stream(scan_hit(opened, &described, request, &report)?));
                 }

@@ -1,0 +1,73 @@
+"""Times the columnar cache (`mpq query --cache`) in one run: each benchmark query without the
+cache, cold (the query, then the fill of the cache after it, as one process), and warm (read from
+the cache), against DuckDB over the Parquet twin of the same records (the query alone), and the
+cache's size on disk against the source. Checks that every answer agrees. Usage (after run.sh
+has built target/release/mpq and the data):
+
+    python benches/peers/cache.py [RECORDS] [--wide]
+"""
+import csv
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import duckdb
+
+from run import DIR, MPQ, QUERIES, best, norm, prepare, shape
+
+
+def timed(cmd, env):
+    start = time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    secs = time.perf_counter() - start
+    if p.returncode != 0:
+        sys.exit(f"{cmd} failed: {p.stderr}")
+    return secs, p.stdout, p.stderr
+
+
+def main():
+    records, wide = shape(sys.argv[1:])
+    mp, _, pq = prepare(records, wide)
+    con = duckdb.connect()
+    cache = tempfile.mkdtemp(prefix="mpq-cache-bench-", dir=DIR)
+    env = dict(os.environ, MPQ_CACHE_DIR=cache)
+    print(f"shape: {'wide' if wide else 'mpq generate'}  records: {records:,}  "
+          f"msgpack: {os.path.getsize(mp) / 2**20:.0f} MiB  cores: {os.cpu_count()}")
+    print(f"{'query':28} {'off':>7} {'cold':>7} {'cold/off':>8} {'warm':>7} {'duck pq':>8} {'warm/pq':>8}  agree")
+    try:
+        for name, sql in QUERIES:
+            args = ["query", sql, mp, "--format", "csv", "--threads", "2"]
+            off = best(lambda: timed([MPQ, *args], env))
+            colds = []
+            for _ in range(3):
+                shutil.rmtree(cache, ignore_errors=True)
+                colds.append(timed([MPQ, *args, "--cache"], env))
+            cold = min(colds, key=lambda r: r[0])
+            warm = best(lambda: timed([MPQ, *args, "--cache"], env))
+            if "read from the cache" not in warm[2]:
+                sys.exit(f"{name}: the warm run did not read the cache: {warm[2]}")
+
+            def duck():
+                q = sql.replace(" FROM t", f" FROM read_parquet('{pq}')")
+                t0 = time.perf_counter()
+                rows = con.execute(q).fetchall()
+                return time.perf_counter() - t0, rows
+
+            d = best(duck)
+            rows = [norm(list(csv.reader(io.StringIO(r[1])))[1:]) for r in (off, cold, warm)]
+            agree = rows[0] == rows[1] == rows[2] == norm(d[1])
+            print(f"{name:28} {off[0]:7.3f} {cold[0]:7.3f} {cold[0] / off[0]:8.2f} {warm[0]:7.3f} {d[0]:8.3f} "
+                  f"{warm[0] / d[0]:8.2f}  {agree}")
+        size = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(cache) for f in fs)
+        print(f"\ncache on disk: {size / 2**20:.0f} MiB = {size / os.path.getsize(mp):.2f} of the source "
+              f"({os.path.getsize(pq) / 2**20:.0f} MiB DuckDB zstd Parquet)")
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -62,7 +62,8 @@ pub(crate) fn scan_hit(opened: Opened, meta: &Meta, req: HitRequest<'_>, report:
     let HitRequest { full, decoded, projection, filter, limit, batch_size, range } = req;
     let descr = opened.builder.parquet_schema().clone();
     let first = range.0.as_ref().is_none_or(|r| r.start == 0);
-    let (groups, records, bytes) = row_groups(opened.builder.metadata().row_groups(), meta, range);
+    let rows: Vec<u64> = opened.builder.metadata().row_groups().iter().map(|g| g.num_rows().max(0) as u64).collect();
+    let (groups, records, bytes) = row_groups(&rows, meta, range);
     report.add_cached(records, bytes, first);
     let extra = full.fields().iter().position(|f| Role::of(f) == Role::Extra);
     let filter_cols: Vec<usize> = match filter {
@@ -132,26 +133,21 @@ pub(crate) fn scan_hit(opened: Opened, meta: &Meta, req: HitRequest<'_>, report:
 /// Each row group stands at the source position its first row has in proportion (rows before
 /// it over all rows, times the source size); byte ranges that partition the source (the
 /// ranges planning splits a file into) thus read every row group exactly once, in order.
-fn row_groups(
-    groups: &[datafusion::parquet::file::metadata::RowGroupMetaData],
-    meta: &Meta,
-    (range, size): (Option<std::ops::Range<u64>>, u64),
-) -> (Vec<usize>, u64, u64) {
-    let total: u64 = groups.iter().map(|g| g.num_rows().max(0) as u64).sum();
-    let share = |rows: u64, of: u64| if total == 0 { 0 } else { (rows as u128 * of as u128 / total as u128) as u64 };
+fn row_groups(rows: &[u64], meta: &Meta, (range, size): (Option<std::ops::Range<u64>>, u64)) -> (Vec<usize>, u64, u64) {
+    let total: u64 = rows.iter().sum();
+    let share = |n: u64, of: u64| if total == 0 { 0 } else { (n as u128 * of as u128 / total as u128) as u64 };
     let mut picked = Vec::new();
-    let (mut before, mut first, mut last) = (0u64, None, 0u64);
-    for (i, g) in groups.iter().enumerate() {
-        let at = share(before, size);
-        before += g.num_rows().max(0) as u64;
-        if range.as_ref().is_none_or(|r| r.contains(&at)) {
+    let (mut before, mut from, mut to) = (0u64, None, 0u64);
+    for (i, &n) in rows.iter().enumerate() {
+        if range.as_ref().is_none_or(|r| r.contains(&share(before, size))) {
             picked.push(i);
-            first.get_or_insert(before - g.num_rows().max(0) as u64);
-            last = before;
+            from.get_or_insert(before);
+            to = before + n;
         }
+        before += n;
     }
-    let from = first.unwrap_or(last);
-    (picked, last - from, share(last, meta.bytes) - share(from, meta.bytes))
+    let from = from.unwrap_or(to);
+    (picked, to - from, share(to, meta.bytes) - share(from, meta.bytes))
 }
 
 /// The Parquet leaf columns of the `roots` as `decoded` reads them: a struct column pruned
@@ -247,6 +243,32 @@ mod tests {
         let expect: BTreeMap<Vec<u8>, u64> =
             [(b"a".to_vec(), 2), (b"b".to_vec(), 1), (b"<non-string key>".to_vec(), 1)].into_iter().collect();
         assert_eq!(keys, expect);
+    }
+
+    #[test]
+    fn byte_ranges_that_partition_the_file_read_every_row_group_once() {
+        let meta = |records, bytes| Meta {
+            key: String::new(),
+            source: crate::cache::Source::stat(std::path::Path::new(".")).expect("stat"),
+            records,
+            bytes,
+        };
+        let rows = [100, 100, 100, 50, 7];
+        let m = meta(357, 1000);
+        assert_eq!(row_groups(&rows, &m, (None, 1000)), (vec![0, 1, 2, 3, 4], 357, 1000));
+        for cuts in [vec![0, 500, 1000], vec![0, 1, 2, 999, 1000], vec![0, 280, 281, 561, 840, 1000]] {
+            let mut groups = Vec::new();
+            let (mut records, mut bytes) = (0, 0);
+            for w in cuts.windows(2) {
+                let (g, r, b) = row_groups(&rows, &m, (Some(w[0]..w[1]), 1000));
+                groups.extend(g);
+                records += r;
+                bytes += b;
+            }
+            assert_eq!(groups, vec![0, 1, 2, 3, 4], "{cuts:?}");
+            assert_eq!((records, bytes), (357, 1000), "{cuts:?}");
+        }
+        assert_eq!(row_groups(&[], &meta(0, 0), (Some(0..10), 10)), (vec![], 0, 0));
     }
 
     #[test]

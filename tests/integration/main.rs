@@ -2,6 +2,7 @@
 //! expectations in `testdata/expected/`), the real `mpq` binary, and property tests.
 
 mod api;
+mod cache;
 mod cli;
 mod common;
 mod convert;

@@ -19,30 +19,27 @@ async fn run(ctx: &SessionContext, sql: &str) -> String {
     table(&ctx.sql(sql).await.expect("plan").collect().await.expect("run"))
 }
 
+/// The snapshot queries over `testdata/logs.msgpack` (table `logs`), each with its golden
+/// file `sql_NAME.txt`.
+pub const SNAPSHOTS: [(&str, &str); 6] = [
+    ("count", "SELECT count(*) AS n FROM logs"),
+    (
+        "group_by",
+        "SELECT service, count(*) AS n, round(avg(latency_ms), 3) AS avg_ms FROM logs GROUP BY service ORDER BY service",
+    ),
+    ("nested", "SELECT \"user\".geo.country AS country, count(*) AS n FROM logs GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 4"),
+    ("types", "SELECT ts, big, delta, ratio, flag, tags, seen_at, mp_typeof(code) AS code_type FROM logs LIMIT 3"),
+    (
+        "map_column",
+        "SELECT sum(cardinality(attrs)) AS entries, count(attrs['k100']) AS k100, max(attrs['k100']) AS v FROM logs",
+    ),
+    ("variant_json", "SELECT mp_to_json(code) AS code, count(*) AS n FROM logs GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3"),
+];
+
 #[tokio::test]
 async fn snapshots_over_generated_logs() {
     let ctx = ctx_with_logs().await;
-    let queries = [
-        ("count", "SELECT count(*) AS n FROM logs"),
-        (
-            "group_by",
-            "SELECT service, count(*) AS n, round(avg(latency_ms), 3) AS avg_ms FROM logs GROUP BY service ORDER BY service",
-        ),
-        (
-            "nested",
-            "SELECT \"user\".geo.country AS country, count(*) AS n FROM logs GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 4",
-        ),
-        ("types", "SELECT ts, big, delta, ratio, flag, tags, seen_at, mp_typeof(code) AS code_type FROM logs LIMIT 3"),
-        (
-            "map_column",
-            "SELECT sum(cardinality(attrs)) AS entries, count(attrs['k100']) AS k100, max(attrs['k100']) AS v FROM logs",
-        ),
-        (
-            "variant_json",
-            "SELECT mp_to_json(code) AS code, count(*) AS n FROM logs GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3",
-        ),
-    ];
-    for (name, sql) in queries {
+    for (name, sql) in SNAPSHOTS {
         check_golden(&format!("sql_{name}.txt"), &run(&ctx, sql).await);
     }
 }

@@ -1,0 +1,370 @@
+"""The columnar cache (`--cache`), through the real binary: answers and summary lines identical
+with the cache off, cold, warm and mixed; invalidation by every kind of change; concurrent
+fills, readers and a fill killed midway; damaged entries; a cache that cannot be written;
+eviction and `mpq cache info|clear|gc`. Also two `mpq convert`s racing for one new output."""
+import glob
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+import msgpack
+import pytest
+
+from conftest import MPQ, ROOT
+from test_differential import QUERIES
+
+SETTLE = 2.1  # seconds: a file changed more recently than 2 s is not cached
+
+
+def run(*args, cache=None, check=True, extra_env=None):
+    """Runs mpq (with `--cache` in `cache` when given); returns (stdout, stderr)."""
+    env = dict(os.environ)
+    env.pop("MPQ_CACHE", None)
+    if cache is not None:
+        env["MPQ_CACHE_DIR"] = str(cache)
+        args = (*args, "--cache")
+    env.update(extra_env or {})
+    p = subprocess.run([MPQ, *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    if check and p.returncode != 0:
+        raise AssertionError(f"mpq {args} failed ({p.returncode}): {p.stderr}")
+    return p.stdout, p.stderr
+
+
+def summary(stderr):
+    """The summary lines without what the cache adds (the count of files it served, the line
+    about files it took, and a line left saying only how many records were read)."""
+    out = []
+    for line in stderr.splitlines():
+        if line.startswith("mpq: cache: "):
+            continue
+        line = re.sub(r"; \d+ files read from the cache", "", line)
+        if re.fullmatch(r"mpq: \d+ records read", line):
+            continue
+        out.append(line)
+    return out
+
+
+def same_rows(a, b):
+    """JSON results equal, floats to 12 digits: a sum over batches of other sizes adds in
+    another order (as with another --threads)."""
+    def eq(x, y):
+        if isinstance(x, float) or isinstance(y, float):
+            return x is not None and y is not None and math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-12)
+        if isinstance(x, dict) and isinstance(y, dict):
+            return x.keys() == y.keys() and all(eq(x[k], y[k]) for k in x)
+        if isinstance(x, list) and isinstance(y, list):
+            return len(x) == len(y) and all(eq(i, j) for i, j in zip(x, y))
+        return x == y
+    return eq(json.loads(a), json.loads(b))
+
+
+def served(stderr):
+    m = re.search(r"(\d+) files read from the cache", stderr)
+    return int(m.group(1)) if m else 0
+
+
+def entries(cache):
+    return sorted(p for p in glob.glob(os.path.join(str(cache), "v1", "*.parquet")))
+
+
+def leftovers(cache):
+    return sorted(glob.glob(os.path.join(str(cache), "v1", ".*")))
+
+
+def age(*paths, secs=3600):
+    """Sets the modification time back; the change time stays, so wait SETTLE once after."""
+    past = time.time() - secs
+    for p in paths:
+        os.utime(p, (past, past))
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory):
+    """Three generated files (4,500 messy records) forming one table, settled."""
+    d = tmp_path_factory.mktemp("cache-logs")
+    files = []
+    for seed in (3, 4, 5):
+        f = d / f"part{seed}.msgpack"
+        run("generate", "--records", "1500", "--out", str(f), "--seed", str(seed))
+        files.append(str(f))
+    age(*files)
+    time.sleep(SETTLE)
+    return str(d)
+
+
+@pytest.mark.parametrize("name,sql", [(q[0], q[1]) for q in QUERIES], ids=[q[0] for q in QUERIES])
+def test_answers_agree_off_cold_warm_and_mixed(logs, tmp_path, name, sql):
+    cache = tmp_path / "cache"
+    args = ("query", sql, logs, "--format", "json")
+    off = run(*args)
+    cold = run(*args, cache=cache)
+    assert len(entries(cache)) == 3, "the cold run added every file"
+    warm = run(*args, cache=cache)
+    assert served(warm[1]) == 3, warm[1]
+    # Mixed: one file's entry gone, the other two still served.
+    gone = entries(cache)[0]
+    os.remove(gone)
+    mixed = run(*args, cache=cache)
+    assert served(mixed[1]) == 2, mixed[1]
+    for label, (out, err) in (("cold", cold), ("warm", warm), ("mixed", mixed)):
+        assert same_rows(out, off[0]), f"{name} {label}: rows differ: {out} vs {off[0]}"
+        assert summary(err) == summary(off[1]), f"{name} {label}: {err!r} vs {off[1]!r}"
+    assert os.path.exists(gone), "the mixed run filled the missing entry again"
+    assert leftovers(cache) == []
+
+
+def test_extra_pairs_are_counted_as_the_scan_counts_them(tmp_path):
+    # Keys inference never sees (it reads 10 records) go to _extra: the summary counts the
+    # pairs a scan decodes, which depends on the columns read and the filter.
+    f = tmp_path / "x.msgpack"
+    with open(f, "wb") as out:
+        for i in range(3000):
+            r = {"a": i, "s": f"v{i % 7}"}
+            if i % 5 == 0 and i > 10:
+                r["late"] = i
+            if i % 11 == 0 and i > 10:
+                r["later"] = [i]
+            out.write(msgpack.packb(r))
+    age(f)
+    time.sleep(SETTLE)
+    cache = tmp_path / "cache"
+    opts = ("--infer-rows", "10", "--infer-probes", "0", "--format", "json")
+    sqls = [
+        "SELECT count(*) FROM t",
+        "SELECT count(*) FROM t WHERE a > 100",
+        "SELECT count(_extra) FROM t",
+        "SELECT a, _extra FROM t WHERE s = 'v3' ORDER BY a",
+        "SELECT count(*) FROM t WHERE _extra IS NOT NULL AND a % 2 = 0",
+        "SELECT * FROM t ORDER BY a LIMIT 3",
+    ]
+    run("query", sqls[0], str(f), *opts, cache=cache)
+    assert len(entries(cache)) == 1
+    for sql in sqls:
+        off = run("query", sql, str(f), *opts)
+        warm = run("query", sql, str(f), *opts, cache=cache)
+        assert served(warm[1]) == 1, warm[1]
+        assert warm[0] == off[0], sql
+        assert summary(warm[1]) == summary(off[1]), (sql, warm[1], off[1])
+    assert "key/value pairs not foreseen" in run("query", sqls[2], str(f), *opts)[1], "the case is exercised"
+
+
+def test_every_change_to_a_file_gives_fresh_answers(tmp_path):
+    d = tmp_path / "data"
+    d.mkdir()
+    f = d / "f.msgpack"
+    run("generate", "--records", "2000", "--out", str(f), "--seed", "9")
+    age(f)
+    time.sleep(SETTLE)
+    cache = tmp_path / "cache"
+    sql = "SELECT level, count(*) AS n, count(status) AS s, max(\"user\".id) AS u FROM t GROUP BY 1 ORDER BY 1"
+
+    def check(label, fill_expected=False):
+        off = run("query", sql, str(d), "--format", "json")
+        got = run("query", sql, str(d), "--format", "json", cache=cache)
+        assert got[0] == off[0], label
+        assert summary(got[1]) == summary(off[1]), label
+        return got
+
+    check("first")
+    assert served(check("warm")[1]) == 1
+    data = f.read_bytes()
+    changes = []
+
+    # Touched: same bytes, another time.
+    os.utime(f, None)
+    changes.append(("touch", check("touch")))
+    # Rewritten in place with the same size: one level renamed.
+    i = data.index(b"\xa4info")
+    with open(f, "r+b") as out:
+        out.seek(i)
+        out.write(b"\xa4INFO")
+    changes.append(("same size", check("same size")))
+    # Truncated (a framing problem at the cut: reported, not cached).
+    with open(f, "r+b") as out:
+        out.truncate(len(data) // 2)
+    changes.append(("truncate", check("truncate")))
+    # Appended.
+    with open(f, "wb") as out:
+        out.write(data + data[: len(data) // 3])
+    changes.append(("append", check("append")))
+    # Replaced through a rename (another inode).
+    tmp = d / ".new"
+    tmp.write_bytes(data)
+    os.rename(tmp, f)
+    changes.append(("rename", check("rename")))
+    for label, (_, err) in changes:
+        assert served(err) == 0, f"{label}: a changed file was read from the cache"
+    # Once settled, the file is cached again.
+    age(f)
+    time.sleep(SETTLE)
+    check("settled")
+    assert served(check("cached again")[1]) == 1
+    # Another read option that changes rows, or another schema, is another entry.
+    got = run("query", sql, str(d), "--format", "json", "--max-depth", "64", cache=cache)
+    assert served(got[1]) == 0
+    (d / "g.msgpack").write_bytes(msgpack.packb({"level": 5, "status": "x"}))
+    age(d / "g.msgpack")
+    changes = check("wider schema")
+    assert served(changes[1]) == 0, "the table's schema widened: the old entry does not fit"
+
+
+def test_files_with_problems_are_read_from_the_source(tmp_path):
+    cache = tmp_path / "cache"
+    src = os.path.join(ROOT, "testdata", "hostile")
+    f = tmp_path / "truncated.msgpack"
+    shutil.copy(os.path.join(src, "truncated.msgpack"), f)
+    age(f)
+    time.sleep(SETTLE)
+    sql = "SELECT * FROM t"
+    off = run("query", sql, str(f), "--format", "json")
+    for _ in range(2):
+        got = run("query", sql, str(f), "--format", "json", cache=cache)
+        assert got[0] == off[0]
+        assert summary(got[1]) == summary(off[1])
+        assert served(got[1]) == 0
+    assert entries(cache) == []
+    assert glob.glob(os.path.join(str(cache), "v1", "*.skip")), "marked as not cacheable"
+
+
+def test_a_damaged_entry_is_a_miss_and_is_replaced(logs, tmp_path):
+    cache = tmp_path / "cache"
+    sql = "SELECT service, count(*) FROM t GROUP BY 1 ORDER BY 1"
+    off = run("query", sql, logs, "--format", "json")
+    run("query", sql, logs, "--format", "json", cache=cache)
+    victim = entries(cache)[1]
+    with open(victim, "r+b") as out:
+        out.truncate(os.path.getsize(victim) // 2)
+    got = run("query", sql, logs, "--format", "json", cache=cache, extra_env={"MPQ_DEBUG": "1"})
+    assert got[0] == off[0]
+    assert served(got[1]) == 2
+    assert "is damaged" in got[1]
+    assert served(run("query", sql, logs, "--format", "json", cache=cache)[1]) == 3, "filled again"
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory):
+    """A file whose fill takes a while in a debug build."""
+    d = tmp_path_factory.mktemp("cache-big")
+    f = d / "big.msgpack"
+    run("generate", "--records", "150000", "--out", str(f), "--seed", "11")
+    age(f)
+    time.sleep(SETTLE)
+    return str(f)
+
+
+def test_two_processes_filling_at_once_leave_one_entry(big, tmp_path):
+    cache = tmp_path / "cache"
+    env = dict(os.environ, MPQ_CACHE_DIR=str(cache))
+    sql = "SELECT count(*), sum(status) FROM t"
+    want = run("query", sql, big, "--format", "csv")[0]
+    procs = [
+        subprocess.Popen([MPQ, "query", sql, big, "--format", "csv", "--cache"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        for _ in range(2)
+    ]
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        assert out == want
+    assert len(entries(cache)) == 1
+    assert leftovers(cache) == []
+    # Readers while another process replaces nothing but fills: every answer is right.
+    os.remove(entries(cache)[0])
+    filler = subprocess.Popen([MPQ, "query", sql, big, "--format", "csv", "--cache"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    while filler.poll() is None:
+        assert run("query", sql, big, "--format", "csv", cache=cache)[0] == want
+    assert filler.returncode == 0
+    assert served(run("query", sql, big, "--format", "csv", cache=cache)[1]) == 1
+
+
+def test_a_fill_killed_midway_leaves_nothing_that_is_used(big, tmp_path):
+    cache = tmp_path / "cache"
+    env = dict(os.environ, MPQ_CACHE_DIR=str(cache))
+    sql = "SELECT count(*), max(latency_ms) FROM t"
+    want = run("query", sql, big, "--format", "csv")[0]
+    p = subprocess.Popen([MPQ, "query", sql, big, "--format", "csv", "--cache"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    deadline = time.time() + 120
+    while not leftovers(cache) and time.time() < deadline and p.poll() is None:
+        time.sleep(0.005)
+    assert leftovers(cache), "the fill's temporary appeared"
+    p.send_signal(signal.SIGKILL)
+    p.wait(timeout=30)
+    assert entries(cache) == []
+    got = run("query", sql, big, "--format", "csv", cache=cache)
+    assert got[0] == want and served(got[1]) == 0
+    assert len(entries(cache)) == 1, "the lock died with the process: the next run filled the entry"
+    assert served(run("query", sql, big, "--format", "csv", cache=cache)[1]) == 1
+
+
+@pytest.mark.parametrize("where", ["/proc/mpq-cache", "FILE/cache"])
+def test_a_cache_that_cannot_be_written_warns_once(logs, tmp_path, where):
+    if where.startswith("FILE"):
+        blocker = tmp_path / "FILE"
+        blocker.write_text("not a directory")
+        where = str(tmp_path / where)
+    sql = "SELECT count(*) FROM t"
+    off = run("query", sql, logs, "--format", "csv")
+    out, err = run("query", sql, logs, "--format", "csv", cache=where)
+    assert out == off[0]
+    warnings = [line for line in err.splitlines() if "warning" in line]
+    assert len(warnings) == 1, err
+    assert "the answers came from the files themselves" in warnings[0]
+
+
+def test_info_clear_gc_and_the_size_bound(logs, tmp_path):
+    cache = tmp_path / "cache"
+    env = {"MPQ_CACHE_DIR": str(cache)}
+    sql = "SELECT count(*) FROM t"
+    run("query", sql, logs, cache=cache)
+    sizes = [os.path.getsize(p) for p in entries(cache)]
+    assert len(sizes) == 3
+    run("query", sql, logs, cache=cache)
+    info, _ = run("cache", "info", extra_env=env)
+    assert re.search(r"entries\s+3\n", info) and re.search(r"hits\s+3\n", info), info
+    assert re.search(rf"bytes\s+{sum(sizes)} ", info), info
+    # A bound that holds two of the three: the least recently used goes at the next fill.
+    bound = sum(sizes) - min(sizes) // 2
+    os.remove(entries(cache)[0])
+    run("query", sql, logs, "--cache-max-bytes", str(bound), cache=cache)
+    assert sum(os.path.getsize(p) for p in entries(cache)) <= bound
+    assert len(entries(cache)) == 2
+    # gc: an entry whose file is gone is stale.
+    d = tmp_path / "one"
+    d.mkdir()
+    one = d / "one.msgpack"
+    shutil.copy(glob.glob(os.path.join(logs, "*.msgpack"))[0], one)
+    age(one)
+    time.sleep(SETTLE)
+    run("query", sql, str(one), cache=cache)
+    before = len(entries(cache))
+    os.remove(one)
+    out, _ = run("cache", "gc", extra_env=env)
+    assert "removed 1 stale entries" in out, out
+    assert len(entries(cache)) == before - 1
+    out, _ = run("cache", "clear", extra_env=env)
+    assert entries(cache) == []
+    assert re.search(r"entries\s+0\n", run("cache", "info", extra_env=env)[0])
+
+
+def test_two_converts_racing_for_one_new_output(tmp_path):
+    src = os.path.join(ROOT, "testdata", "logs.msgpack")
+    for i in range(20):
+        out = tmp_path / f"out{i}.parquet"
+        procs = [
+            subprocess.Popen([MPQ, "convert", src, "-o", str(out), "--no-progress"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, cwd=ROOT)
+            for _ in range(2)
+        ]
+        results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
+        codes = sorted(code for code, _ in results)
+        assert codes[0] == 0 and codes[1] != 0, results
+        loser = next(err for code, err in results if code != 0)
+        assert "already exists; --force replaces it" in loser, loser
+        assert sorted(os.listdir(tmp_path)) == sorted(f"out{j}.parquet" for j in range(i + 1)), "nothing left behind"

@@ -264,3 +264,65 @@ fn write_entry(
     file.sync_all().map_err(io_err(temp))?;
     Ok(report.snapshot())
 }
+
+/// The schema metadata key of a fill manifest that holds the options and paths.
+const MANIFEST_KEY: &str = "mpq.cache.fill";
+
+/// What a fill manifest says besides the schema.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Manifest {
+    options: MsgpackReadOptions,
+    paths: Vec<PathBuf>,
+}
+
+/// Writes the misses down for a fill by another process ([`read_manifest`], `mpq cache fill
+/// --manifest`): one manifest per table scope, a hidden file in its cache directory (an Arrow
+/// IPC stream of the table's schema, with the options and paths in its metadata). Returns the
+/// manifests written.
+pub fn write_manifests(misses: &[Miss]) -> Result<Vec<PathBuf>> {
+    let mut scopes: Vec<(&Scope, Vec<PathBuf>)> = Vec::new();
+    for m in misses {
+        match scopes.iter_mut().find(|(s, _)| s.hash == m.scope.hash && s.cache == m.scope.cache) {
+            Some((_, paths)) if !paths.contains(&m.path) => paths.push(m.path.clone()),
+            Some(_) => {}
+            None => scopes.push((&m.scope, vec![m.path.clone()])),
+        }
+    }
+    let mut written = Vec::new();
+    for (scope, paths) in scopes {
+        let dir = scope.cache.create().map_err(io_err(&scope.cache.dir))?;
+        let text = serde_json::to_string(&Manifest { options: scope.options.clone(), paths }).map_err(other)?;
+        let mut metadata = scope.schema.metadata().clone();
+        metadata.insert(MANIFEST_KEY.to_string(), text);
+        let schema = scope.schema.as_ref().clone().with_metadata(metadata);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        let path = dir.join(format!(".fill-{}-{nanos}.arrow", std::process::id()));
+        let file = File::create(&path).map_err(io_err(&path))?;
+        let done = datafusion::arrow::ipc::writer::StreamWriter::try_new(file, &schema)
+            .and_then(|mut w| w.finish().map(|()| w.into_inner()))
+            .map_err(Error::from)
+            .and_then(|f| f?.sync_all().map_err(io_err(&path)));
+        if let Err(e) = done {
+            let _ = std::fs::remove_file(&path);
+            return Err(e);
+        }
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// The misses a manifest of [`write_manifests`] holds; the manifest is removed.
+pub fn read_manifest(path: &Path) -> Result<Vec<Miss>> {
+    let file = File::open(path).map_err(io_err(path))?;
+    let reader = datafusion::arrow::ipc::reader::StreamReader::try_new(file, None)?;
+    let _ = std::fs::remove_file(path);
+    let mut metadata = reader.schema().metadata().clone();
+    let text = metadata
+        .remove(MANIFEST_KEY)
+        .ok_or_else(|| Error::Input(format!("{}: not a fill manifest", path.display())))?;
+    let manifest: Manifest = serde_json::from_str(&text).map_err(other)?;
+    let schema = Arc::new(reader.schema().as_ref().clone().with_metadata(metadata));
+    let scope = Scope::of(&schema, &manifest.options)
+        .ok_or_else(|| Error::Input(format!("{}: its options do not use the cache", path.display())))?;
+    Ok(manifest.paths.into_iter().map(|path| Miss { path, scope: scope.clone() }).collect())
+}

@@ -27,7 +27,7 @@ mod fill;
 mod read;
 
 pub use fill::Miss;
-pub use fill::{FillSummary, fill};
+pub use fill::{FillSummary, fill, read_manifest, write_manifests};
 pub(crate) use read::{HitRequest, scan_hit};
 
 use crate::options::MsgpackReadOptions;
@@ -334,6 +334,13 @@ pub struct CacheInfo {
     pub skipped: u64,
     /// The size bound.
     pub max_bytes: u64,
+    /// The last line of the fill log (what the last background fill did).
+    pub last_fill: Option<String>,
+}
+
+/// The log background fills append to, in a cache's entries directory.
+pub fn fill_log_in(entries: &Path) -> PathBuf {
+    entries.join("fill.log")
 }
 
 /// The files of the entries directory, by entry name, with the extensions present.
@@ -369,6 +376,8 @@ pub fn info(cache: &CacheOptions) -> io::Result<CacheInfo> {
             _ => {}
         }
     }
+    let log = std::fs::read_to_string(fill_log_in(&cache.entries())).unwrap_or_default();
+    info.last_fill = log.lines().last().map(str::to_string);
     Ok(info)
 }
 

@@ -240,6 +240,11 @@ pub struct ReadArgs {
     /// after the query (also `MPQ_CACHE=1`).
     #[arg(long)]
     pub cache: bool,
+    /// When files read from their source go into the cache: `background` (a detached process
+    /// fills it; the command ends at once) or `wait` (the command fills it before it ends and
+    /// says what it added). Also `MPQ_CACHE_FILL`.
+    #[arg(long, value_name = "background|wait")]
+    pub cache_fill: Option<String>,
     /// Where the cache lives (also `MPQ_CACHE_DIR`; default `$XDG_CACHE_HOME/mpq`, else
     /// `~/.cache/mpq`).
     #[command(flatten)]
@@ -271,7 +276,7 @@ pub struct CacheArgs {
 }
 
 /// What `mpq cache` does.
-#[derive(Debug, Clone, Copy, clap::Subcommand)]
+#[derive(Debug, Clone, clap::Subcommand)]
 pub enum CacheAction {
     /// Show the directory, entries, bytes, hits and size bound.
     Info,
@@ -280,6 +285,13 @@ pub enum CacheAction {
     /// Remove entries whose file changed or is gone, leftovers of interrupted fills, and the
     /// least recently used entries beyond the size bound.
     Gc,
+    /// Fill the cache from a manifest a query wrote (what `--cache-fill background` runs).
+    #[command(hide = true)]
+    Fill {
+        /// The manifest.
+        #[arg(long)]
+        manifest: std::path::PathBuf,
+    },
 }
 
 impl ReadArgs {

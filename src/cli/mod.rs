@@ -53,12 +53,15 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Convert(a) => convert::run(a).await,
         Command::Generate(a) => generate(a),
         Command::Functions(a) => functions::print(&a),
-        Command::Cache(a) => cache(&a),
+        Command::Cache(a) => cache(&a).await,
     }
 }
 
 /// `--threads`, for the sessions this process creates.
 static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
+/// `--cache-fill wait`: the command fills the cache itself before it ends.
+static FILL_WAITS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
 
 /// Read options from the shared flags, with the command's default error policies; each
 /// value parsed as `OPTIONS (...)` parses it ([`MsgpackReadOptions::set_flag`]).
@@ -76,6 +79,13 @@ pub fn read_options(a: &ReadArgs, defaults: Policies) -> Result<MsgpackReadOptio
     if on {
         o = o.cache(Some(cache_options(&a.cache_place)?));
     }
+    let fill = a.cache_fill.clone().or_else(|| std::env::var("MPQ_CACHE_FILL").ok().filter(|v| !v.is_empty()));
+    let wait = match fill.as_deref() {
+        None | Some("background") => false,
+        Some("wait") => true,
+        Some(other) => anyhow::bail!("--cache-fill takes background or wait, not {other:?}"),
+    };
+    let _ = FILL_WAITS.set(wait);
     o.validate()?;
     Ok(o)
 }
@@ -113,12 +123,67 @@ fn byte_size(s: &str) -> Option<u64> {
     n.parse::<u64>().ok()?.checked_mul(1 << shift)
 }
 
+/// The fill log is started afresh beyond this size.
+const FILL_LOG_BYTES: u64 = 1 << 20;
+
+/// Hands the misses to a detached `mpq cache fill` (its own process group, so a Ctrl-C at the
+/// terminal does not stop it), which appends what it did to the cache's fill log.
+fn fill_in_background(misses: &[mpq::cache::Miss]) -> Result<()> {
+    let exe = std::env::current_exe().context("finding this program")?;
+    for manifest in mpq::cache::write_manifests(misses)? {
+        let log = manifest.parent().map(mpq::cache::fill_log_in).context("a manifest in a directory")?;
+        // The log keeps the recent fills only.
+        if std::fs::metadata(&log).is_ok_and(|m| m.len() > FILL_LOG_BYTES) {
+            let _ = std::fs::remove_file(&log);
+        }
+        let stderr = match std::fs::File::options().create(true).append(true).open(&log) {
+            Ok(f) => std::process::Stdio::from(f),
+            Err(_) => std::process::Stdio::null(),
+        };
+        use std::os::unix::process::CommandExt;
+        let spawned = std::process::Command::new(&exe)
+            .arg("cache")
+            .arg("fill")
+            .arg("--manifest")
+            .arg(&manifest)
+            .env("MPQ_CACHE_FILL", "wait")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(stderr)
+            .process_group(0)
+            .spawn();
+        if let Err(e) = spawned {
+            let _ = std::fs::remove_file(&manifest);
+            return Err(e).context("starting the fill");
+        }
+    }
+    Ok(())
+}
+
 /// `mpq cache info|clear|gc`.
-fn cache(a: &args::CacheArgs) -> Result<()> {
+async fn cache(a: &args::CacheArgs) -> Result<()> {
     use args::CacheAction;
+    if let CacheAction::Fill { manifest } = &a.action {
+        let misses = mpq::cache::read_manifest(manifest)?;
+        let s = mpq::cache::fill(misses).await;
+        let when = chrono_free_now();
+        eprintln!(
+            "{when} added {} files ({}), {} not cacheable, {} left, in {:.2} s",
+            s.added,
+            human_bytes(s.bytes),
+            s.not_cacheable,
+            s.left,
+            s.seconds
+        );
+        if let Some(w) = s.warning {
+            eprintln!("{when} warning: {w}");
+        }
+        return Ok(());
+    }
     let c = cache_options(&a.place)?;
     let dir = c.dir.display().to_string();
-    match a.action {
+    match &a.action {
+        CacheAction::Fill { .. } => {}
         CacheAction::Info => {
             let i = mpq::cache::info(&c).with_context(|| dir.clone())?;
             println!("directory    {dir}");
@@ -127,6 +192,9 @@ fn cache(a: &args::CacheArgs) -> Result<()> {
             println!("hits         {}", i.hits);
             println!("not cacheable {}", i.skipped);
             println!("max bytes    {} ({})", i.max_bytes, human_bytes(i.max_bytes));
+            if let Some(last) = i.last_fill {
+                println!("last fill    {last}");
+            }
         }
         CacheAction::Clear => {
             let n = mpq::cache::clear(&c).with_context(|| dir.clone())?;
@@ -141,6 +209,12 @@ fn cache(a: &args::CacheArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Now as seconds since the epoch (UTC), for the fill log.
+fn chrono_free_now() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
+    format!("[{}]", mpq_wire::ext::rfc3339_parts(secs as i64, 0))
 }
 
 /// Bytes for people: `1.5 MiB`.
@@ -269,6 +343,12 @@ pub(crate) async fn summary(report: &ScanReport) -> Result<()> {
 pub(crate) async fn fill_cache(report: &ScanReport) {
     let misses = report.take_cache_misses();
     if misses.is_empty() {
+        return;
+    }
+    if !FILL_WAITS.get().copied().unwrap_or(false) {
+        if let Err(e) = fill_in_background(&misses) {
+            eprintln!("mpq: warning: the cache: {e:#}; the answers came from the files themselves");
+        }
         return;
     }
     let s = mpq::cache::fill(misses).await;

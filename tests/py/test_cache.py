@@ -23,7 +23,7 @@ SETTLE = 2.1  # seconds: a file changed more recently than 2 s is not cached
 
 def run(*args, cache=None, check=True, extra_env=None):
     """Runs mpq (with `--cache` in `cache` when given); returns (stdout, stderr)."""
-    env = dict(os.environ)
+    env = dict(os.environ, MPQ_CACHE_FILL="wait")
     env.pop("MPQ_CACHE", None)
     if cache is not None:
         env["MPQ_CACHE_DIR"] = str(cache)
@@ -259,7 +259,7 @@ def big(tmp_path_factory):
 
 def test_two_processes_filling_at_once_leave_one_entry(big, tmp_path):
     cache = tmp_path / "cache"
-    env = dict(os.environ, MPQ_CACHE_DIR=str(cache))
+    env = dict(os.environ, MPQ_CACHE_DIR=str(cache), MPQ_CACHE_FILL="wait")
     sql = "SELECT count(*), sum(status) FROM t"
     want = run("query", sql, big, "--format", "csv")[0]
     procs = [
@@ -285,7 +285,7 @@ def test_two_processes_filling_at_once_leave_one_entry(big, tmp_path):
 
 def test_a_fill_killed_midway_leaves_nothing_that_is_used(big, tmp_path):
     cache = tmp_path / "cache"
-    env = dict(os.environ, MPQ_CACHE_DIR=str(cache))
+    env = dict(os.environ, MPQ_CACHE_DIR=str(cache), MPQ_CACHE_FILL="wait")
     sql = "SELECT count(*), max(latency_ms) FROM t"
     want = run("query", sql, big, "--format", "csv")[0]
     p = subprocess.Popen([MPQ, "query", sql, big, "--format", "csv", "--cache"], stdout=subprocess.PIPE,
@@ -301,6 +301,24 @@ def test_a_fill_killed_midway_leaves_nothing_that_is_used(big, tmp_path):
     assert got[0] == want and served(got[1]) == 0
     assert len(entries(cache)) == 1, "the lock died with the process: the next run filled the entry"
     assert served(run("query", sql, big, "--format", "csv", cache=cache)[1]) == 1
+
+
+def test_the_default_fill_runs_in_the_background(logs, tmp_path):
+    cache = tmp_path / "cache"
+    sql = "SELECT count(*) FROM t"
+    out, err = run("query", sql, logs, "--format", "csv", cache=cache, extra_env={"MPQ_CACHE_FILL": ""})
+    assert "mpq: cache: added" not in err, "the query does not wait for the fill"
+    # The fill's last act is its line in the log.
+    deadline = time.time() + 120
+    info = ""
+    while "last fill" not in info and time.time() < deadline:
+        time.sleep(0.05)
+        info = run("cache", "info", extra_env={"MPQ_CACHE_DIR": str(cache)})[0]
+    assert re.search(r"last fill +\[.*\] added 3 files", info), info
+    assert len(entries(cache)) == 3
+    assert leftovers(cache) == [], "the manifest is gone"
+    got = run("query", sql, logs, "--format", "csv", cache=cache)
+    assert got[0] == out and served(got[1]) == 3
 
 
 @pytest.mark.parametrize("where", ["/proc/mpq-cache", "FILE/cache"])

@@ -130,7 +130,15 @@ async fn fill_one(store: &Arc<dyn ObjectStore>, m: &Miss) -> Result<Outcome> {
     if entry.exists() {
         return Ok(Outcome::Left);
     }
-    let opts = MsgpackReadOptions { cache: None, ..m.scope.options.clone() };
+    // Problems are counted, not fatal: a file that met any is not cached, whatever the
+    // query's policies.
+    let opts = MsgpackReadOptions {
+        cache: None,
+        framing: crate::options::FramingPolicy::Truncate,
+        on_error: crate::options::OnError::Null,
+        max_errors: None,
+        ..m.scope.options.clone()
+    };
     let temp = dir.join(format!(".{}.{}.parquet", entry.name, std::process::id()));
     let written = match source.size >= SPLIT_BYTES {
         true => write_split(&source.path, &m.scope, &opts, &temp).await,

@@ -12,7 +12,8 @@
 //!   `_extra` as their MessagePack bytes), and the file's record count and bytes.
 //! - Only files whose whole scan met nothing that depends on which columns a query reads are
 //!   cached: no record errors, no duplicate keys, no framing problems, no warnings. Such a
-//!   file's summary is the same for every query, so a hit replays it; pairs kept in `_extra`
+//!   file's rows are the same under every error policy, and its summary the same for every
+//!   query, so a hit replays it; pairs kept in `_extra`
 //!   are counted from the cached `_extra` values exactly as a scan counts them. Files that met
 //!   anything else get a marker (`.skip`) and are read from the source.
 //! - Entries are written only by a separate full scan after the query ([`fill`]), under a
@@ -160,13 +161,9 @@ pub struct Scope {
 
 impl Scope {
     /// The scope of a scan of `schema` (the table's file schema) with `opts`, when `opts` ask
-    /// for the cache and allow it: not with `--on-error drop|fail` (a record error's effect
-    /// then depends on the columns read) nor `_corrupt_record`.
+    /// for the cache.
     pub fn of(schema: &SchemaRef, opts: &MsgpackReadOptions) -> Option<Scope> {
         let cache = opts.cache.clone()?;
-        if opts.on_error != crate::options::OnError::Null || opts.with_corrupt_record {
-            return None;
-        }
         let text = format!(
             "mpq {} cache {FORMAT_VERSION}\n{:?}\n{:?}",
             env!("CARGO_PKG_VERSION"),
@@ -221,12 +218,16 @@ fn plain_field(f: &Field, path: &str, meta: &mut Vec<(String, String, String)>) 
     Field::new(f.name(), t, f.is_nullable())
 }
 
-/// The options as far as they change the rows of a file whose schema is given: those that
-/// only steer inference, parallelism, batching, file listing, error counting or the cache
-/// itself are set to their defaults.
+/// The options as far as they change the rows of a file whose schema is given and that the
+/// cache takes: those that only steer inference, parallelism, batching, file listing, error
+/// counting or the cache itself are set to their defaults, and so are the error policies,
+/// because only files that met no problem at all are cached (every policy reads the same rows
+/// from them).
 fn row_options(opts: &MsgpackReadOptions) -> MsgpackReadOptions {
     let d = MsgpackReadOptions::default();
     MsgpackReadOptions {
+        framing: d.framing,
+        on_error: d.on_error,
         sample: d.sample,
         batch_size: d.batch_size,
         max_errors: d.max_errors,
@@ -513,7 +514,8 @@ mod tests {
         assert_ne!(Scope::of(&wider, &opts).expect("cacheable").entry(&source).name, entry.name);
         std::fs::write(&file, b"\x81\xa1a\x01").expect("rewrite");
         assert_ne!(scope.entry_of(&file).expect("stat").0.name, entry.name, "size and times are in the key");
-        assert!(Scope::of(&schema, &opts.clone().on_error(crate::options::OnError::Drop)).is_none());
+        let drop = Scope::of(&schema, &opts.clone().on_error(crate::options::OnError::Drop)).expect("cacheable");
+        assert_eq!(drop.entry(&source).name, entry.name, "clean files read the same under every policy");
         assert!(Scope::of(&schema, &MsgpackReadOptions::default()).is_none(), "off unless asked for");
         let _ = std::fs::remove_dir_all(&dir);
     }

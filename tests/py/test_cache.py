@@ -386,3 +386,22 @@ def test_two_converts_racing_for_one_new_output(tmp_path):
         loser = next(err for code, err in results if code != 0)
         assert "already exists; --force replaces it" in loser, loser
         assert sorted(os.listdir(tmp_path)) == sorted(f"out{j}.parquet" for j in range(i + 1)), "nothing left behind"
+
+
+def test_convert_and_other_policies_read_the_same_entries(logs, tmp_path):
+    import pyarrow.parquet as pq
+
+    cache = tmp_path / "cache"
+    run("query", "SELECT count(*) FROM t", logs, cache=cache)
+    plain, cached = tmp_path / "plain.parquet", tmp_path / "cached.parquet"
+    run("convert", logs, "-o", str(plain), "--no-progress")
+    _, err = run("convert", logs, "-o", str(cached), "--no-progress", cache=cache)
+    assert served(err) == 3, "convert (policies fail) read the entries a query (truncate, null) filled"
+
+    def rows(p):
+        return sorted(json.dumps(r, sort_keys=True, default=str) for r in pq.read_table(p).to_pylist())
+
+    assert rows(plain) == rows(cached)
+    assert pq.read_schema(plain) == pq.read_schema(cached)
+    _, err = run("query", "SELECT count(*) FROM t", logs, "--on-error", "drop", cache=cache)
+    assert served(err) == 3

@@ -29,6 +29,26 @@ fn new_session(opts: &MsgpackReadOptions, threads: Option<usize>, rejects: Optio
     Ok(ctx)
 }
 
+/// The cache a `cache=` argument names: `True` (the default directory), a path, or nothing
+/// (`None`, `False`).
+fn cache_options(
+    cache: Option<&Bound<'_, PyAny>>,
+    max_bytes: Option<u64>,
+) -> PyResult<Option<mpq::cache::CacheOptions>> {
+    let Some(c) = cache.filter(|c| !c.is_none()) else { return Ok(None) };
+    let dir = match c.extract::<bool>() {
+        Ok(false) => return Ok(None),
+        Ok(true) => mpq::cache::CacheOptions::default_dir()
+            .ok_or_else(|| crate::errors::OptionError::new_err("cache=True: no XDG_CACHE_HOME or HOME; give a path"))?,
+        Err(_) => c.str()?.to_string().into(),
+    };
+    let mut o = mpq::cache::CacheOptions::new(dir);
+    if let Some(n) = max_bytes {
+        o = o.max_bytes(n);
+    }
+    Ok(Some(o))
+}
+
 /// A session over MessagePack tables: register sources, run SQL. Keyword arguments are read
 /// options, the defaults of every table registered here.
 #[pyclass(module = "mpq")]
@@ -39,11 +59,35 @@ pub struct Context {
 
 #[pymethods]
 impl Context {
+    /// `cache`: `True` reads files from the columnar cache in its default directory, a path
+    /// from the cache there; [`Context::fill_cache`] fills it with the files read since.
     #[new]
-    #[pyo3(signature = (threads=None, rejects=None, **options))]
-    fn new(threads: Option<usize>, rejects: Option<&str>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        let opts = read_options(Policies::KEEP, options)?;
+    #[pyo3(signature = (threads=None, rejects=None, cache=None, cache_max_bytes=None, **options))]
+    fn new(
+        threads: Option<usize>,
+        rejects: Option<&str>,
+        cache: Option<&Bound<'_, PyAny>>,
+        cache_max_bytes: Option<u64>,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let opts = read_options(Policies::KEEP, options)?.cache(cache_options(cache, cache_max_bytes)?);
         Ok(Context { ctx: new_session(&opts, threads, rejects)?, opts })
+    }
+
+    /// Adds the files this context's queries read from their source to the columnar cache
+    /// (nothing without `cache`); returns added, bytes, not_cacheable, left, seconds and
+    /// warning (the first failure; the queries answered from the files all the same).
+    fn fill_cache<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let misses = self.ctx.msgpack_report().take_cache_misses();
+        let s = wait(py, mpq::cache::fill(misses))?;
+        let d = PyDict::new(py);
+        d.set_item("added", s.added)?;
+        d.set_item("bytes", s.bytes)?;
+        d.set_item("not_cacheable", s.not_cacheable)?;
+        d.set_item("left", s.left)?;
+        d.set_item("seconds", s.seconds)?;
+        d.set_item("warning", s.warning)?;
+        Ok(d)
     }
 
     /// Registers `source` (a path, glob, directory, URL, list of them, bytes or a binary file

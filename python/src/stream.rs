@@ -98,6 +98,7 @@ pub fn report_dict<'py>(py: Python<'py>, ctx: &SessionContext) -> PyResult<Bound
     d.set_item("messages", r.messages)?;
     d.set_item("framing", r.framing)?;
     d.set_item("notes", r.notes)?;
+    d.set_item("cached_files", r.cached_files)?;
     Ok(d)
 }
 

@@ -405,3 +405,21 @@ def test_convert_and_other_policies_read_the_same_entries(logs, tmp_path):
     assert pq.read_schema(plain) == pq.read_schema(cached)
     _, err = run("query", "SELECT count(*) FROM t", logs, "--on-error", "drop", cache=cache)
     assert served(err) == 3
+
+
+def test_the_python_context_reads_and_fills_the_cache(logs, tmp_path):
+    import mpq
+
+    cache = str(tmp_path / "cache")
+    sql = "SELECT service, count(*) AS n, max(status) AS s FROM t GROUP BY 1 ORDER BY 1"
+    ctx = mpq.Context(cache=cache)
+    ctx.register("t", logs)
+    cold = ctx.sql(sql).to_arrow()
+    assert ctx.report()["cached_files"] == 0
+    filled = ctx.fill_cache()
+    assert (filled["added"], filled["warning"]) == (3, None), filled
+    warm_ctx = mpq.Context(cache=cache)
+    warm_ctx.register("t", logs)
+    assert warm_ctx.sql(sql).to_arrow() == cold
+    assert warm_ctx.report()["cached_files"] == 3
+    assert mpq.Context(cache=False).fill_cache()["added"] == 0

@@ -9,7 +9,8 @@
 //! and record boundaries), [`infer`] (schema inference), [`decode`] (the decode plan and
 //! column decoders), [`reader`] (the scan drivers and the plain Rust API), [`datasource`] (the
 //! DataFusion format, source and opener, and [`SessionContextExt`]), [`convert`] (writing).
-//! Beside them: [`cache`] (the opt-in columnar cache of files read), [`options`] (plain settings), [`report`] (what scans report), [`problem`] and
+//! Beside them: [`cache`] (the opt-in columnar cache of files read: filling it; [`store`]: its
+//! entries, read by scans), [`options`] (plain settings), [`report`] (what scans report), [`problem`] and
 //! [`error`], [`session`] (a ready DataFusion session), [`interrupt`] (Ctrl-C cancels a
 //! running query instead of ending the process). The command line lives in the binary.
 //!
@@ -44,6 +45,7 @@ pub mod reader;
 pub mod report;
 pub mod schema_view;
 pub mod session;
+pub mod store;
 mod sys;
 pub mod tables;
 pub mod variant;

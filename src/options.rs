@@ -194,8 +194,43 @@ pub struct MsgpackReadOptions {
     /// Scans apply the filters DataFusion offers them, decoding the other columns only for
     /// the rows that pass (on by default; off, a filter runs after the scan).
     pub filter_pushdown: bool,
-    /// The columnar cache to read files from and fill (`None`: no cache; see [`crate::cache`]).
-    pub cache: Option<crate::cache::CacheOptions>,
+    /// The columnar cache to read files from and fill (`None`: no cache; see `mpq::cache`).
+    pub cache: Option<CacheOptions>,
+}
+
+/// Default bound on the columnar cache's size (4 GiB).
+pub const DEFAULT_CACHE_MAX_BYTES: u64 = 4 << 30;
+
+/// Where the columnar cache lives and how large it may grow. Plain data, like the other read
+/// options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheOptions {
+    /// The cache directory (created with mode 0700).
+    pub dir: std::path::PathBuf,
+    /// Least recently used entries are removed once the entries hold more bytes than this.
+    pub max_bytes: u64,
+}
+
+impl CacheOptions {
+    /// A cache in `dir`, with the default size bound.
+    pub fn new(dir: impl Into<std::path::PathBuf>) -> Self {
+        CacheOptions { dir: dir.into(), max_bytes: DEFAULT_CACHE_MAX_BYTES }
+    }
+
+    /// The default directory: `$XDG_CACHE_HOME/mpq`, else `~/.cache/mpq` (`None` without
+    /// either variable).
+    pub fn default_dir() -> Option<std::path::PathBuf> {
+        use std::path::PathBuf;
+        let xdg = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()).map(PathBuf::from);
+        let home = || std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| PathBuf::from(h).join(".cache"));
+        xdg.filter(|p| p.is_absolute()).or_else(home).map(|d| d.join("mpq"))
+    }
+
+    /// With another size bound.
+    pub fn max_bytes(mut self, n: u64) -> Self {
+        self.max_bytes = n;
+        self
+    }
 }
 
 /// Default bound on decompressed input (8 GiB).
@@ -305,8 +340,9 @@ impl MsgpackReadOptions {
     pub fn error_policy(&self) -> ErrorPolicy {
         ErrorPolicy { framing: self.framing, on_error: self.on_error, max_errors: self.max_errors }
     }
-    /// Reads files from this columnar cache and lets it take the files read ([`crate::cache`]).
-    pub fn cache(mut self, cache: Option<crate::cache::CacheOptions>) -> Self {
+    /// Reads files from this columnar cache and notes the files read from their source for it
+    /// ([`crate::cache`]).
+    pub fn cache(mut self, cache: Option<CacheOptions>) -> Self {
         self.cache = cache;
         self
     }

@@ -18,8 +18,8 @@ pub const KEPT_MESSAGES: usize = 20;
 pub struct ScanReport {
     data: Arc<Mutex<ReportData>>,
     rejects: Arc<Mutex<Option<Rejects>>>,
-    /// Files read from their source that the columnar cache may take ([`crate::cache::fill`]).
-    misses: Arc<Mutex<Vec<crate::cache::Miss>>>,
+    /// Files read from their source that the columnar cache may take (`mpq::cache::fill`).
+    misses: Arc<Mutex<Vec<CacheMiss>>>,
 }
 
 /// Where problems are written, one JSON line each, and the first write error.
@@ -74,6 +74,18 @@ impl ReportData {
     pub fn has_problems(&self) -> bool {
         self.problems > 0
     }
+}
+
+/// A file a scan read from its source that the columnar cache may take: the file, the
+/// table's file schema and the read options (the cache's among them).
+#[derive(Debug, Clone)]
+pub struct CacheMiss {
+    /// The local file.
+    pub path: std::path::PathBuf,
+    /// The table's file schema.
+    pub schema: datafusion::arrow::datatypes::SchemaRef,
+    /// The scan's options.
+    pub options: crate::options::MsgpackReadOptions,
 }
 
 /// Adds counts by raw key to counts by key as text.
@@ -227,15 +239,15 @@ impl ScanReport {
     }
 
     /// Notes a file read from its source that the columnar cache may take.
-    pub(crate) fn cache_miss(&self, miss: crate::cache::Miss) {
+    pub(crate) fn cache_miss(&self, miss: CacheMiss) {
         if let Ok(mut m) = self.misses.lock() {
             m.push(miss);
         }
     }
 
     /// The files read from their source since the last call that the columnar cache may take
-    /// (for [`crate::cache::fill`]).
-    pub fn take_cache_misses(&self) -> Vec<crate::cache::Miss> {
+    /// (for `mpq::cache::fill`).
+    pub fn take_cache_misses(&self) -> Vec<CacheMiss> {
         self.misses.lock().map(|mut m| std::mem::take(&mut *m)).unwrap_or_default()
     }
 

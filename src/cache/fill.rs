@@ -8,11 +8,13 @@
 //! without replacing; the entry's description is in place before its data. A file that met
 //! anything a query's summary depends on, or changed meanwhile, is not cached.
 
-use super::{CacheOptions, Entry, Meta, Scope, Source};
 use crate::error::{Error, Result};
+use crate::options::CacheOptions;
 use crate::options::MsgpackReadOptions;
 use crate::reader::scan::{ScanRequest, scan_input};
+use crate::report::CacheMiss;
 use crate::report::{ReportData, ScanReport};
+use crate::store::{self, Entry, Meta, Scope, Source};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
@@ -24,11 +26,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// A file a query read from its source that the cache may take.
-#[derive(Debug, Clone)]
-pub struct Miss {
-    pub(crate) path: PathBuf,
-    pub(crate) scope: Scope,
+/// A miss with its scope.
+struct Miss {
+    path: PathBuf,
+    scope: Scope,
 }
 
 /// What [`fill`] did.
@@ -59,11 +60,10 @@ enum Outcome {
 /// Adds every missed file to its cache, a few at a time, then evicts beyond the size bound.
 /// Never fails: a file that cannot be cached is read from its source next time too, and the
 /// first failure becomes [`FillSummary::warning`].
-pub async fn fill(misses: Vec<Miss>) -> FillSummary {
+pub async fn fill(misses: Vec<CacheMiss>) -> FillSummary {
     let started = Instant::now();
-    let mut seen = std::collections::HashSet::new();
-    let misses: Vec<Miss> = misses.into_iter().filter(|m| seen.insert(m.path.clone())).collect();
     let mut summary = FillSummary::default();
+    let misses = scoped(misses);
     let store: Arc<dyn ObjectStore> = Arc::new(object_store::local::LocalFileSystem::new());
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let outcomes: Vec<(Miss, Result<Outcome>)> = futures::stream::iter(misses)
@@ -96,7 +96,7 @@ pub async fn fill(misses: Vec<Miss>) -> FillSummary {
         }
     }
     for c in caches {
-        if let Err(e) = super::evict(&c) {
+        if let Err(e) = store::evict(&c) {
             summary.warning.get_or_insert_with(|| format!("the cache in {}: {e}", c.dir.display()));
         }
     }
@@ -109,13 +109,38 @@ fn other(e: impl std::fmt::Display) -> Error {
     Error::Output(e.to_string())
 }
 
+/// Each miss once (a file split across cores is missed once per byte range), with its scope;
+/// misses whose options ask for no cache are dropped.
+fn scoped(misses: Vec<CacheMiss>) -> Vec<Miss> {
+    let mut scopes: Vec<Scope> = Vec::new();
+    let mut out: Vec<Miss> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for m in misses {
+        let same = |s: &&Scope| Arc::ptr_eq(s.schema(), &m.schema) && s.options == m.options;
+        let scope = match scopes.iter().find(same) {
+            Some(s) => s.clone(),
+            None => match Scope::of(&m.schema, &m.options) {
+                Some(s) => {
+                    scopes.push(s.clone());
+                    s
+                }
+                None => continue,
+            },
+        };
+        if seen.insert((m.path.clone(), scope.hash, scope.cache.dir.clone())) {
+            out.push(Miss { path: m.path, scope });
+        }
+    }
+    out
+}
+
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
     move |source| Error::Io { path: path.display().to_string(), source }
 }
 
 /// Fills one entry (see the module's description).
 async fn fill_one(store: &Arc<dyn ObjectStore>, m: &Miss) -> Result<Outcome> {
-    let dir = m.scope.cache.create().map_err(io_err(&m.scope.cache.dir))?;
+    let dir = store::create(&m.scope.cache).map_err(io_err(&m.scope.cache.dir))?;
     let Some((entry, source)) = m.scope.entry_of(&m.path) else { return Ok(Outcome::Left) };
     if entry.exists() || entry.skipped() || !source.settled() {
         return Ok(Outcome::Left);
@@ -287,9 +312,10 @@ struct Manifest {
 /// --manifest`): one manifest per table scope, a hidden file in its cache directory (an Arrow
 /// IPC stream of the table's schema, with the options and paths in its metadata). Returns the
 /// manifests written.
-pub fn write_manifests(misses: &[Miss]) -> Result<Vec<PathBuf>> {
+pub fn write_manifests(misses: &[CacheMiss]) -> Result<Vec<PathBuf>> {
+    let misses = scoped(misses.to_vec());
     let mut scopes: Vec<(&Scope, Vec<PathBuf>)> = Vec::new();
-    for m in misses {
+    for m in &misses {
         match scopes.iter_mut().find(|(s, _)| s.hash == m.scope.hash && s.cache == m.scope.cache) {
             Some((_, paths)) if !paths.contains(&m.path) => paths.push(m.path.clone()),
             Some(_) => {}
@@ -298,11 +324,11 @@ pub fn write_manifests(misses: &[Miss]) -> Result<Vec<PathBuf>> {
     }
     let mut written = Vec::new();
     for (scope, paths) in scopes {
-        let dir = scope.cache.create().map_err(io_err(&scope.cache.dir))?;
+        let dir = store::create(&scope.cache).map_err(io_err(&scope.cache.dir))?;
         let text = serde_json::to_string(&Manifest { options: scope.options.clone(), paths }).map_err(other)?;
-        let mut metadata = scope.schema.metadata().clone();
+        let mut metadata = scope.schema().metadata().clone();
         metadata.insert(MANIFEST_KEY.to_string(), text);
-        let schema = scope.schema.as_ref().clone().with_metadata(metadata);
+        let schema = scope.schema().as_ref().clone().with_metadata(metadata);
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
         let path = dir.join(format!(".fill-{}-{nanos}.arrow", std::process::id()));
         let file = File::create(&path).map_err(io_err(&path))?;
@@ -320,7 +346,7 @@ pub fn write_manifests(misses: &[Miss]) -> Result<Vec<PathBuf>> {
 }
 
 /// The misses a manifest of [`write_manifests`] holds; the manifest is removed.
-pub fn read_manifest(path: &Path) -> Result<Vec<Miss>> {
+pub fn read_manifest(path: &Path) -> Result<Vec<CacheMiss>> {
     let file = File::open(path).map_err(io_err(path))?;
     let reader = datafusion::arrow::ipc::reader::StreamReader::try_new(file, None)?;
     let _ = std::fs::remove_file(path);
@@ -330,7 +356,10 @@ pub fn read_manifest(path: &Path) -> Result<Vec<Miss>> {
         .ok_or_else(|| Error::Input(format!("{}: not a fill manifest", path.display())))?;
     let manifest: Manifest = serde_json::from_str(&text).map_err(other)?;
     let schema = Arc::new(reader.schema().as_ref().clone().with_metadata(metadata));
-    let scope = Scope::of(&schema, &manifest.options)
-        .ok_or_else(|| Error::Input(format!("{}: its options do not use the cache", path.display())))?;
-    Ok(manifest.paths.into_iter().map(|path| Miss { path, scope: scope.clone() }).collect())
+    let options = manifest.options;
+    Ok(manifest
+        .paths
+        .into_iter()
+        .map(|path| CacheMiss { path, schema: Arc::clone(&schema), options: options.clone() })
+        .collect())
 }

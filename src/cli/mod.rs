@@ -128,7 +128,7 @@ const FILL_LOG_BYTES: u64 = 1 << 20;
 
 /// Hands the misses to a detached `mpq cache fill` (its own process group, so a Ctrl-C at the
 /// terminal does not stop it), which appends what it did to the cache's fill log.
-fn fill_in_background(misses: &[mpq::cache::Miss]) -> Result<()> {
+fn fill_in_background(misses: &[mpq::report::CacheMiss]) -> Result<()> {
     let exe = std::env::current_exe().context("finding this program")?;
     for manifest in mpq::cache::write_manifests(misses)? {
         let log = manifest.parent().map(mpq::cache::fill_log_in).context("a manifest in a directory")?;

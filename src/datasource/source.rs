@@ -3,11 +3,12 @@
 
 use super::format::{local_path, read_object, shown_path};
 use super::prune;
-use crate::cache::{HitRequest, Miss, Scope, scan_hit};
 use crate::input::source::would_map;
 use crate::options::MsgpackReadOptions;
 use crate::reader::scan::{ScanRequest, scan_input};
+use crate::report::CacheMiss;
 use crate::report::ScanReport;
+use crate::store::{HitRequest, Scope, scan_hit};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::Result;
@@ -264,7 +265,11 @@ impl FileOpener for MsgpackOpener {
                     return Ok(stream(scan_hit(opened, &described, request, &report)?));
                 }
                 if !entry.skipped() {
-                    report.cache_miss(Miss { path, scope });
+                    report.cache_miss(CacheMiss {
+                        path,
+                        schema: Arc::clone(scope.schema()),
+                        options: (*options).clone(),
+                    });
                 }
             }
             let input = read_object(&store, &meta, &options).await?;

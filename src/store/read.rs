@@ -6,7 +6,6 @@
 use super::Meta;
 use crate::error::{Error, Result};
 use crate::infer::Role;
-use crate::reader::scan::Batches;
 use crate::report::ScanReport;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, RecordBatchOptions, StructArray};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
@@ -19,6 +18,9 @@ use datafusion::physical_plan::PhysicalExpr;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::sync::Arc;
+
+/// Batches of one cached file, lazily (as [`crate::reader::scan::scan_input`] gives them).
+pub(crate) type Batches = Box<dyn Iterator<Item = Result<RecordBatch>> + Send>;
 
 /// An entry's data with its footer read and its schema checked against the table's.
 pub(crate) struct Opened {
@@ -249,7 +251,7 @@ mod tests {
     fn byte_ranges_that_partition_the_file_read_every_row_group_once() {
         let meta = |records, bytes| Meta {
             key: String::new(),
-            source: crate::cache::Source::stat(std::path::Path::new(".")).expect("stat"),
+            source: crate::store::Source::stat(std::path::Path::new(".")).expect("stat"),
             records,
             bytes,
         };

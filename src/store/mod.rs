@@ -1,0 +1,472 @@
+//! The columnar cache's store: where a file's Parquet copy lives and under which key
+//! ([`Scope`], [`Source`], [`Entry`]), the description beside it ([`Meta`]), reading a copy as
+//! the scan of its file would have read it ([`scan_hit`]), and the housekeeping
+//! ([`info`], [`clear`], [`gc`], eviction). Scans use it; [`crate::cache`] fills it (see there
+//! for how answers stay exact).
+//!
+//! The directory holds `v<FORMAT_VERSION>/<hash>.parquet` (the data), `.json` (key, source,
+//! counts), `.lock`, `.hits` (one byte per use) and `.skip` (not cacheable) files.
+
+mod read;
+
+pub(crate) use read::{HitRequest, scan_hit};
+
+pub use crate::options::CacheOptions;
+use crate::options::MsgpackReadOptions;
+use datafusion::arrow::datatypes::{DataType, Field, SchemaRef};
+use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// What an entry holds and how it is named; a new version ignores older entries.
+pub const FORMAT_VERSION: u32 = 1;
+/// A file modified this recently is not cached: a change within the file system's time
+/// resolution could leave the same modification time on other content.
+pub const SETTLE: Duration = Duration::from_secs(2);
+
+/// The directory of this format version's entries in `cache`.
+pub(crate) fn entries_dir(cache: &CacheOptions) -> PathBuf {
+    cache.dir.join(format!("v{FORMAT_VERSION}"))
+}
+
+/// Creates the entries directory (the cache directory with mode 0700); returns it.
+pub(crate) fn create(cache: &CacheOptions) -> io::Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&cache.dir)?;
+    let entries = entries_dir(cache);
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&entries)?;
+    Ok(entries)
+}
+
+/// A source file as the key sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Source {
+    /// The canonical path.
+    pub path: PathBuf,
+    dev: u64,
+    ino: u64,
+    pub size: u64,
+    mtime_ns: i128,
+    ctime_ns: i128,
+}
+
+impl Source {
+    /// The file at `path` now.
+    pub(crate) fn stat(path: &Path) -> io::Result<Source> {
+        use std::os::unix::fs::MetadataExt;
+        let path = std::fs::canonicalize(path)?;
+        let m = std::fs::metadata(&path)?;
+        let ns = |s: i64, n: i64| s as i128 * 1_000_000_000 + n as i128;
+        Ok(Source {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.size(),
+            mtime_ns: ns(m.mtime(), m.mtime_nsec()),
+            ctime_ns: ns(m.ctime(), m.ctime_nsec()),
+            path,
+        })
+    }
+
+    /// True when neither time is within [`SETTLE`] of now.
+    pub(crate) fn settled(&self) -> bool {
+        let now = now_ns();
+        let settle = SETTLE.as_nanos() as i128;
+        now - self.mtime_ns >= settle && now - self.ctime_ns >= settle
+    }
+}
+
+fn now_ns() -> i128 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as i128).unwrap_or_default()
+}
+
+/// A 128-bit FNV-1a hash: stable across builds and platforms (the entry names depend on it).
+fn fnv128(parts: &[&[u8]]) -> u128 {
+    const PRIME: u128 = 0x0000000001000000000000000000013B;
+    let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
+    for part in parts {
+        for &b in *part {
+            h ^= b as u128;
+            h = h.wrapping_mul(PRIME);
+        }
+        // A separator, so ("ab", "c") and ("a", "bc") differ.
+        h ^= 0xff;
+        h = h.wrapping_mul(PRIME);
+    }
+    h
+}
+
+/// What the entries of one table share: the cache, the file schema and the options that
+/// change rows, hashed once per scan.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub(crate) cache: CacheOptions,
+    schema: SchemaRef,
+    pub(crate) options: MsgpackReadOptions,
+    pub(crate) hash: u128,
+}
+
+impl Scope {
+    /// The scope of a scan of `schema` (the table's file schema) with `opts`, when `opts` ask
+    /// for the cache.
+    pub fn of(schema: &SchemaRef, opts: &MsgpackReadOptions) -> Option<Scope> {
+        let cache = opts.cache.clone()?;
+        let text = format!(
+            "mpq {} cache {FORMAT_VERSION}\n{:?}\n{:?}",
+            env!("CARGO_PKG_VERSION"),
+            row_options(opts),
+            fingerprint(schema)
+        );
+        let hash = fnv128(&[text.as_bytes()]);
+        Some(Scope { cache, schema: SchemaRef::clone(schema), options: opts.clone(), hash })
+    }
+
+    /// The entry of `source` in this scope.
+    pub(crate) fn entry(&self, source: &Source) -> Entry {
+        let key = format!("{:032x} {source:?}", self.hash);
+        let name = format!("{:032x}", fnv128(&[key.as_bytes()]));
+        Entry { dir: entries_dir(&self.cache), name, key }
+    }
+
+    /// The entry of the local file `path`, if it can be read.
+    pub(crate) fn entry_of(&self, path: &Path) -> Option<(Entry, Source)> {
+        let source = Source::stat(path).ok()?;
+        Some((self.entry(&source), source))
+    }
+
+    /// The table's file schema.
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+}
+
+/// The schema as text that is the same in every process: field metadata (hash maps, whose
+/// order varies) is listed sorted, by field path, after the types without it.
+fn fingerprint(schema: &SchemaRef) -> String {
+    let mut meta = Vec::new();
+    let plain: Vec<Field> = schema.fields().iter().map(|f| plain_field(f, "", &mut meta)).collect();
+    meta.sort();
+    format!("{plain:?}\n{meta:?}")
+}
+
+fn plain_field(f: &Field, path: &str, meta: &mut Vec<(String, String, String)>) -> Field {
+    let path = format!("{path}/{}", f.name());
+    for (k, v) in f.metadata() {
+        meta.push((path.clone(), k.clone(), v.clone()));
+    }
+    let t = match f.data_type() {
+        DataType::Struct(fs) => DataType::Struct(fs.iter().map(|c| plain_field(c, &path, meta)).collect()),
+        DataType::List(c) => DataType::List(Arc::new(plain_field(c, &path, meta))),
+        DataType::LargeList(c) => DataType::LargeList(Arc::new(plain_field(c, &path, meta))),
+        DataType::FixedSizeList(c, n) => DataType::FixedSizeList(Arc::new(plain_field(c, &path, meta)), *n),
+        DataType::Map(c, sorted) => DataType::Map(Arc::new(plain_field(c, &path, meta)), *sorted),
+        other => other.clone(),
+    };
+    Field::new(f.name(), t, f.is_nullable())
+}
+
+/// The options as far as they change the rows of a file whose schema is given and that the
+/// cache takes: those that only steer inference, parallelism, batching, file listing, error
+/// counting or the cache itself are set to their defaults, and so are the error policies,
+/// because only files that met no problem at all are cached (every policy reads the same rows
+/// from them).
+fn row_options(opts: &MsgpackReadOptions) -> MsgpackReadOptions {
+    let d = MsgpackReadOptions::default();
+    MsgpackReadOptions {
+        framing: d.framing,
+        on_error: d.on_error,
+        sample: d.sample,
+        batch_size: d.batch_size,
+        max_errors: d.max_errors,
+        mmap: d.mmap,
+        file_extension: d.file_extension,
+        threads: d.threads,
+        max_decompressed_bytes: d.max_decompressed_bytes,
+        filter_pushdown: d.filter_pushdown,
+        cache: None,
+        ..opts.clone()
+    }
+}
+
+/// What is stored beside an entry's data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Meta {
+    /// The full key the entry was written under.
+    pub key: String,
+    /// The source as it was read.
+    pub source: Source,
+    /// Records the source held.
+    pub records: u64,
+    /// Bytes those records spanned.
+    pub bytes: u64,
+}
+
+/// One entry's files.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    dir: PathBuf,
+    pub(crate) name: String,
+    pub(crate) key: String,
+}
+
+impl Entry {
+    /// The entry's file with this extension.
+    pub(crate) fn path(&self, ext: &str) -> PathBuf {
+        self.dir.join(format!("{}.{ext}", self.name))
+    }
+
+    /// True when the entry's data is there (whether it is usable is checked on use).
+    pub fn exists(&self) -> bool {
+        self.path("parquet").exists()
+    }
+
+    /// True when the source was found not to be cacheable under this key.
+    pub fn skipped(&self) -> bool {
+        self.path("skip").exists()
+    }
+
+    /// The entry, if it is there and matches: its data opened with the footer read, and its
+    /// meta. A damaged entry is removed (and is a miss).
+    pub fn load(&self, schema: &SchemaRef) -> Option<(read::Opened, Meta)> {
+        let data = File::open(self.path("parquet")).ok()?;
+        let meta: Meta = match std::fs::read(self.path("json")).ok().map(|b| serde_json::from_slice(&b)) {
+            Some(Ok(m)) => m,
+            // Written before the data is renamed into place: a missing or unreadable meta
+            // beside data is damage.
+            _ => return self.damaged("its description is missing or unreadable"),
+        };
+        if meta.key != self.key {
+            return None;
+        }
+        let opened = match read::Opened::new(data, schema) {
+            Ok(o) => o,
+            Err(e) => return self.damaged(&e.to_string()),
+        };
+        // Least recently used first when evicting: a use makes the entry new.
+        if let Ok(f) = File::options().write(true).open(self.path("parquet")) {
+            let _ = f.set_modified(SystemTime::now());
+        }
+        if let Ok(mut hits) = File::options().append(true).create(true).open(self.path("hits")) {
+            let _ = io::Write::write_all(&mut hits, b"+");
+        }
+        Some((opened, meta))
+    }
+
+    fn damaged<T>(&self, why: &str) -> Option<T> {
+        if std::env::var_os("MPQ_DEBUG").is_some() {
+            eprintln!("mpq: debug: cache entry {} is damaged ({why}); removed", self.path("parquet").display());
+        }
+        self.remove();
+        None
+    }
+
+    /// Removes every file of the entry.
+    fn remove(&self) {
+        for ext in ["parquet", "json", "hits", "skip", "lock"] {
+            let _ = std::fs::remove_file(self.path(ext));
+        }
+    }
+}
+
+/// What `mpq cache info` shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CacheInfo {
+    /// The cache directory.
+    pub dir: PathBuf,
+    /// Entries (cached files).
+    pub entries: u64,
+    /// Bytes the entries hold.
+    pub bytes: u64,
+    /// Times entries were used.
+    pub hits: u64,
+    /// Files found not cacheable (read from their source every time).
+    pub skipped: u64,
+    /// The size bound.
+    pub max_bytes: u64,
+    /// The last line of the fill log (what the last background fill did).
+    pub last_fill: Option<String>,
+}
+
+/// The log background fills append to, in a cache's entries directory.
+pub fn fill_log_in(entries: &Path) -> PathBuf {
+    entries.join("fill.log")
+}
+
+/// The files of the entries directory, by entry name, with the extensions present.
+fn listing(cache: &CacheOptions) -> io::Result<Vec<(String, std::fs::DirEntry)>> {
+    let dir = entries_dir(cache);
+    let mut out = Vec::new();
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(e),
+    };
+    for e in entries {
+        let e = e?;
+        if let Some(name) = e.file_name().to_str() {
+            out.push((name.to_string(), e));
+        }
+    }
+    Ok(out)
+}
+
+/// Counts the cache's entries, bytes and hits.
+pub fn info(cache: &CacheOptions) -> io::Result<CacheInfo> {
+    let mut info = CacheInfo { dir: cache.dir.clone(), max_bytes: cache.max_bytes, ..Default::default() };
+    for (name, e) in listing(cache)? {
+        let len = e.metadata().map(|m| m.len()).unwrap_or_default();
+        match name.rsplit_once('.').map(|(_, ext)| ext) {
+            Some("parquet") if !name.starts_with('.') => {
+                info.entries += 1;
+                info.bytes += len;
+            }
+            Some("hits") => info.hits += len,
+            Some("skip") => info.skipped += 1,
+            _ => {}
+        }
+    }
+    let log = std::fs::read_to_string(fill_log_in(&entries_dir(cache))).unwrap_or_default();
+    info.last_fill = log.lines().last().map(str::to_string);
+    Ok(info)
+}
+
+/// Removes every entry (and everything else of this format version); returns how many
+/// entries there were.
+pub fn clear(cache: &CacheOptions) -> io::Result<u64> {
+    let n = info(cache)?.entries;
+    match std::fs::remove_dir_all(entries_dir(cache)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(n),
+    }
+}
+
+/// What [`gc`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GcSummary {
+    /// Entries and markers whose source changed or is gone.
+    pub stale: u64,
+    /// Leftovers of fills that did not finish (a killed process).
+    pub leftovers: u64,
+    /// Entries evicted to keep within the size bound.
+    pub evicted: u64,
+}
+
+/// Removes entries whose source changed or disappeared, leftovers of interrupted fills, and
+/// the least recently used entries beyond the size bound.
+pub fn gc(cache: &CacheOptions) -> io::Result<GcSummary> {
+    let mut s = GcSummary::default();
+    let dir = entries_dir(cache);
+    for (name, e) in listing(cache)? {
+        let path = e.path();
+        if name.starts_with('.') {
+            // A fill's temporary: left behind only by a process that died (live fills take
+            // seconds, not an hour).
+            let old = e.metadata().and_then(|m| m.modified()).map(|t| t.elapsed().unwrap_or_default());
+            if old.is_ok_and(|age| age > Duration::from_secs(3600)) {
+                let _ = std::fs::remove_file(&path);
+                s.leftovers += 1;
+            }
+            continue;
+        }
+        let Some((stem, ext)) = name.rsplit_once('.') else { continue };
+        if ext != "json" && ext != "skip" {
+            continue;
+        }
+        let meta: Option<Meta> = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        let current = meta.as_ref().is_some_and(|m| Source::stat(&m.source.path).is_ok_and(|now| now == m.source));
+        if !current {
+            Entry { dir: dir.clone(), name: stem.to_string(), key: String::new() }.remove();
+            s.stale += 1;
+        }
+    }
+    s.evicted = evict(cache)?;
+    Ok(s)
+}
+
+/// Removes the least recently used entries until the rest fit the size bound; returns how
+/// many were removed.
+pub(crate) fn evict(cache: &CacheOptions) -> io::Result<u64> {
+    let dir = entries_dir(cache);
+    let mut data = Vec::new();
+    for (name, e) in listing(cache)? {
+        if let Some(stem) = name.strip_suffix(".parquet").filter(|_| !name.starts_with('.'))
+            && let Ok(m) = e.metadata()
+        {
+            data.push((m.modified().unwrap_or(UNIX_EPOCH), m.len(), stem.to_string()));
+        }
+    }
+    let mut total: u64 = data.iter().map(|d| d.1).sum();
+    data.sort();
+    let mut removed = 0;
+    for (_, len, stem) in data {
+        if total <= cache.max_bytes {
+            break;
+        }
+        Entry { dir: dir.clone(), name: stem, key: String::new() }.remove();
+        total -= len;
+        removed += 1;
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::datatypes::Schema;
+    use std::collections::HashMap;
+
+    #[test]
+    fn the_hash_is_fnv1a_and_separates_parts() {
+        // Entry names must not change between builds or platforms: FNV-1a 128 of "a" is a
+        // published test vector (the separator byte follows it here).
+        let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
+        h = (h ^ b'a' as u128).wrapping_mul(0x0000000001000000000000000000013B);
+        assert_eq!(h, 0xd228cb696f1a8caf78912b704e4a8964);
+        h = (h ^ 0xff).wrapping_mul(0x0000000001000000000000000000013B);
+        assert_eq!(fnv128(&[b"a"]), h);
+        assert_ne!(fnv128(&[b"ab", b"c"]), fnv128(&[b"a", b"bc"]));
+    }
+
+    #[test]
+    fn the_schema_fingerprint_does_not_depend_on_metadata_order() {
+        let meta = || -> HashMap<String, String> { (1..=6).map(|i| (format!("k{i}"), format!("v{i}"))).collect() };
+        let schema = |m: &HashMap<String, String>| -> SchemaRef {
+            let inner = Field::new("x", DataType::Binary, true).with_metadata(m.clone());
+            let s = DataType::Struct(vec![inner].into());
+            Arc::new(Schema::new(vec![Field::new("s", s, true).with_metadata(m.clone())]))
+        };
+        // Each map has its own random order: find two that list their pairs differently.
+        let a = meta();
+        let b = (0..1000).map(|_| meta()).find(|b| format!("{b:?}") != format!("{a:?}")).expect("another order");
+        assert_ne!(format!("{:?}", schema(&a)), format!("{:?}", schema(&b)));
+        assert_eq!(fingerprint(&schema(&a)), fingerprint(&schema(&b)));
+        assert!(fingerprint(&schema(&a)).contains("(\"/s/x\", \"k1\", \"v1\")"));
+    }
+
+    #[test]
+    fn keys_change_with_schema_options_and_source() {
+        let dir = std::env::temp_dir().join(format!("mpq-cache-keys-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("a.msgpack");
+        std::fs::write(&file, b"\x80").expect("write");
+        let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, true)]));
+        let opts = MsgpackReadOptions::default().cache(Some(CacheOptions::new(dir.join("c"))));
+        let scope = Scope::of(&schema, &opts).expect("cacheable");
+        let (entry, source) = scope.entry_of(&file).expect("stat");
+        // Options that do not change rows keep the key; those that do change it.
+        let same = Scope::of(&schema, &opts.clone().batch_size(7).threads(1)).expect("cacheable");
+        assert_eq!(same.entry(&source).name, entry.name);
+        let other = Scope::of(&schema, &opts.clone().max_depth(9)).expect("cacheable");
+        assert_ne!(other.entry(&source).name, entry.name);
+        let wider: SchemaRef = Arc::new(Schema::new(vec![Field::new("a", DataType::Utf8, true)]));
+        assert_ne!(Scope::of(&wider, &opts).expect("cacheable").entry(&source).name, entry.name);
+        std::fs::write(&file, b"\x81\xa1a\x01").expect("rewrite");
+        assert_ne!(scope.entry_of(&file).expect("stat").0.name, entry.name, "size and times are in the key");
+        let drop = Scope::of(&schema, &opts.clone().on_error(crate::options::OnError::Drop)).expect("cacheable");
+        assert_eq!(drop.entry(&source).name, entry.name, "clean files read the same under every policy");
+        assert!(Scope::of(&schema, &MsgpackReadOptions::default()).is_none(), "off unless asked for");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -82,54 +82,99 @@ pub(crate) fn scan_hit(opened: Opened, meta: &Meta, req: HitRequest<'_>, report:
     let extra_in_filter = extra.is_some_and(|e| filter_cols.contains(&e));
     let extra_in_output = !extra_in_filter && extra.is_some_and(|e| projection.contains(&e));
     let mut builder = opened.builder.with_batch_size(batch_size).with_row_groups(groups);
-    if let Some(f) = filter {
-        let mask = ProjectionMask::leaves(&descr, leaves(&descr, decoded, &filter_cols));
-        let schema = Arc::new(decoded.project(&filter_cols)?);
-        let expr = reassign_expr_columns(Arc::clone(f), &schema)?;
-        let counted = extra.filter(|_| extra_in_filter).and_then(|e| filter_cols.iter().position(|&c| c == e));
-        let report = report.clone();
-        let predicate = move |batch: RecordBatch| -> std::result::Result<BooleanArray, ArrowError> {
-            if let Some(i) = counted {
-                report.add_extra_keys(&extra_keys(batch.column(i)));
-            }
-            let rows = batch.num_rows();
-            let values = expr
-                .evaluate(&batch)
-                .and_then(|v| v.into_array(rows))
-                .map_err(|e| ArrowError::ExternalError(e.into()))?;
-            values
-                .as_boolean_opt()
-                .cloned()
-                .ok_or_else(|| ArrowError::ComputeError("a filter that is not boolean".to_string()))
-        };
-        builder = builder.with_row_filter(RowFilter::new(vec![Box::new(ArrowPredicateFn::new(mask, predicate))]));
-    }
-    if let Some(n) = limit {
-        builder = builder.with_limit(n);
-    }
     let mut sorted = projection.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
-    let builder = builder.with_projection(ProjectionMask::leaves(&descr, leaves(&descr, decoded, &sorted)));
+    // The filter runs on its columns' batch, counting `_extra` there when it reads it.
+    let test: Option<Test> = match filter {
+        Some(f) => {
+            let schema = Arc::new(decoded.project(&filter_cols)?);
+            let expr = reassign_expr_columns(Arc::clone(f), &schema)?;
+            let counted = extra.filter(|_| extra_in_filter).and_then(|e| filter_cols.iter().position(|&c| c == e));
+            let report = report.clone();
+            Some(Arc::new(move |batch: &RecordBatch| {
+                if let Some(i) = counted {
+                    report.add_extra_keys(&extra_keys(batch.column(i)));
+                }
+                let values = expr.evaluate(batch).and_then(|v| v.into_array(batch.num_rows()))?;
+                values
+                    .as_boolean_opt()
+                    .cloned()
+                    .ok_or_else(|| Error::Output("a filter that is not boolean".to_string()))
+            }))
+        }
+        None => None,
+    };
+    // Late materialization (the filter's columns first, the others only for the rows that
+    // pass) when the query reads columns the filter does not; else one read and the filter
+    // after it (the reader would decode the filter's columns twice).
+    let late = test.is_some() && sorted.iter().any(|c| !filter_cols.contains(c));
+    let read: Vec<usize> = match late {
+        true => sorted.clone(),
+        false => {
+            let mut all: Vec<usize> = sorted.iter().chain(&filter_cols).copied().collect();
+            all.sort_unstable();
+            all.dedup();
+            all
+        }
+    };
+    if let (true, Some(test)) = (late, &test) {
+        let mask = ProjectionMask::leaves(&descr, leaves(&descr, decoded, &filter_cols));
+        let test = Arc::clone(test);
+        let predicate = move |batch: RecordBatch| -> std::result::Result<BooleanArray, ArrowError> {
+            test(&batch).map_err(ArrowError::from)
+        };
+        builder = builder.with_row_filter(RowFilter::new(vec![Box::new(ArrowPredicateFn::new(mask, predicate))]));
+    }
+    // The reader's limit counts rows after its row filter: not usable when filtering after it.
+    if let (Some(n), true) = (limit, late || test.is_none()) {
+        builder = builder.with_limit(n);
+    }
+    let builder = builder.with_projection(ProjectionMask::leaves(&descr, leaves(&descr, decoded, &read)));
     let reader = builder.build().map_err(|e| Error::Output(e.to_string()))?;
-    let positions: Vec<usize> = projection.iter().map(|p| sorted.partition_point(|s| s < p)).collect();
+    let at = |c: &usize| read.partition_point(|r| r < c);
+    let positions: Vec<usize> = projection.iter().map(at).collect();
+    let after = test.filter(|_| !late).map(|t| (t, filter_cols.iter().map(at).collect::<Vec<_>>()));
+    let filter_schema = Arc::new(decoded.project(&filter_cols)?);
     let extra_at = extra.filter(|_| extra_in_output).and_then(|e| projection.iter().position(|&p| p == e));
     let target = Arc::new(decoded.project(projection)?);
     let report = report.clone();
-    Ok(Box::new(reader.map(move |batch| {
+    let mut left = limit.filter(|_| after.is_some());
+    let batches = reader.map(move |batch| -> Result<RecordBatch> {
         let batch = batch?;
-        let columns = positions
+        let mut columns = positions
             .iter()
             .zip(target.fields())
             .map(|(&i, f)| conform(batch.column(i), f.data_type()))
             .collect::<Result<Vec<_>>>()?;
+        let mut rows = batch.num_rows();
+        if let Some((test, at)) = &after {
+            let tested = at.iter().zip(filter_schema.fields()).map(|(&i, f)| conform(batch.column(i), f.data_type()));
+            let tested = RecordBatch::try_new(Arc::clone(&filter_schema), tested.collect::<Result<Vec<_>>>()?)?;
+            let pass = test(&tested)?;
+            columns = columns
+                .iter()
+                .map(|c| datafusion::arrow::compute::filter(c, &pass))
+                .collect::<std::result::Result<_, _>>()?;
+            rows = pass.true_count();
+        }
+        if let Some(n) = left.as_mut() {
+            let keep = rows.min(*n);
+            columns = columns.iter().map(|c| c.slice(0, keep)).collect();
+            rows = keep;
+            *n -= keep;
+        }
         if let Some(i) = extra_at {
             report.add_extra_keys(&extra_keys(&columns[i]));
         }
-        let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+        let options = RecordBatchOptions::new().with_row_count(Some(rows));
         Ok(RecordBatch::try_new_with_options(SchemaRef::clone(&target), columns, &options)?)
-    })))
+    });
+    Ok(Box::new(batches))
 }
+
+/// A filter evaluated on its columns' batch.
+type Test = Arc<dyn Fn(&RecordBatch) -> Result<BooleanArray> + Send + Sync>;
 
 /// The row groups that stand for a byte range of the source, with their records and bytes.
 /// Each row group stands at the source position its first row has in proportion (rows before

@@ -141,6 +141,11 @@ def test_extra_pairs_are_counted_as_the_scan_counts_them(tmp_path):
         "SELECT a, _extra FROM t WHERE s = 'v3' ORDER BY a",
         "SELECT count(*) FROM t WHERE _extra IS NOT NULL AND a % 2 = 0",
         "SELECT * FROM t ORDER BY a LIMIT 3",
+        # A limit the scan takes, with a filter on the columns read (applied after reading)
+        # and on others (applied while reading).
+        "SELECT count(*) FROM (SELECT s FROM t WHERE s = 'v3' LIMIT 7)",
+        "SELECT count(*), max(length(s)) FROM (SELECT s, a FROM t WHERE s = 'v3' LIMIT 7)",
+        "SELECT s, count(*) FROM t WHERE s <> 'v1' GROUP BY 1 ORDER BY 1",
     ]
     run("query", sqls[0], str(f), *opts, cache=cache)
     assert len(entries(cache)) == 1

@@ -37,6 +37,8 @@ struct Miss {
 pub struct FillSummary {
     /// Files added to the cache.
     pub added: u64,
+    /// Of those, files that had grown, of which only the new tail was scanned (another part).
+    pub tails: u64,
     /// Bytes of the entries added.
     pub bytes: u64,
     /// Files found not cacheable (marked, so later queries do not try again).
@@ -52,7 +54,8 @@ pub struct FillSummary {
 }
 
 enum Outcome {
-    Added(u64),
+    /// Bytes written, and whether only a new tail was.
+    Added(u64, bool),
     NotCacheable,
     Left,
 }
@@ -80,8 +83,9 @@ pub async fn fill(misses: Vec<CacheMiss>) -> FillSummary {
     let mut caches: Vec<CacheOptions> = Vec::new();
     for (m, r) in outcomes {
         match r {
-            Ok(Outcome::Added(bytes)) => {
+            Ok(Outcome::Added(bytes, tail)) => {
                 summary.added += 1;
+                summary.tails += tail as u64;
                 summary.bytes += bytes;
             }
             Ok(Outcome::NotCacheable) => summary.not_cacheable += 1,
@@ -138,11 +142,12 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
     move |source| Error::Io { path: path.display().to_string(), source }
 }
 
-/// Fills one entry (see the module's description).
+/// Fills one entry (see the module's description): a file that grew since its entry was
+/// filled, its old bytes unchanged, has only its new tail scanned, into another part.
 async fn fill_one(store: &Arc<dyn ObjectStore>, m: &Miss) -> Result<Outcome> {
     let dir = store::create(&m.scope.cache).map_err(io_err(&m.scope.cache.dir))?;
     let Some((entry, source)) = m.scope.entry_of(&m.path) else { return Ok(Outcome::Left) };
-    if entry.exists() || entry.skipped() || !source.settled() {
+    if entry.covers() || entry.skipped() || !source.settled() {
         return Ok(Outcome::Left);
     }
     let lock_path = entry.path("lock");
@@ -152,9 +157,11 @@ async fn fill_one(store: &Arc<dyn ObjectStore>, m: &Miss) -> Result<Outcome> {
         Err(std::fs::TryLockError::WouldBlock) => return Ok(Outcome::Left),
         Err(std::fs::TryLockError::Error(e)) => return Err(io_err(&lock_path)(e)),
     }
-    if entry.exists() {
+    if entry.covers() {
         return Ok(Outcome::Left);
     }
+    let old =
+        entry.meta().filter(|old| old.extended_by(&source) && old.parts.iter().all(|p| entry.file(&p.file).exists()));
     // Problems are counted, not fatal: a file that met any is not cached, whatever the
     // query's policies.
     let opts = MsgpackReadOptions {
@@ -164,15 +171,22 @@ async fn fill_one(store: &Arc<dyn ObjectStore>, m: &Miss) -> Result<Outcome> {
         max_errors: None,
         ..m.scope.options.clone()
     };
+    let location = object_store::path::Path::from_filesystem_path(&source.path).map_err(other)?;
+    let meta = store.head(&location).await.map_err(other)?;
+    let input = crate::datasource::read_object(store, &meta, &opts).await?;
+    let appendable =
+        !input.transformed() && !crate::framing::seqfile::reads_as_seqfile(&input.bytes.bytes, opts.layout);
+    let tail = old.as_ref().filter(|_| appendable).map(|o| o.source.size as usize..source.size as usize);
     let temp = dir.join(format!(".{}.{}.parquet", entry.name, std::process::id()));
-    let written = match source.size >= SPLIT_BYTES {
-        true => write_split(&source.path, &m.scope, &opts, &temp).await,
+    let written = match tail.is_none() && source.size >= SPLIT_BYTES {
+        true => {
+            drop(input);
+            write_split(&source.path, &m.scope, &opts, &temp).await
+        }
         false => {
-            let location = object_store::path::Path::from_filesystem_path(&source.path).map_err(other)?;
-            let meta = store.head(&location).await.map_err(other)?;
-            let input = crate::datasource::read_object(store, &meta, &opts).await?;
-            let (scope, shown, write_temp) = (m.scope.clone(), m.path.display().to_string(), temp.clone());
-            tokio::task::spawn_blocking(move || write_entry(input, &shown, &scope, &opts, &write_temp))
+            let (scope, shown, write_temp, range) =
+                (m.scope.clone(), m.path.display().to_string(), temp.clone(), tail.clone());
+            tokio::task::spawn_blocking(move || write_entry(input, &shown, &scope, &opts, range, &write_temp))
                 .await
                 .map_err(other)?
         }
@@ -184,38 +198,66 @@ async fn fill_one(store: &Arc<dyn ObjectStore>, m: &Miss) -> Result<Outcome> {
             return Err(e);
         }
     };
-    let description =
-        Meta { key: entry.key.clone(), source: source.clone(), records: report.records, bytes: report.bytes };
     if !cacheable(&report) {
         let _ = std::fs::remove_file(&temp);
-        write_atomically(&dir, &entry.path("skip"), &description)?;
+        write_atomically(&dir, &entry.skip_path(), &source)?;
         return Ok(Outcome::NotCacheable);
     }
     if Source::stat(&m.path).ok().as_ref() != Some(&source) {
         let _ = std::fs::remove_file(&temp);
         return Ok(Outcome::Left);
     }
-    commit(&dir, &entry, &temp, &description)
+    // A new generation of parts for a whole fill: readers of the old description still find
+    // the old parts until it is replaced.
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+    let (mut parts, generation) = match (&tail, &old) {
+        (Some(_), Some(o)) => (o.parts.clone(), o.parts[0].file.split('.').nth(1).unwrap_or_default().to_string()),
+        _ => (Vec::new(), format!("{nanos:x}")),
+    };
+    let part = store::Part {
+        file: format!("{}.{generation}.{}.parquet", entry.name, parts.len()),
+        records: report.records,
+        bytes: report.bytes,
+    };
+    parts.push(part);
+    let description = Meta {
+        key: entry.key.clone(),
+        window: store::window(&source.path, source.size).map_err(io_err(&source.path))?,
+        source,
+        parts,
+        appendable,
+    };
+    let outcome = commit(&dir, &entry, &temp, &description)?;
+    // The old generation's parts, once nobody is sent to them.
+    if let (Outcome::Added(..), None, Some(o)) = (&outcome, &tail, &old) {
+        for p in &o.parts {
+            let _ = std::fs::remove_file(entry.file(&p.file));
+        }
+    }
+    Ok(outcome)
 }
 
-/// Puts the description, then the data, into place; the data without replacing (an entry
-/// committed meanwhile wins).
+/// Puts the new part into place (without replacing), then the description that names it.
 fn commit(dir: &Path, entry: &Entry, temp: &Path, description: &Meta) -> Result<Outcome> {
-    let done = write_atomically(dir, &entry.path("json"), description).and_then(|()| {
+    let Some(part) = description.parts.last() else { return Ok(Outcome::Left) };
+    let tail = description.parts.len() > 1;
+    let done = (|| {
         let bytes = std::fs::metadata(temp).map_err(io_err(temp))?.len();
-        match crate::sys::rename_noreplace(temp, &entry.path("parquet")) {
-            Ok(()) => Ok(Outcome::Added(bytes)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(Outcome::Left),
-            Err(e) => Err(io_err(temp)(e)),
+        match crate::sys::rename_noreplace(temp, &entry.file(&part.file)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(Outcome::Left),
+            Err(e) => return Err(io_err(temp)(e)),
         }
-    });
+        write_atomically(dir, &entry.path("json"), description)?;
+        Ok(Outcome::Added(bytes, tail))
+    })();
     let _ = std::fs::remove_file(temp);
     File::open(dir).and_then(|d| d.sync_all()).map_err(io_err(dir))?;
     done
 }
 
 /// Writes `value` as JSON to `path` through a synced temporary.
-fn write_atomically(dir: &Path, path: &Path, value: &Meta) -> Result<()> {
+fn write_atomically(dir: &Path, path: &Path, value: &impl serde::Serialize) -> Result<()> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("entry");
     let temp = dir.join(format!(".{name}.{}", std::process::id()));
     let text = serde_json::to_vec(value).map_err(other)?;
@@ -273,19 +315,20 @@ async fn write_split(path: &Path, scope: &Scope, opts: &MsgpackReadOptions, temp
     Ok(ctx.msgpack_report().snapshot())
 }
 
-/// Scans `input` whole with every column of the scope's schema into a Parquet file at
-/// `temp`, synced; returns what the scan met.
+/// Scans `input` (whole, or the records that start in `range`) with every column of the
+/// scope's schema into a Parquet file at `temp`, synced; returns what the scan met.
 fn write_entry(
     input: crate::input::Input,
     shown: &str,
     scope: &Scope,
     opts: &MsgpackReadOptions,
+    range: Option<std::ops::Range<usize>>,
     temp: &Path,
 ) -> Result<ReportData> {
     let report = ScanReport::new();
     let schema = scope.schema();
     let projection: Vec<usize> = (0..schema.fields().len()).collect();
-    let request = ScanRequest { path: shown, schema, projection: &projection, filter: None, range: None, limit: None };
+    let request = ScanRequest { path: shown, schema, projection: &projection, filter: None, range, limit: None };
     let batches = scan_input(input, request, opts, &report)?;
     let file = File::create(temp).map_err(io_err(temp))?;
     let props = WriterProperties::builder().set_compression(compression()).build();

@@ -168,9 +168,10 @@ async fn cache(a: &args::CacheArgs) -> Result<()> {
         let s = mpq::cache::fill(misses).await;
         let when = chrono_free_now();
         eprintln!(
-            "{when} added {} files ({}), {} not cacheable, {} left, in {:.2} s",
+            "{when} added {} files ({}, {} only their new tail), {} not cacheable, {} left, in {:.2} s",
             s.added,
             human_bytes(s.bytes),
+            s.tails,
             s.not_cacheable,
             s.left,
             s.seconds
@@ -353,7 +354,8 @@ pub(crate) async fn fill_cache(report: &ScanReport) {
     }
     let s = mpq::cache::fill(misses).await;
     if s.added > 0 {
-        eprintln!("mpq: cache: added {} files ({}) in {:.2} s", s.added, human_bytes(s.bytes), s.seconds);
+        let tails = if s.tails > 0 { format!("; {} of them only their new tail", s.tails) } else { String::new() };
+        eprintln!("mpq: cache: added {} files ({}{tails}) in {:.2} s", s.added, human_bytes(s.bytes), s.seconds);
     }
     if let Some(w) = s.warning {
         eprintln!("mpq: warning: {w}; the answers came from the files themselves");

@@ -123,11 +123,15 @@ impl Scope {
         Some(Scope { cache, schema: SchemaRef::clone(schema), options: opts.clone(), hash })
     }
 
-    /// The entry of `source` in this scope.
+    /// The entry of `source` in this scope: named by the file's lineage (its path, device and
+    /// inode), so that the entry of a file that grew can take its new tail as another part; the
+    /// size and times the parts cover are in its [`Meta`]. A file found not cacheable is marked
+    /// under its whole identity.
     pub(crate) fn entry(&self, source: &Source) -> Entry {
-        let key = format!("{:032x} {source:?}", self.hash);
+        let key = format!("{:032x} {:?} {} {}", self.hash, source.path, source.dev, source.ino);
         let name = format!("{:032x}", fnv128(&[key.as_bytes()]));
-        Entry { dir: entries_dir(&self.cache), name, key }
+        let skip = format!("{:032x}", fnv128(&[key.as_bytes(), format!("{source:?}").as_bytes()]));
+        Entry { dir: entries_dir(&self.cache), name, key, skip, source: source.clone() }
     }
 
     /// The entry of the local file `path`, if it can be read.
@@ -190,17 +194,63 @@ fn row_options(opts: &MsgpackReadOptions) -> MsgpackReadOptions {
     }
 }
 
-/// What is stored beside an entry's data.
+/// Bytes at the start of a file and before a covered end whose hash tells that a file that
+/// grew kept its old content (appended to, not rewritten).
+const WINDOW_BYTES: u64 = 4096;
+
+/// The hash of the first [`WINDOW_BYTES`] of `path` (before `end`) and of the
+/// [`WINDOW_BYTES`] before `end`.
+pub(crate) fn window(path: &Path, end: u64) -> io::Result<u128> {
+    use std::os::unix::fs::FileExt;
+    let file = File::open(path)?;
+    let mut head = vec![0; end.min(WINDOW_BYTES) as usize];
+    file.read_exact_at(&mut head, 0)?;
+    let from = end.saturating_sub(WINDOW_BYTES);
+    let mut tail = vec![0; (end - from) as usize];
+    file.read_exact_at(&mut tail, from)?;
+    Ok(fnv128(&[&head, &tail]))
+}
+
+/// One Parquet file of an entry: the records of a stretch of the source, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Part {
+    /// The file's name in the entries directory.
+    pub file: String,
+    /// Records it holds.
+    pub records: u64,
+    /// Bytes of the source those records spanned.
+    pub bytes: u64,
+}
+
+/// What is stored beside an entry's data (`<name>.json`, replaced as a whole).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Meta {
-    /// The full key the entry was written under.
+    /// The lineage key the entry was written under (compared on every use).
     pub key: String,
-    /// The source as it was read.
+    /// The source as the parts cover it: a hit needs exactly this identity.
     pub source: Source,
-    /// Records the source held.
-    pub records: u64,
-    /// Bytes those records spanned.
-    pub bytes: u64,
+    /// The parts, in the source's order.
+    pub parts: Vec<Part>,
+    /// The hash of the source's bytes before its covered end ([`window`]).
+    pub window: u128,
+    /// Whether a longer file with the same lineage and window may be extended by its tail:
+    /// the file's own bytes are framed (not decompressed, expanded or a SequenceFile).
+    pub appendable: bool,
+}
+
+impl Meta {
+    /// Source bytes of all parts.
+    pub fn bytes(&self) -> u64 {
+        self.parts.iter().map(|p| p.bytes).sum()
+    }
+
+    /// True when `now` is this source grown, with the bytes the parts cover unchanged.
+    pub fn extended_by(&self, now: &Source) -> bool {
+        self.appendable
+            && now.size > self.source.size
+            && (now.dev, now.ino, &now.path) == (self.source.dev, self.source.ino, &self.source.path)
+            && window(&now.path, self.source.size).is_ok_and(|w| w == self.window)
+    }
 }
 
 /// One entry's files.
@@ -209,6 +259,10 @@ pub(crate) struct Entry {
     dir: PathBuf,
     pub(crate) name: String,
     pub(crate) key: String,
+    /// The name of the not-cacheable marker of this identity.
+    skip: String,
+    /// The source as it is now.
+    pub(crate) source: Source,
 }
 
 impl Entry {
@@ -217,55 +271,81 @@ impl Entry {
         self.dir.join(format!("{}.{ext}", self.name))
     }
 
-    /// True when the entry's data is there (whether it is usable is checked on use).
-    pub fn exists(&self) -> bool {
-        self.path("parquet").exists()
+    /// A file of the entries directory.
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
     }
 
-    /// True when the source was found not to be cacheable under this key.
+    /// The not-cacheable marker of this identity.
+    pub(crate) fn skip_path(&self) -> PathBuf {
+        self.dir.join(format!("{}.skip", self.skip))
+    }
+
+    /// The entry's description, when it is there, readable and of this lineage.
+    pub(crate) fn meta(&self) -> Option<Meta> {
+        let meta: Meta = serde_json::from_slice(&std::fs::read(self.path("json")).ok()?).ok()?;
+        (meta.key == self.key).then_some(meta)
+    }
+
+    /// True when the entry covers the source as it is now, with every part there.
+    pub fn covers(&self) -> bool {
+        self.meta().is_some_and(|m| m.source == self.source && m.parts.iter().all(|p| self.file(&p.file).exists()))
+    }
+
+    /// True when the source was found not to be cacheable as it is now.
     pub fn skipped(&self) -> bool {
-        self.path("skip").exists()
+        self.skip_path().exists()
     }
 
-    /// The entry, if it is there and matches: its data opened with the footer read, and its
-    /// meta. A damaged entry is removed (and is a miss).
-    pub fn load(&self, schema: &SchemaRef) -> Option<(read::Opened, Meta)> {
-        let data = File::open(self.path("parquet")).ok()?;
-        let meta: Meta = match std::fs::read(self.path("json")).ok().map(|b| serde_json::from_slice(&b)) {
-            Some(Ok(m)) => m,
-            // Written before the data is renamed into place: a missing or unreadable meta
-            // beside data is damage.
-            _ => return self.damaged("its description is missing or unreadable"),
+    /// The entry, if it covers the source as it is now: its parts opened with their footers
+    /// read, and its meta. A damaged part removes the entry (a miss); a part missing (replaced
+    /// by a fill meanwhile) is a miss.
+    pub fn load(&self, schema: &SchemaRef) -> Option<(Vec<read::Opened>, Meta)> {
+        let meta = match std::fs::read(self.path("json")) {
+            Ok(b) => match serde_json::from_slice::<Meta>(&b) {
+                Ok(m) => m,
+                Err(e) => return self.damaged(&format!("its description: {e}")),
+            },
+            Err(_) => return None,
         };
-        if meta.key != self.key {
+        if meta.key != self.key || meta.source != self.source {
             return None;
         }
-        let opened = match read::Opened::new(data, schema) {
-            Ok(o) => o,
-            Err(e) => return self.damaged(&e.to_string()),
-        };
+        let mut parts = Vec::with_capacity(meta.parts.len());
+        for p in &meta.parts {
+            let data = File::open(self.file(&p.file)).ok()?;
+            match read::Opened::new(data, schema) {
+                Ok(o) => parts.push(o),
+                Err(e) => return self.damaged(&format!("{}: {e}", p.file)),
+            }
+        }
         // Least recently used first when evicting: a use makes the entry new.
-        if let Ok(f) = File::options().write(true).open(self.path("parquet")) {
+        if let Ok(f) = File::options().write(true).open(self.path("json")) {
             let _ = f.set_modified(SystemTime::now());
         }
         if let Ok(mut hits) = File::options().append(true).create(true).open(self.path("hits")) {
             let _ = io::Write::write_all(&mut hits, b"+");
         }
-        Some((opened, meta))
+        Some((parts, meta))
     }
 
     fn damaged<T>(&self, why: &str) -> Option<T> {
         if std::env::var_os("MPQ_DEBUG").is_some() {
-            eprintln!("mpq: debug: cache entry {} is damaged ({why}); removed", self.path("parquet").display());
+            eprintln!("mpq: debug: cache entry {} is damaged ({why}); removed", self.path("json").display());
         }
-        self.remove();
+        remove_entry(&self.dir, &self.name);
         None
     }
+}
 
-    /// Removes every file of the entry.
-    fn remove(&self) {
-        for ext in ["parquet", "json", "hits", "skip", "lock"] {
-            let _ = std::fs::remove_file(self.path(ext));
+/// Removes every file of the entry `name` (its description, parts, hits and lock).
+fn remove_entry(dir: &Path, name: &str) {
+    let prefix = format!("{name}.");
+    if let Ok(files) = std::fs::read_dir(dir) {
+        for f in files.flatten() {
+            if f.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)) {
+                let _ = std::fs::remove_file(f.path());
+            }
         }
     }
 }
@@ -317,11 +397,12 @@ pub fn info(cache: &CacheOptions) -> io::Result<CacheInfo> {
     let mut info = CacheInfo { dir: cache.dir.clone(), max_bytes: cache.max_bytes, ..Default::default() };
     for (name, e) in listing(cache)? {
         let len = e.metadata().map(|m| m.len()).unwrap_or_default();
+        if name.starts_with('.') {
+            continue;
+        }
         match name.rsplit_once('.').map(|(_, ext)| ext) {
-            Some("parquet") if !name.starts_with('.') => {
-                info.entries += 1;
-                info.bytes += len;
-            }
+            Some("json") => info.entries += 1,
+            Some("parquet") => info.bytes += len,
             Some("hits") => info.hits += len,
             Some("skip") => info.skipped += 1,
             _ => {}
@@ -353,8 +434,9 @@ pub struct GcSummary {
     pub evicted: u64,
 }
 
-/// Removes entries whose source changed or disappeared, leftovers of interrupted fills, and
-/// the least recently used entries beyond the size bound.
+/// Removes entries whose source disappeared or changed other than by growing, markers of
+/// sources that changed, leftovers of interrupted fills, and the least recently used entries
+/// beyond the size bound.
 pub fn gc(cache: &CacheOptions) -> io::Result<GcSummary> {
     let mut s = GcSummary::default();
     let dir = entries_dir(cache);
@@ -371,13 +453,21 @@ pub fn gc(cache: &CacheOptions) -> io::Result<GcSummary> {
             continue;
         }
         let Some((stem, ext)) = name.rsplit_once('.') else { continue };
-        if ext != "json" && ext != "skip" {
-            continue;
-        }
-        let meta: Option<Meta> = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
-        let current = meta.as_ref().is_some_and(|m| Source::stat(&m.source.path).is_ok_and(|now| now == m.source));
+        let bytes = || std::fs::read(&path).ok();
+        let current = match ext {
+            "json" => bytes()
+                .and_then(|b| serde_json::from_slice::<Meta>(&b).ok())
+                .is_some_and(|m| Source::stat(&m.source.path).is_ok_and(|now| now == m.source || m.extended_by(&now))),
+            "skip" => bytes()
+                .and_then(|b| serde_json::from_slice::<Source>(&b).ok())
+                .is_some_and(|src| Source::stat(&src.path).is_ok_and(|now| now == src)),
+            _ => continue,
+        };
         if !current {
-            Entry { dir: dir.clone(), name: stem.to_string(), key: String::new() }.remove();
+            match ext {
+                "json" => remove_entry(&dir, stem),
+                _ => drop(std::fs::remove_file(&path)),
+            }
             s.stale += 1;
         }
     }
@@ -389,23 +479,29 @@ pub fn gc(cache: &CacheOptions) -> io::Result<GcSummary> {
 /// many were removed.
 pub(crate) fn evict(cache: &CacheOptions) -> io::Result<u64> {
     let dir = entries_dir(cache);
-    let mut data = Vec::new();
+    let mut sizes: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let mut used = Vec::new();
     for (name, e) in listing(cache)? {
-        if let Some(stem) = name.strip_suffix(".parquet").filter(|_| !name.starts_with('.'))
-            && let Ok(m) = e.metadata()
-        {
-            data.push((m.modified().unwrap_or(UNIX_EPOCH), m.len(), stem.to_string()));
+        if name.starts_with('.') {
+            continue;
+        }
+        let Some((stem, ext)) = name.split_once('.') else { continue };
+        let Ok(m) = e.metadata() else { continue };
+        match ext.rsplit_once('.').map_or(ext, |(_, last)| last) {
+            "parquet" => *sizes.entry(stem.to_string()).or_default() += m.len(),
+            "json" if ext == "json" => used.push((m.modified().unwrap_or(UNIX_EPOCH), stem.to_string())),
+            _ => {}
         }
     }
-    let mut total: u64 = data.iter().map(|d| d.1).sum();
-    data.sort();
+    let mut total: u64 = sizes.values().sum();
+    used.sort();
     let mut removed = 0;
-    for (_, len, stem) in data {
+    for (_, stem) in used {
         if total <= cache.max_bytes {
             break;
         }
-        Entry { dir: dir.clone(), name: stem, key: String::new() }.remove();
-        total -= len;
+        remove_entry(&dir, &stem);
+        total -= sizes.get(&stem).copied().unwrap_or_default();
         removed += 1;
     }
     Ok(removed)
@@ -463,7 +559,10 @@ mod tests {
         let wider: SchemaRef = Arc::new(Schema::new(vec![Field::new("a", DataType::Utf8, true)]));
         assert_ne!(Scope::of(&wider, &opts).expect("cacheable").entry(&source).name, entry.name);
         std::fs::write(&file, b"\x81\xa1a\x01").expect("rewrite");
-        assert_ne!(scope.entry_of(&file).expect("stat").0.name, entry.name, "size and times are in the key");
+        let (grown, _) = scope.entry_of(&file).expect("stat");
+        assert_eq!(grown.name, entry.name, "a file keeps its entry (its lineage) as it changes");
+        assert_ne!(grown.skip, entry.skip, "its size and times are in what a marker and a hit compare");
+        assert_ne!(grown.source, entry.source);
         let drop = Scope::of(&schema, &opts.clone().on_error(crate::options::OnError::Drop)).expect("cacheable");
         assert_eq!(drop.entry(&source).name, entry.name, "clean files read the same under every policy");
         assert!(Scope::of(&schema, &MsgpackReadOptions::default()).is_none(), "off unless asked for");

@@ -58,14 +58,20 @@ pub(crate) struct HitRequest<'a> {
     pub range: (Option<std::ops::Range<u64>>, u64),
 }
 
-/// The batches of a cached file (of the row groups that stand for the byte range asked
-/// for), their share of the file's summary added to `report`.
-pub(crate) fn scan_hit(opened: Opened, meta: &Meta, req: HitRequest<'_>, report: &ScanReport) -> Result<Batches> {
+/// The batches of a cached file (of the row groups, across its parts, that stand for the
+/// byte range asked for), their share of the file's summary added to `report`.
+pub(crate) fn scan_hit(parts: Vec<Opened>, meta: &Meta, req: HitRequest<'_>, report: &ScanReport) -> Result<Batches> {
     let HitRequest { full, decoded, projection, filter, limit, batch_size, range } = req;
-    let descr = opened.builder.parquet_schema().clone();
     let first = range.0.as_ref().is_none_or(|r| r.start == 0);
-    let rows: Vec<u64> = opened.builder.metadata().row_groups().iter().map(|g| g.num_rows().max(0) as u64).collect();
-    let (groups, records, bytes) = row_groups(&rows, meta, range);
+    // Every row group of every part, in order: (part, group) and its rows.
+    let (mut index, mut rows) = (Vec::new(), Vec::new());
+    for (p, o) in parts.iter().enumerate() {
+        for (g, rg) in o.builder.metadata().row_groups().iter().enumerate() {
+            index.push((p, g));
+            rows.push(rg.num_rows().max(0) as u64);
+        }
+    }
+    let (picked, records, bytes) = row_groups(&rows, meta.bytes(), range);
     report.add_cached(records, bytes, first);
     let extra = full.fields().iter().position(|f| Role::of(f) == Role::Extra);
     let filter_cols: Vec<usize> = match filter {
@@ -81,7 +87,6 @@ pub(crate) fn scan_hit(opened: Opened, meta: &Meta, req: HitRequest<'_>, report:
     // filter reads it (or there is no filter), else for the records that pass.
     let extra_in_filter = extra.is_some_and(|e| filter_cols.contains(&e));
     let extra_in_output = !extra_in_filter && extra.is_some_and(|e| projection.contains(&e));
-    let mut builder = opened.builder.with_batch_size(batch_size).with_row_groups(groups);
     let mut sorted = projection.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
@@ -118,20 +123,31 @@ pub(crate) fn scan_hit(opened: Opened, meta: &Meta, req: HitRequest<'_>, report:
             all
         }
     };
-    if let (true, Some(test)) = (late, &test) {
-        let mask = ProjectionMask::leaves(&descr, leaves(&descr, decoded, &filter_cols));
-        let test = Arc::clone(test);
-        let predicate = move |batch: RecordBatch| -> std::result::Result<BooleanArray, ArrowError> {
-            test(&batch).map_err(ArrowError::from)
-        };
-        builder = builder.with_row_filter(RowFilter::new(vec![Box::new(ArrowPredicateFn::new(mask, predicate))]));
+    let mut readers = Vec::new();
+    for (p, opened) in parts.into_iter().enumerate() {
+        let groups: Vec<usize> = picked.iter().map(|&i| index[i]).filter(|(q, _)| *q == p).map(|(_, g)| g).collect();
+        if groups.is_empty() {
+            continue;
+        }
+        let descr = opened.builder.parquet_schema().clone();
+        let mut builder = opened.builder.with_batch_size(batch_size).with_row_groups(groups);
+        if let (true, Some(test)) = (late, &test) {
+            let mask = ProjectionMask::leaves(&descr, leaves(&descr, decoded, &filter_cols));
+            let test = Arc::clone(test);
+            let predicate = move |batch: RecordBatch| -> std::result::Result<BooleanArray, ArrowError> {
+                test(&batch).map_err(ArrowError::from)
+            };
+            builder = builder.with_row_filter(RowFilter::new(vec![Box::new(ArrowPredicateFn::new(mask, predicate))]));
+        }
+        // The reader's limit counts rows after its row filter: not usable when filtering
+        // after it.
+        if let (Some(n), true) = (limit, late || test.is_none()) {
+            builder = builder.with_limit(n);
+        }
+        let builder = builder.with_projection(ProjectionMask::leaves(&descr, leaves(&descr, decoded, &read)));
+        readers.push(builder.build().map_err(|e| Error::Output(e.to_string()))?);
     }
-    // The reader's limit counts rows after its row filter: not usable when filtering after it.
-    if let (Some(n), true) = (limit, late || test.is_none()) {
-        builder = builder.with_limit(n);
-    }
-    let builder = builder.with_projection(ProjectionMask::leaves(&descr, leaves(&descr, decoded, &read)));
-    let reader = builder.build().map_err(|e| Error::Output(e.to_string()))?;
+    let reader = readers.into_iter().flatten();
     let at = |c: &usize| read.partition_point(|r| r < c);
     let positions: Vec<usize> = projection.iter().map(at).collect();
     let after = test.filter(|_| !late).map(|t| (t, filter_cols.iter().map(at).collect::<Vec<_>>()));
@@ -139,7 +155,7 @@ pub(crate) fn scan_hit(opened: Opened, meta: &Meta, req: HitRequest<'_>, report:
     let extra_at = extra.filter(|_| extra_in_output).and_then(|e| projection.iter().position(|&p| p == e));
     let target = Arc::new(decoded.project(projection)?);
     let report = report.clone();
-    let mut left = limit.filter(|_| after.is_some());
+    let mut left = limit;
     let batches = reader.map(move |batch| -> Result<RecordBatch> {
         let batch = batch?;
         let mut columns = positions
@@ -180,7 +196,11 @@ type Test = Arc<dyn Fn(&RecordBatch) -> Result<BooleanArray> + Send + Sync>;
 /// Each row group stands at the source position its first row has in proportion (rows before
 /// it over all rows, times the source size); byte ranges that partition the source (the
 /// ranges planning splits a file into) thus read every row group exactly once, in order.
-fn row_groups(rows: &[u64], meta: &Meta, (range, size): (Option<std::ops::Range<u64>>, u64)) -> (Vec<usize>, u64, u64) {
+fn row_groups(
+    rows: &[u64],
+    all_bytes: u64,
+    (range, size): (Option<std::ops::Range<u64>>, u64),
+) -> (Vec<usize>, u64, u64) {
     let total: u64 = rows.iter().sum();
     let share = |n: u64, of: u64| if total == 0 { 0 } else { (n as u128 * of as u128 / total as u128) as u64 };
     let mut picked = Vec::new();
@@ -194,7 +214,7 @@ fn row_groups(rows: &[u64], meta: &Meta, (range, size): (Option<std::ops::Range<
         before += n;
     }
     let from = from.unwrap_or(to);
-    (picked, to - from, share(to, meta.bytes) - share(from, meta.bytes))
+    (picked, to - from, share(to, all_bytes) - share(from, all_bytes))
 }
 
 /// The Parquet leaf columns of the `roots` as `decoded` reads them: a struct column pruned
@@ -294,20 +314,13 @@ mod tests {
 
     #[test]
     fn byte_ranges_that_partition_the_file_read_every_row_group_once() {
-        let meta = |records, bytes| Meta {
-            key: String::new(),
-            source: crate::store::Source::stat(std::path::Path::new(".")).expect("stat"),
-            records,
-            bytes,
-        };
         let rows = [100, 100, 100, 50, 7];
-        let m = meta(357, 1000);
-        assert_eq!(row_groups(&rows, &m, (None, 1000)), (vec![0, 1, 2, 3, 4], 357, 1000));
+        assert_eq!(row_groups(&rows, 1000, (None, 1000)), (vec![0, 1, 2, 3, 4], 357, 1000));
         for cuts in [vec![0, 500, 1000], vec![0, 1, 2, 999, 1000], vec![0, 280, 281, 561, 840, 1000]] {
             let mut groups = Vec::new();
             let (mut records, mut bytes) = (0, 0);
             for w in cuts.windows(2) {
-                let (g, r, b) = row_groups(&rows, &m, (Some(w[0]..w[1]), 1000));
+                let (g, r, b) = row_groups(&rows, 1000, (Some(w[0]..w[1]), 1000));
                 groups.extend(g);
                 records += r;
                 bytes += b;
@@ -315,7 +328,7 @@ mod tests {
             assert_eq!(groups, vec![0, 1, 2, 3, 4], "{cuts:?}");
             assert_eq!((records, bytes), (357, 1000), "{cuts:?}");
         }
-        assert_eq!(row_groups(&[], &meta(0, 0), (Some(0..10), 10)), (vec![], 0, 0));
+        assert_eq!(row_groups(&[], 0, (Some(0..10), 10)), (vec![], 0, 0));
     }
 
     #[test]

@@ -92,7 +92,7 @@ pub async fn ddl(a: &SchemaArgs, dialect: &str) -> Result<String> {
 }
 
 /// `1.5 MiB`, `812 B`.
-fn human_bytes(n: u64) -> String {
+pub(crate) fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = n as f64;
     let mut u = 0;

@@ -170,7 +170,7 @@ async fn cache(a: &args::CacheArgs) -> Result<()> {
         eprintln!(
             "{when} added {} files ({}, {} only their new tail), {} not cacheable, {} left, in {:.2} s",
             s.added,
-            human_bytes(s.bytes),
+            convert::human_bytes(s.bytes),
             s.tails,
             s.not_cacheable,
             s.left,
@@ -189,10 +189,10 @@ async fn cache(a: &args::CacheArgs) -> Result<()> {
             let i = mpq::cache::info(&c).with_context(|| dir.clone())?;
             println!("directory    {dir}");
             println!("entries      {}", i.entries);
-            println!("bytes        {} ({})", i.bytes, human_bytes(i.bytes));
+            println!("bytes        {} ({})", i.bytes, convert::human_bytes(i.bytes));
             println!("hits         {}", i.hits);
             println!("not cacheable {}", i.skipped);
-            println!("max bytes    {} ({})", i.max_bytes, human_bytes(i.max_bytes));
+            println!("max bytes    {} ({})", i.max_bytes, convert::human_bytes(i.max_bytes));
             if let Some(last) = i.last_fill {
                 println!("last fill    {last}");
             }
@@ -216,18 +216,6 @@ async fn cache(a: &args::CacheArgs) -> Result<()> {
 fn chrono_free_now() -> String {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
     format!("[{}]", mpq_wire::ext::rfc3339_parts(secs as i64, 0))
-}
-
-/// Bytes for people: `1.5 MiB`.
-fn human_bytes(n: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < units.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", units[u]) }
 }
 
 /// A session for this process ([`mpq::session::session`], with `--threads` partitions),
@@ -355,7 +343,12 @@ pub(crate) async fn fill_cache(report: &ScanReport) {
     let s = mpq::cache::fill(misses).await;
     if s.added > 0 {
         let tails = if s.tails > 0 { format!("; {} of them only their new tail", s.tails) } else { String::new() };
-        eprintln!("mpq: cache: added {} files ({}{tails}) in {:.2} s", s.added, human_bytes(s.bytes), s.seconds);
+        eprintln!(
+            "mpq: cache: added {} files ({}{tails}) in {:.2} s",
+            s.added,
+            convert::human_bytes(s.bytes),
+            s.seconds
+        );
     }
     if let Some(w) = s.warning {
         eprintln!("mpq: warning: {w}; the answers came from the files themselves");

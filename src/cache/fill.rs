@@ -41,7 +41,8 @@ pub struct FillSummary {
     pub tails: u64,
     /// Bytes of the entries added.
     pub bytes: u64,
-    /// Files found not cacheable (marked, so later queries do not try again).
+    /// Files found not cacheable (marked, so later queries do not try again), and files too
+    /// small for their table's width (under 256 bytes per leaf column).
     pub not_cacheable: u64,
     /// Files left alone: changed too recently, being filled by another process, or already
     /// filled.
@@ -149,6 +150,9 @@ async fn fill_one(store: &Arc<dyn ObjectStore>, m: &Miss) -> Result<Outcome> {
     let Some((entry, source)) = m.scope.entry_of(&m.path) else { return Ok(Outcome::Left) };
     if entry.covers() || entry.skipped() || !source.settled() {
         return Ok(Outcome::Left);
+    }
+    if source.size < MIN_BYTES_PER_COLUMN * leaf_columns(m.scope.schema().fields()) {
+        return Ok(Outcome::NotCacheable);
     }
     let lock_path = entry.path("lock");
     let lock = File::options().create(true).truncate(false).write(true).open(&lock_path).map_err(io_err(&lock_path))?;
@@ -281,6 +285,26 @@ fn cacheable(r: &ReportData) -> bool {
 /// The codec of entries: fast to write and read, and about as small as the source's text.
 fn compression() -> Compression {
     Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default())
+}
+
+/// A file smaller than this many bytes per leaf column of its table is not cached: a Parquet
+/// file costs about 150 bytes of footer per column chunk, which for a small file of a wide
+/// table is more to read than the file itself (and small files decode quickly anyway).
+const MIN_BYTES_PER_COLUMN: u64 = 256;
+
+/// The leaf columns a Parquet file of these fields has.
+fn leaf_columns(fields: &datafusion::arrow::datatypes::Fields) -> u64 {
+    use datafusion::arrow::datatypes::DataType;
+    fields
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Struct(children) => leaf_columns(children),
+            DataType::List(c) | DataType::LargeList(c) | DataType::FixedSizeList(c, _) | DataType::Map(c, _) => {
+                leaf_columns(&vec![std::sync::Arc::clone(c)].into())
+            }
+            _ => 1,
+        })
+        .sum()
 }
 
 /// Files at least this large are filled by a scan split over every core (DataFusion's, with

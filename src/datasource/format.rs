@@ -111,7 +111,9 @@ impl MsgpackFormat {
             .await
             .into_iter()
             .collect::<Result<_>>()?;
-        Ok(TableInference::merge(files.into_iter().flatten().collect()))
+        let mut table = TableInference::merge(files.into_iter().flatten().collect());
+        table.cap_fields(self.options.max_struct_fields);
+        Ok(table)
     }
 
     /// One object's inference (through the cache); `None` for a `.meta` sidecar, which is read

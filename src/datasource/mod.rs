@@ -69,7 +69,7 @@ async fn build_table(
     }
     let format = Arc::new(MsgpackFormat::new(options.clone()).with_report(ctx.msgpack_report()));
     let state = ctx.state();
-    let mut inference = infer_urls(&state, &format, &urls, &options.file_extension).await?;
+    let mut inference = infer_urls(&state, &format, &urls, &options.file_extension, options.max_struct_fields).await?;
     let mut listing = ListingOptions::new(format).with_file_extension(options.file_extension.clone());
     // Hive-style directories (`dt=2026-11-20/hour=01/`) under one directory argument give
     // partition columns, as text.
@@ -123,6 +123,7 @@ async fn infer_urls(
     format: &MsgpackFormat,
     urls: &[ListingTableUrl],
     ext: &str,
+    max_struct_fields: usize,
 ) -> Result<TableInference> {
     let mut files = Vec::new();
     for url in urls {
@@ -134,7 +135,9 @@ async fn infer_urls(
         objects.sort_by(|a, b| a.location.cmp(&b.location));
         files.extend(format.infer_table(&store, &objects).await?.files);
     }
-    Ok(TableInference::merge(files))
+    let mut table = TableInference::merge(files);
+    table.cap_fields(max_struct_fields);
+    Ok(table)
 }
 
 #[async_trait]

@@ -296,6 +296,22 @@ impl Node {
         }
     }
 
+    /// Makes every map seen with more than `max` distinct keys in all a dictionary, as the
+    /// inference of one input does when it meets the key after the `max`th: inputs inferred
+    /// apart and merged (thousands of small files, each with a few of the keys) stay within
+    /// the bound too.
+    pub fn cap_fields(&mut self, max: usize) {
+        if self.dict.is_none() && self.fields.len() > max {
+            self.become_dict();
+        }
+        for (_, n) in &mut self.fields {
+            n.cap_fields(max);
+        }
+        for n in self.elem.iter_mut().chain(self.dict.iter_mut()) {
+            n.cap_fields(max);
+        }
+    }
+
     /// Rebuilds the key index after fields were removed (see [`Node::remove_field`]).
     pub fn remove_field(&mut self, name: &str) -> Option<Node> {
         let i = self.index.remove(name)?;
@@ -453,6 +469,25 @@ mod tests {
         n.observe(&mut Cursor::new(&r3), 16, &opts).expect("valid");
         assert!(matches!(n.resolve().0, DataType::Map(_, false)));
         assert_eq!(n.dict_keys, 3);
+    }
+
+    #[test]
+    fn merged_maps_past_the_field_bound_become_dictionaries() {
+        let opts = LatticeOptions { max_struct_fields: 3 };
+        let node = |bytes: &[u8]| {
+            let mut n = Node::default();
+            n.observe(&mut Cursor::new(bytes), 8, &opts).expect("observe");
+            n
+        };
+        // {"a": 1, "b": 2} and {"c": 3, "d": {"x": 1, "y": 2}}: four keys in all.
+        let mut merged = node(b"\x82\xa1a\x01\xa1b\x02");
+        merged.merge(&node(b"\x82\xa1c\x03\xa1d\x82\xa1x\x01\xa1y\x02"));
+        assert_eq!(merged.fields.len(), 4, "merging alone does not apply the bound");
+        merged.cap_fields(3);
+        assert!(merged.fields.is_empty() && merged.dict.is_some(), "past the bound: a dictionary");
+        let mut small = node(b"\x82\xa1a\x01\xa1b\x02");
+        small.cap_fields(3);
+        assert_eq!(small.fields.len(), 2, "within the bound: still a struct");
     }
 
     #[test]

@@ -413,6 +413,15 @@ impl TableInference {
         t
     }
 
+    /// Applies the struct field bound to what the inputs saw together
+    /// ([`Node::cap_fields`]).
+    pub fn cap_fields(&mut self, max_struct_fields: usize) {
+        self.root.cap_fields(max_struct_fields);
+        if let Some(v) = self.values.as_mut() {
+            v.cap_fields(max_struct_fields);
+        }
+    }
+
     /// Keeps record keys with these names out of the columns (they go to `_extra`): the
     /// names belong to other columns, such as Hive partition columns.
     pub fn reserve(&mut self, names: &[&str]) {

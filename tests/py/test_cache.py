@@ -269,9 +269,10 @@ def test_a_file_that_grew_is_extended_by_its_new_tail(tmp_path):
 
 def test_files_with_problems_are_read_from_the_source(tmp_path):
     cache = tmp_path / "cache"
-    src = os.path.join(ROOT, "testdata", "hostile")
     f = tmp_path / "truncated.msgpack"
-    shutil.copy(os.path.join(src, "truncated.msgpack"), f)
+    run("generate", "--records", "2000", "--out", str(f), "--seed", "4")
+    with open(f, "r+b") as out:
+        out.truncate(os.path.getsize(f) - 7)
     age(f)
     time.sleep(SETTLE)
     sql = "SELECT * FROM t"
@@ -281,6 +282,7 @@ def test_files_with_problems_are_read_from_the_source(tmp_path):
         assert got[0] == off[0]
         assert summary(got[1]) == summary(off[1])
         assert served(got[1]) == 0
+        assert "truncated at a framing error" in got[1]
     assert entries(cache) == []
     assert glob.glob(os.path.join(str(cache), "v1", "*.skip")), "marked as not cacheable"
 
@@ -423,6 +425,24 @@ def test_info_clear_gc_and_the_size_bound(logs, tmp_path):
     out, _ = run("cache", "clear", extra_env=env)
     assert entries(cache) == []
     assert re.search(r"entries\s+0\n", run("cache", "info", extra_env=env)[0])
+
+
+def test_small_files_of_a_wide_table_are_left_to_their_source(tmp_path):
+    # 40 files of 3 records: a Parquet copy would hold more footer than data.
+    d = tmp_path / "small"
+    d.mkdir()
+    for i in range(40):
+        with open(d / f"f{i}.msgpack", "wb") as out:
+            for j in range(3):
+                out.write(msgpack.packb({f"k{i}_{c}": j for c in range(6)} | {"n": j}))
+        age(d / f"f{i}.msgpack")
+    time.sleep(SETTLE)
+    cache = tmp_path / "cache"
+    sql = "SELECT count(*), sum(n) FROM t"
+    off = run("query", sql, str(d), "--format", "csv")
+    got = run("query", sql, str(d), "--format", "csv", cache=cache)
+    assert got[0] == off[0]
+    assert entries(cache) == [] and "mpq: cache: added" not in got[1]
 
 
 def test_two_converts_racing_for_one_new_output(tmp_path):

@@ -16,7 +16,7 @@ use crate::report::CacheMiss;
 use crate::report::{ReportData, ScanReport};
 use crate::store::{self, Entry, Meta, Scope, Source};
 use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
 use futures::StreamExt;
 use object_store::{ObjectStore, ObjectStoreExt};
@@ -282,9 +282,10 @@ fn cacheable(r: &ReportData) -> bool {
     r.problems == 0 && r.duplicate_keys == 0 && r.value_spills == 0 && r.notes.is_empty()
 }
 
-/// The codec of entries: fast to write and read, and about as small as the source's text.
+/// The codec of entries: LZ4 reads back several times faster than zstd (whose decompression
+/// was a sixth of a warm group-by's time) for about a fifth more bytes.
 fn compression() -> Compression {
-    Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default())
+    Compression::LZ4_RAW
 }
 
 /// A file smaller than this many bytes per leaf column of its table is not cached: a Parquet
@@ -326,7 +327,7 @@ async fn write_split(path: &Path, scope: &Scope, opts: &MsgpackReadOptions, temp
     let plan = ctx.read_table(Arc::new(ListingTable::try_new(config)?))?.into_unoptimized_plan();
     let write = WriteOptions {
         format: WriteFormat::Parquet,
-        compression: Some(Codec::Zstd(Some(1))),
+        compression: Some(Codec::Lz4),
         row_group_size: None,
         partition_by: Vec::new(),
         variant: VariantOutput::Msgpack,

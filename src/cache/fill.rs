@@ -8,20 +8,21 @@
 //! without replacing; the entry's description is in place before its data. A file that met
 //! anything a query's summary depends on, or changed meanwhile, is not cached.
 
+use crate::convert::staging::Staged;
 use crate::error::{Error, Result};
 use crate::options::CacheOptions;
 use crate::options::MsgpackReadOptions;
 use crate::reader::scan::{ScanRequest, scan_input};
 use crate::report::CacheMiss;
 use crate::report::{ReportData, ScanReport};
-use crate::store::{self, Entry, Meta, Scope, Source};
+use crate::store::{self, Meta, Scope, Source};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
 use futures::StreamExt;
 use object_store::{ObjectStore, ObjectStoreExt};
 use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -146,7 +147,7 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
 /// Fills one entry (see the module's description): a file that grew since its entry was
 /// filled, its old bytes unchanged, has only its new tail scanned, into another part.
 async fn fill_one(store: &Arc<dyn ObjectStore>, m: &Miss) -> Result<Outcome> {
-    let dir = store::create(&m.scope.cache).map_err(io_err(&m.scope.cache.dir))?;
+    store::create(&m.scope.cache).map_err(io_err(&m.scope.cache.dir))?;
     let Some((entry, source)) = m.scope.entry_of(&m.path) else { return Ok(Outcome::Left) };
     if entry.covers() || entry.skipped() || !source.settled() {
         return Ok(Outcome::Left);
@@ -181,49 +182,38 @@ async fn fill_one(store: &Arc<dyn ObjectStore>, m: &Miss) -> Result<Outcome> {
     let appendable =
         !input.transformed() && !crate::framing::seqfile::reads_as_seqfile(&input.bytes.bytes, opts.layout);
     let tail = old.as_ref().filter(|_| appendable).map(|o| o.source.size as usize..source.size as usize);
-    let temp = dir.join(format!(".{}.{}.parquet", entry.name, std::process::id()));
-    let written = match tail.is_none() && source.size >= SPLIT_BYTES {
-        true => {
-            drop(input);
-            write_split(&source.path, &m.scope, &opts, &temp).await
-        }
-        false => {
-            let (scope, shown, write_temp, range) =
-                (m.scope.clone(), m.path.display().to_string(), temp.clone(), tail.clone());
-            tokio::task::spawn_blocking(move || write_entry(input, &shown, &scope, &opts, range, &write_temp))
-                .await
-                .map_err(other)?
-        }
-    };
-    let report = match written {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = std::fs::remove_file(&temp);
-            return Err(e);
-        }
-    };
-    if !cacheable(&report) {
-        let _ = std::fs::remove_file(&temp);
-        write_atomically(&dir, &entry.skip_path(), &source)?;
-        return Ok(Outcome::NotCacheable);
-    }
-    if Source::stat(&m.path).ok().as_ref() != Some(&source) {
-        let _ = std::fs::remove_file(&temp);
-        return Ok(Outcome::Left);
-    }
-    // A new generation of parts for a whole fill: readers of the old description still find
-    // the old parts until it is replaced.
+    // A whole fill starts a new generation of parts: readers of the old description still
+    // find the old parts until it is replaced. A tail is the next part of the generation.
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
     let (mut parts, generation) = match (&tail, &old) {
         (Some(_), Some(o)) => (o.parts.clone(), o.parts[0].file.split('.').nth(1).unwrap_or_default().to_string()),
         _ => (Vec::new(), format!("{nanos:x}")),
     };
-    let part = store::Part {
-        file: format!("{}.{generation}.{}.parquet", entry.name, parts.len()),
-        records: report.records,
-        bytes: report.bytes,
+    let file = format!("{}.{generation}.{}.parquet", entry.name, parts.len());
+    // Written under a hidden temporary name, removed unless committed (see `Staged`).
+    let staged = Staged::new(&entry.file(&file), false, false)?;
+    let temp = staged.temp().to_path_buf();
+    let report = match tail.is_none() && source.size >= SPLIT_BYTES {
+        true => {
+            drop(input);
+            write_split(&source.path, &m.scope, &opts, &temp).await?
+        }
+        false => {
+            let (scope, shown, range) = (m.scope.clone(), m.path.display().to_string(), tail.clone());
+            tokio::task::spawn_blocking(move || write_entry(input, &shown, &scope, &opts, range, &temp))
+                .await
+                .map_err(other)??
+        }
     };
-    parts.push(part);
+    if !cacheable(&report) {
+        write_json(&entry.skip_path(), &source)?;
+        return Ok(Outcome::NotCacheable);
+    }
+    if Source::stat(&m.path).ok().as_ref() != Some(&source) {
+        return Ok(Outcome::Left);
+    }
+    let bytes = staged.commit()?;
+    parts.push(store::Part { file, records: report.records, bytes: report.bytes });
     let description = Meta {
         key: entry.key.clone(),
         window: store::window(&source.path, source.size).map_err(io_err(&source.path))?,
@@ -231,49 +221,22 @@ async fn fill_one(store: &Arc<dyn ObjectStore>, m: &Miss) -> Result<Outcome> {
         parts,
         appendable,
     };
-    let outcome = commit(&dir, &entry, &temp, &description)?;
+    write_json(&entry.path("json"), &description)?;
     // The old generation's parts, once nobody is sent to them.
-    if let (Outcome::Added(..), None, Some(o)) = (&outcome, &tail, &old) {
+    if let (None, Some(o)) = (&tail, &old) {
         for p in &o.parts {
             let _ = std::fs::remove_file(entry.file(&p.file));
         }
     }
-    Ok(outcome)
+    Ok(Outcome::Added(bytes, tail.is_some()))
 }
 
-/// Puts the new part into place (without replacing), then the description that names it.
-fn commit(dir: &Path, entry: &Entry, temp: &Path, description: &Meta) -> Result<Outcome> {
-    let Some(part) = description.parts.last() else { return Ok(Outcome::Left) };
-    let tail = description.parts.len() > 1;
-    let done = (|| {
-        let bytes = std::fs::metadata(temp).map_err(io_err(temp))?.len();
-        match crate::sys::rename_noreplace(temp, &entry.file(&part.file)) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(Outcome::Left),
-            Err(e) => return Err(io_err(temp)(e)),
-        }
-        write_atomically(dir, &entry.path("json"), description)?;
-        Ok(Outcome::Added(bytes, tail))
-    })();
-    let _ = std::fs::remove_file(temp);
-    File::open(dir).and_then(|d| d.sync_all()).map_err(io_err(dir))?;
-    done
-}
-
-/// Writes `value` as JSON to `path` through a synced temporary.
-fn write_atomically(dir: &Path, path: &Path, value: &impl serde::Serialize) -> Result<()> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("entry");
-    let temp = dir.join(format!(".{name}.{}", std::process::id()));
-    let text = serde_json::to_vec(value).map_err(other)?;
-    let written = File::create(&temp).and_then(|mut f| {
-        f.write_all(&text)?;
-        f.sync_all()
-    });
-    let done = written.and_then(|()| std::fs::rename(&temp, path));
-    if done.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    done.map_err(io_err(path))
+/// Writes `value` as JSON to `path`, replacing what is there atomically.
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    let staged = Staged::new(path, false, true)?;
+    std::fs::write(staged.temp(), serde_json::to_vec(value).map_err(other)?).map_err(io_err(path))?;
+    staged.commit()?;
+    Ok(())
 }
 
 /// True when nothing met in the file depends on the columns a query reads: its summary is
@@ -341,7 +304,8 @@ async fn write_split(path: &Path, scope: &Scope, opts: &MsgpackReadOptions, temp
 }
 
 /// Scans `input` (whole, or the records that start in `range`) with every column of the
-/// scope's schema into a Parquet file at `temp`, synced; returns what the scan met.
+/// scope's schema into a Parquet file at `temp` (synced when committed); returns what the
+/// scan met.
 fn write_entry(
     input: crate::input::Input,
     shown: &str,
@@ -361,8 +325,7 @@ fn write_entry(
     for batch in batches {
         writer.write(&batch?).map_err(other)?;
     }
-    let file = writer.into_inner().map_err(other)?;
-    file.sync_all().map_err(io_err(temp))?;
+    writer.close().map_err(other)?;
     Ok(report.snapshot())
 }
 

@@ -97,8 +97,8 @@ impl Staged {
     }
 
     /// Syncs everything written, renames it into place (replacing an existing output when
-    /// `force` was given; without it, failing if the name was taken since [`Staged::new`]),
-    /// syncs the directory, and returns the bytes written.
+    /// `force` was given, a file atomically; without it, failing if the name was taken since
+    /// [`Staged::new`]), syncs the directory, and returns the bytes written.
     pub fn commit(mut self) -> Result<u64> {
         let bytes = sync_tree(&self.temp)?;
         let Ok(mut pending) = PENDING.lock() else {
@@ -108,8 +108,9 @@ impl Staged {
             return Err(Error::Output("interrupted".to_string()));
         };
         let mut old = None;
-        if self.force && self.target.symlink_metadata().is_ok() {
-            // Move the old output aside first: a directory cannot be replaced by a rename.
+        if self.force && self.target.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+            // Move the old output aside first: a directory cannot be replaced by a rename (a
+            // file is, atomically: readers see the old or the new one, never none).
             let aside = self.temp.with_extension("old");
             std::fs::rename(&self.target, &aside).map_err(io(&self.target))?;
             old = Some(aside);

@@ -53,6 +53,11 @@ pub enum Error {
     DataFusion(Box<DataFusionError>),
 }
 
+/// Turns an I/O error at `path` into an [`Error::Io`] naming it (for `map_err`).
+pub(crate) fn io_at(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io { path: path.display().to_string(), source }
+}
+
 impl From<DataFusionError> for Error {
     fn from(e: DataFusionError) -> Self {
         Error::DataFusion(Box::new(e))

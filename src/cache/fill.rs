@@ -9,7 +9,7 @@
 //! anything a query's summary depends on, or changed meanwhile, is not cached.
 
 use crate::convert::staging::Staged;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, io_at};
 use crate::options::CacheOptions;
 use crate::options::MsgpackReadOptions;
 use crate::reader::scan::{ScanRequest, scan_input};
@@ -22,7 +22,6 @@ use datafusion::parquet::file::properties::WriterProperties;
 use futures::StreamExt;
 use object_store::{ObjectStore, ObjectStoreExt};
 use std::fs::File;
-use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -140,14 +139,10 @@ fn scoped(misses: Vec<CacheMiss>) -> Vec<Miss> {
     out
 }
 
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
-    move |source| Error::Io { path: path.display().to_string(), source }
-}
-
 /// Fills one entry (see the module's description): a file that grew since its entry was
 /// filled, its old bytes unchanged, has only its new tail scanned, into another part.
 async fn fill_one(store: &Arc<dyn ObjectStore>, m: &Miss) -> Result<Outcome> {
-    store::create(&m.scope.cache).map_err(io_err(&m.scope.cache.dir))?;
+    store::create(&m.scope.cache).map_err(io_at(&m.scope.cache.dir))?;
     let Some((entry, source)) = m.scope.entry_of(&m.path) else { return Ok(Outcome::Left) };
     if entry.covers() || entry.skipped() || !source.settled() {
         return Ok(Outcome::Left);
@@ -156,11 +151,11 @@ async fn fill_one(store: &Arc<dyn ObjectStore>, m: &Miss) -> Result<Outcome> {
         return Ok(Outcome::NotCacheable);
     }
     let lock_path = entry.path("lock");
-    let lock = File::options().create(true).truncate(false).write(true).open(&lock_path).map_err(io_err(&lock_path))?;
+    let lock = File::options().create(true).truncate(false).write(true).open(&lock_path).map_err(io_at(&lock_path))?;
     match lock.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => return Ok(Outcome::Left),
-        Err(std::fs::TryLockError::Error(e)) => return Err(io_err(&lock_path)(e)),
+        Err(std::fs::TryLockError::Error(e)) => return Err(io_at(&lock_path)(e)),
     }
     if entry.covers() {
         return Ok(Outcome::Left);
@@ -216,7 +211,7 @@ async fn fill_one(store: &Arc<dyn ObjectStore>, m: &Miss) -> Result<Outcome> {
     parts.push(store::Part { file, records: report.records, bytes: report.bytes });
     let description = Meta {
         key: entry.key.clone(),
-        window: store::window(&source.path, source.size).map_err(io_err(&source.path))?,
+        window: store::window(&source.path, source.size).map_err(io_at(&source.path))?,
         source,
         parts,
         appendable,
@@ -234,7 +229,7 @@ async fn fill_one(store: &Arc<dyn ObjectStore>, m: &Miss) -> Result<Outcome> {
 /// Writes `value` as JSON to `path`, replacing what is there atomically.
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
     let staged = Staged::new(path, false, true)?;
-    std::fs::write(staged.temp(), serde_json::to_vec(value).map_err(other)?).map_err(io_err(path))?;
+    std::fs::write(staged.temp(), serde_json::to_vec(value).map_err(other)?).map_err(io_at(path))?;
     staged.commit()?;
     Ok(())
 }
@@ -319,7 +314,7 @@ fn write_entry(
     let projection: Vec<usize> = (0..schema.fields().len()).collect();
     let request = ScanRequest { path: shown, schema, projection: &projection, filter: None, range, limit: None };
     let batches = scan_input(input, request, opts, &report)?;
-    let file = File::create(temp).map_err(io_err(temp))?;
+    let file = File::create(temp).map_err(io_at(temp))?;
     let props = WriterProperties::builder().set_compression(compression()).build();
     let mut writer = ArrowWriter::try_new(file, Arc::clone(schema), Some(props)).map_err(other)?;
     for batch in batches {
@@ -355,18 +350,18 @@ pub fn write_manifests(misses: &[CacheMiss]) -> Result<Vec<PathBuf>> {
     }
     let mut written = Vec::new();
     for (scope, paths) in scopes {
-        let dir = store::create(&scope.cache).map_err(io_err(&scope.cache.dir))?;
+        let dir = store::create(&scope.cache).map_err(io_at(&scope.cache.dir))?;
         let text = serde_json::to_string(&Manifest { options: scope.options.clone(), paths }).map_err(other)?;
         let mut metadata = scope.schema().metadata().clone();
         metadata.insert(MANIFEST_KEY.to_string(), text);
         let schema = scope.schema().as_ref().clone().with_metadata(metadata);
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
         let path = dir.join(format!(".fill-{}-{nanos}.arrow", std::process::id()));
-        let file = File::create(&path).map_err(io_err(&path))?;
+        let file = File::create(&path).map_err(io_at(&path))?;
         let done = datafusion::arrow::ipc::writer::StreamWriter::try_new(file, &schema)
             .and_then(|mut w| w.finish().map(|()| w.into_inner()))
             .map_err(Error::from)
-            .and_then(|f| f?.sync_all().map_err(io_err(&path)));
+            .and_then(|f| f?.sync_all().map_err(io_at(&path)));
         if let Err(e) = done {
             let _ = std::fs::remove_file(&path);
             return Err(e);
@@ -378,7 +373,7 @@ pub fn write_manifests(misses: &[CacheMiss]) -> Result<Vec<PathBuf>> {
 
 /// The misses a manifest of [`write_manifests`] holds; the manifest is removed.
 pub fn read_manifest(path: &Path) -> Result<Vec<CacheMiss>> {
-    let file = File::open(path).map_err(io_err(path))?;
+    let file = File::open(path).map_err(io_at(path))?;
     let reader = datafusion::arrow::ipc::reader::StreamReader::try_new(file, None)?;
     let _ = std::fs::remove_file(path);
     let mut metadata = reader.schema().metadata().clone();

@@ -4,7 +4,7 @@
 //! [`remove_pending`] removes it. Nothing is ever left under the requested name, and an
 //! existing output is replaced only when asked (`force`).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, io_at};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -41,10 +41,6 @@ fn remove(p: &Path) {
     }
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io { path: path.display().to_string(), source }
-}
-
 /// The error for an output that exists (and `force` was not given).
 fn exists(target: &Path) -> Error {
     Error::Output(format!("{}: already exists; --force replaces it", target.display()))
@@ -74,14 +70,14 @@ impl Staged {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+        std::fs::create_dir_all(&parent).map_err(io_at(&parent))?;
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or_default();
         let temp = parent.join(format!(".{name}.mpq-tmp-{}-{nanos:09}", std::process::id()));
         if let Ok(mut p) = PENDING.lock() {
             p.push(temp.clone());
         }
         if dir {
-            std::fs::create_dir(&temp).map_err(io(&temp))?;
+            std::fs::create_dir(&temp).map_err(io_at(&temp))?;
         }
         Ok(Staged { target: target.to_path_buf(), temp, force, done: false })
     }
@@ -112,11 +108,11 @@ impl Staged {
             // Move the old output aside first: a directory cannot be replaced by a rename (a
             // file is, atomically: readers see the old or the new one, never none).
             let aside = self.temp.with_extension("old");
-            std::fs::rename(&self.target, &aside).map_err(io(&self.target))?;
+            std::fs::rename(&self.target, &aside).map_err(io_at(&self.target))?;
             old = Some(aside);
         }
         if self.force {
-            std::fs::rename(&self.temp, &self.target).map_err(io(&self.target))?;
+            std::fs::rename(&self.temp, &self.target).map_err(io_at(&self.target))?;
         } else {
             // Never replace what another process committed since `new` looked: one of two
             // writers racing for a new name wins, the other fails as if it had existed.
@@ -126,7 +122,7 @@ impl Staged {
                     drop(pending);
                     return Err(exists(&self.target));
                 }
-                Err(e) => return Err(io(&self.target)(e)),
+                Err(e) => return Err(io_at(&self.target)(e)),
             }
         }
         pending.swap_remove(i);
@@ -134,7 +130,7 @@ impl Staged {
         self.done = true;
         if let Some(parent) = self.target.parent().filter(|p| !p.as_os_str().is_empty()) {
             // Make the rename itself durable.
-            File::open(parent).and_then(|d| d.sync_all()).map_err(io(parent))?;
+            File::open(parent).and_then(|d| d.sync_all()).map_err(io_at(parent))?;
         }
         if let Some(old) = old {
             remove(&old);
@@ -158,16 +154,16 @@ impl Drop for Staged {
 /// Syncs a file, or every file and directory below a directory; returns the bytes of the
 /// files.
 fn sync_tree(p: &Path) -> Result<u64> {
-    let meta = std::fs::metadata(p).map_err(io(p))?;
+    let meta = std::fs::metadata(p).map_err(io_at(p))?;
     let mut bytes = 0;
     if meta.is_dir() {
-        for entry in std::fs::read_dir(p).map_err(io(p))? {
-            bytes += sync_tree(&entry.map_err(io(p))?.path())?;
+        for entry in std::fs::read_dir(p).map_err(io_at(p))? {
+            bytes += sync_tree(&entry.map_err(io_at(p))?.path())?;
         }
     } else {
         bytes = meta.len();
     }
-    File::open(p).and_then(|f| f.sync_all()).map_err(io(p))?;
+    File::open(p).and_then(|f| f.sync_all()).map_err(io_at(p))?;
     Ok(bytes)
 }
 

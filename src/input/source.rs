@@ -1,6 +1,6 @@
 //! Where bytes come from: local files, memory-mapped when that is safe and read otherwise.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, io_at};
 use bytes::Bytes;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -9,10 +9,6 @@ pub use crate::options::MmapPolicy;
 
 /// Files modified more recently than this are read rather than mapped under `auto`.
 pub const RECENT: Duration = Duration::from_secs(10);
-
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io { path: path.display().to_string(), source }
-}
 
 /// Files smaller than this are read rather than mapped under `auto`: mapping costs an `mmap`,
 /// a page fault per page and an `munmap` that interrupts every other core to flush its TLB,
@@ -97,21 +93,21 @@ pub fn would_map(path: &Path, policy: MmapPolicy) -> bool {
 
 /// The bytes of a local file: mapped (zero copy) or read, as the policy says.
 pub fn file_bytes(path: &Path, policy: MmapPolicy) -> Result<FileBytes> {
-    let file = std::fs::File::open(path).map_err(io_err(path))?;
+    let file = std::fs::File::open(path).map_err(io_at(path))?;
     open_file_bytes(file, path, policy)
 }
 
 /// [`file_bytes`] of a file already open (an object store's local `get` opens it), so it is
 /// not opened twice.
 pub fn open_file_bytes(file: std::fs::File, path: &Path, policy: MmapPolicy) -> Result<FileBytes> {
-    let meta = file.metadata().map_err(io_err(path))?;
+    let meta = file.metadata().map_err(io_at(path))?;
     let map =
-        if maps(policy, path, &meta) { crate::sys::map_file(&file, meta.len()).map_err(io_err(path))? } else { None };
+        if maps(policy, path, &meta) { crate::sys::map_file(&file, meta.len()).map_err(io_at(path))? } else { None };
     if let Some(map) = map {
         Ok(FileBytes { bytes: map.bytes().clone(), map: Some(map) })
     } else {
         let mut buf = Vec::with_capacity(meta.len().min(1 << 30) as usize);
-        std::io::Read::read_to_end(&mut &file, &mut buf).map_err(io_err(path))?;
+        std::io::Read::read_to_end(&mut &file, &mut buf).map_err(io_at(path))?;
         Ok(FileBytes::in_memory(Bytes::from(buf)))
     }
 }

@@ -204,8 +204,8 @@ async fn cache(a: &args::CacheArgs) -> Result<()> {
         CacheAction::Gc => {
             let s = mpq::cache::gc(&c).with_context(|| dir.clone())?;
             println!(
-                "removed {} stale entries, {} leftovers of interrupted fills, {} entries beyond the size bound from {dir}",
-                s.stale, s.leftovers, s.evicted
+                "removed {} stale entries, {} stale inferences, {} leftovers of interrupted fills, {} entries beyond the size bound from {dir}",
+                s.stale, s.inferences, s.leftovers, s.evicted
             );
         }
     }

@@ -128,7 +128,10 @@ impl MsgpackFormat {
         let shown = shown_path(store, &meta);
         let mtime = meta.last_modified.timestamp_nanos_opt().unwrap_or_default() as i128;
         let key = CacheKey::new(&path, meta.size, mtime, opts);
-        let fi = match cache_get(&key) {
+        // The columnar cache keeps inferences too (see `store::inference_get`).
+        let kept = self.options.cache.as_ref().zip(local_path(store, &meta));
+        let from_disk = || kept.as_ref().and_then(|(c, p)| crate::store::inference_get(c, p, opts)).map(Arc::new);
+        let fi = match cache_get(&key).or_else(from_disk) {
             Some(hit) => hit,
             None => {
                 let input = read_object(store, &meta, &self.options).await?;
@@ -140,6 +143,9 @@ impl MsgpackFormat {
                 for step in &input.steps {
                     fi.detection.evidence.push_str("; ");
                     fi.detection.evidence.push_str(step);
+                }
+                if let Some((c, p)) = &kept {
+                    crate::store::inference_put(c, p, opts, &fi);
                 }
                 let fi = Arc::new(fi);
                 cache_put(key, Arc::clone(&fi));

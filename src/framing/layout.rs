@@ -85,7 +85,7 @@ impl std::str::FromStr for Layout {
 }
 
 /// The layout detected for one input and the evidence for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Detection {
     /// The layout.
     pub layout: Layout,

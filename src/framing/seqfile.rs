@@ -12,7 +12,7 @@ use crate::problem::Kind;
 use mpq_wire::Cursor;
 
 /// How a key or value is serialized: the Hadoop `Writable` classes mpq reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Writable {
     /// `org.apache.hadoop.io.BytesWritable`: a big-endian i32 length, then the bytes.
     Bytes,

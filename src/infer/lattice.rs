@@ -13,7 +13,7 @@ use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 /// How many values of each MessagePack family were seen.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     /// nil values.
     pub nil: u64,
@@ -109,7 +109,8 @@ impl Default for LatticeOptions {
 }
 
 /// What was seen at one place in the data.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(from = "Stored")]
 pub struct Node {
     /// Counts per family.
     pub counts: Counts,
@@ -121,9 +122,11 @@ pub struct Node {
     pub elem: Option<Box<Node>>,
     /// Struct fields of maps with string keys, in first-seen order.
     pub fields: Vec<(String, Node)>,
+    #[serde(skip)]
     index: HashMap<String, usize, BuildHasherDefault<KeyHasher>>,
     /// The field after the last one a key matched: records repeat their key order, so the
     /// next key is usually this one, found by one comparison.
+    #[serde(skip)]
     hint: usize,
     /// Merged value node once the map was judged a dictionary.
     pub dict: Option<Box<Node>>,
@@ -133,6 +136,29 @@ pub struct Node {
     pub nonstr_keys: u64,
     /// Times a key holding this node was present (for fields; nil included).
     pub present: u64,
+}
+
+/// A node as stored (the columnar cache keeps inferences): without its key index, which
+/// [`From<Stored>`] rebuilds.
+#[derive(serde::Deserialize)]
+struct Stored {
+    counts: Counts,
+    negative: bool,
+    beyond_f64: bool,
+    elem: Option<Box<Node>>,
+    fields: Vec<(String, Node)>,
+    dict: Option<Box<Node>>,
+    dict_keys: usize,
+    nonstr_keys: u64,
+    present: u64,
+}
+
+impl From<Stored> for Node {
+    fn from(s: Stored) -> Node {
+        let index = s.fields.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect();
+        let Stored { counts, negative, beyond_f64, elem, fields, dict, dict_keys, nonstr_keys, present } = s;
+        Node { counts, negative, beyond_f64, elem, fields, index, hint: 0, dict, dict_keys, nonstr_keys, present }
+    }
 }
 
 const F64_EXACT: i64 = 1 << 53;

@@ -77,7 +77,7 @@ pub struct InferOptions {
 }
 
 /// What inference saw in one input.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FileInference {
     /// Layout and evidence.
     pub detection: Detection,

@@ -350,6 +350,61 @@ fn remove_entry(dir: &Path, name: &str) {
     }
 }
 
+/// What inference saw in a file, kept beside the entries (`<hash>.infer`) so that a query over
+/// unchanged files samples none of them again (with `--infer-rows all`, reads none of their
+/// records): named by the file's identity and the inference options.
+#[derive(Serialize, Deserialize)]
+struct KeptInference {
+    key: String,
+    source: Source,
+    inference: crate::infer::FileInference,
+}
+
+/// The name and key of the kept inference of `source` under `opts`.
+fn inference_key(cache: &CacheOptions, source: &Source, opts: &crate::infer::InferOptions) -> (PathBuf, String) {
+    // The threads inference uses do not change what it sees.
+    let opts = crate::infer::InferOptions { threads: 1, ..*opts };
+    let key = format!("mpq {} infer {FORMAT_VERSION} {opts:?} {source:?}", env!("CARGO_PKG_VERSION"));
+    let name = format!("{:032x}.infer", fnv128(&[key.as_bytes()]));
+    (entries_dir(cache).join(name), key)
+}
+
+/// The kept inference of the local file `path` as it is now, if any.
+pub(crate) fn inference_get(
+    cache: &CacheOptions,
+    path: &Path,
+    opts: &crate::infer::InferOptions,
+) -> Option<crate::infer::FileInference> {
+    let source = Source::stat(path).ok()?;
+    let (file, key) = inference_key(cache, &source, opts);
+    let kept: KeptInference = serde_json::from_slice(&std::fs::read(file).ok()?).ok()?;
+    (kept.key == key && kept.source == source).then_some(kept.inference)
+}
+
+/// Keeps what inference saw in the local file `path` (not when the file changed within
+/// [`SETTLE`], nor when the cache cannot be written: inference is then simply redone).
+pub(crate) fn inference_put(
+    cache: &CacheOptions,
+    path: &Path,
+    opts: &crate::infer::InferOptions,
+    inference: &crate::infer::FileInference,
+) {
+    let Ok(source) = Source::stat(path) else { return };
+    if !source.settled() || create(cache).is_err() {
+        return;
+    }
+    let (file, key) = inference_key(cache, &source, opts);
+    let Ok(text) = serde_json::to_vec(&KeptInference { key, source, inference: inference.clone() }) else { return };
+    let temp = file.with_file_name(format!(
+        ".{}.{}",
+        file.file_name().and_then(|n| n.to_str()).unwrap_or("infer"),
+        std::process::id()
+    ));
+    if std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, &file)).is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+}
+
 /// What `mpq cache info` shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CacheInfo {
@@ -428,6 +483,8 @@ pub fn clear(cache: &CacheOptions) -> io::Result<u64> {
 pub struct GcSummary {
     /// Entries and markers whose source changed or is gone.
     pub stale: u64,
+    /// Kept inferences whose source changed or is gone.
+    pub inferences: u64,
     /// Leftovers of fills that did not finish (a killed process).
     pub leftovers: u64,
     /// Entries evicted to keep within the size bound.
@@ -461,6 +518,9 @@ pub fn gc(cache: &CacheOptions) -> io::Result<GcSummary> {
             "skip" => bytes()
                 .and_then(|b| serde_json::from_slice::<Source>(&b).ok())
                 .is_some_and(|src| Source::stat(&src.path).is_ok_and(|now| now == src)),
+            "infer" => bytes()
+                .and_then(|b| serde_json::from_slice::<KeptInference>(&b).ok())
+                .is_some_and(|k| Source::stat(&k.source.path).is_ok_and(|now| now == k.source)),
             _ => continue,
         };
         if !current {
@@ -468,7 +528,10 @@ pub fn gc(cache: &CacheOptions) -> io::Result<GcSummary> {
                 "json" => remove_entry(&dir, stem),
                 _ => drop(std::fs::remove_file(&path)),
             }
-            s.stale += 1;
+            match ext {
+                "infer" => s.inferences += 1,
+                _ => s.stale += 1,
+            }
         }
     }
     s.evicted = evict(cache)?;

@@ -294,6 +294,32 @@ def test_hive_partitions_event_streams_and_gzip_through_the_cache(tmp_path):
         assert summary(warm[1]) == summary(off[1]), sql
 
 
+def test_inferences_are_kept_and_follow_changes(logs, tmp_path):
+    cache = tmp_path / "cache"
+    opts = ("--infer-rows", "all")
+    run("query", "SELECT count(*) FROM t", logs, *opts, cache=cache)
+    assert len(glob.glob(os.path.join(str(cache), "v1", "*.infer"))) == 3
+    # What `mpq schema` shows, from the kept inferences, is what inference shows.
+    want = run("schema", logs, *opts, "--sample-only")[0]
+    assert run("schema", logs, *opts, "--sample-only", cache=cache)[0] == want
+    # A file that changed is inferred again: a new key becomes a column.
+    d = tmp_path / "one"
+    d.mkdir()
+    f = d / "f.msgpack"
+    shutil.copy(glob.glob(os.path.join(logs, "*.msgpack"))[0], f)
+    age(f)
+    time.sleep(SETTLE)
+    run("query", "SELECT count(*) FROM t", str(d), *opts, cache=cache)
+    with open(f, "ab") as out:
+        out.write(msgpack.packb({"brand_new": 1}))
+    age(f)
+    schema = run("schema", str(d), *opts, "--sample-only", cache=cache)[0]
+    assert "brand_new" in schema
+    os.remove(f)
+    assert "removed" in run("cache", "gc", extra_env={"MPQ_CACHE_DIR": str(cache)})[0]
+    assert len(glob.glob(os.path.join(str(cache), "v1", "*.infer"))) == 3, "the stale inference went"
+
+
 def test_files_with_problems_are_read_from_the_source(tmp_path):
     cache = tmp_path / "cache"
     f = tmp_path / "truncated.msgpack"

@@ -83,6 +83,17 @@ def age(*paths, secs=3600):
         os.utime(p, (past, past))
 
 
+def settled_copy(logs, tmp_path):
+    """A copy of one of the logs files alone in a directory, settled: (directory, file)."""
+    d = tmp_path / "one"
+    d.mkdir()
+    f = d / "one.msgpack"
+    shutil.copy(glob.glob(os.path.join(logs, "*.msgpack"))[0], f)
+    age(f)
+    time.sleep(SETTLE)
+    return d, f
+
+
 @pytest.fixture(scope="module")
 def logs(tmp_path_factory):
     """Three generated files (4,500 messy records) forming one table, settled."""
@@ -303,12 +314,7 @@ def test_inferences_are_kept_and_follow_changes(logs, tmp_path):
     want = run("schema", logs, *opts, "--sample-only")[0]
     assert run("schema", logs, *opts, "--sample-only", cache=cache)[0] == want
     # A file that changed is inferred again: a new key becomes a column.
-    d = tmp_path / "one"
-    d.mkdir()
-    f = d / "f.msgpack"
-    shutil.copy(glob.glob(os.path.join(logs, "*.msgpack"))[0], f)
-    age(f)
-    time.sleep(SETTLE)
+    d, f = settled_copy(logs, tmp_path)
     run("query", "SELECT count(*) FROM t", str(d), *opts, cache=cache)
     with open(f, "ab") as out:
         out.write(msgpack.packb({"brand_new": 1}))
@@ -463,12 +469,7 @@ def test_info_clear_gc_and_the_size_bound(logs, tmp_path):
     assert sum(os.path.getsize(p) for p in entries(cache)) <= bound
     assert len(entries(cache)) == 2
     # gc: an entry whose file is gone is stale.
-    d = tmp_path / "one"
-    d.mkdir()
-    one = d / "one.msgpack"
-    shutil.copy(glob.glob(os.path.join(logs, "*.msgpack"))[0], one)
-    age(one)
-    time.sleep(SETTLE)
+    _, one = settled_copy(logs, tmp_path)
     run("query", sql, str(one), cache=cache)
     before = len(entries(cache))
     os.remove(one)

@@ -245,10 +245,13 @@ impl FileOpener for MsgpackOpener {
         let scope = self.scope.clone();
         Ok(Box::pin(async move {
             let meta = file.object_meta;
-            // Buffer chunks are not cached: their `.meta` sidecar is not part of the key.
-            let chunk = crate::input::is_chunk_name(meta.location.filename().unwrap_or_default());
-            let local = local_path(&store, &meta).filter(|_| !chunk);
-            if let (Some(scope), Some(path)) = (scope, local)
+            // Only with the cache on: local files, not buffer chunks (their `.meta` sidecar is not
+            // part of the key).
+            let cached = |scope: Scope| {
+                let chunk = crate::input::is_chunk_name(meta.location.filename().unwrap_or_default());
+                local_path(&store, &meta).filter(|_| !chunk).map(|path| (scope, path))
+            };
+            if let Some((scope, path)) = scope.and_then(cached)
                 && let Some((entry, _)) = scope.entry_of(&path)
             {
                 if let Some((opened, described)) = entry.load(scope.schema()) {

@@ -155,8 +155,9 @@ pub(crate) fn scan_hit(parts: Vec<Opened>, meta: &Meta, req: HitRequest<'_>, rep
     let extra_at = extra.filter(|_| extra_in_output).and_then(|e| projection.iter().position(|&p| p == e));
     let target = Arc::new(decoded.project(projection)?);
     let report = report.clone();
-    let mut left = limit;
-    let batches = reader.map(move |batch| -> Result<RecordBatch> {
+    let shape = move |batch: std::result::Result<RecordBatch, ArrowError>,
+                      left: &mut Option<usize>|
+          -> Result<RecordBatch> {
         let batch = batch?;
         let mut columns = positions
             .iter()
@@ -175,16 +176,23 @@ pub(crate) fn scan_hit(parts: Vec<Opened>, meta: &Meta, req: HitRequest<'_>, rep
             rows = pass.true_count();
         }
         if let Some(n) = left.as_mut() {
-            let keep = rows.min(*n);
-            columns = columns.iter().map(|c| c.slice(0, keep)).collect();
-            rows = keep;
-            *n -= keep;
+            let kept = rows.min(*n);
+            columns = columns.iter().map(|c| c.slice(0, kept)).collect();
+            rows = kept;
+            *n -= kept;
         }
         if let Some(i) = extra_at {
             report.add_extra_keys(&extra_keys(&columns[i]));
         }
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
         Ok(RecordBatch::try_new_with_options(SchemaRef::clone(&target), columns, &options)?)
+    };
+    // Once the limit is reached, nothing more is read.
+    let batches = reader.scan(limit, move |left, batch| {
+        if *left == Some(0) {
+            return None;
+        }
+        Some(shape(batch, left))
     });
     Ok(Box::new(batches))
 }

@@ -11,7 +11,8 @@
 //! DataFusion format, source and opener, and [`SessionContextExt`]), [`convert`] (writing).
 //! Beside them: [`cache`] (the opt-in columnar cache of files read: filling it; [`store`]: its
 //! entries, read by scans), [`options`] (plain settings), [`report`] (what scans report), [`problem`] and
-//! [`error`], [`session`] (a ready DataFusion session), [`interrupt`] (Ctrl-C cancels a
+//! [`error`], [`session`] (a ready DataFusion session), `cluster` (with the `cluster` feature: the
+//! same SQL on a Ballista cluster), [`interrupt`] (Ctrl-C cancels a
 //! running query instead of ending the process). The command line lives in the binary.
 //!
 //! ```
@@ -28,6 +29,8 @@
 //! ```
 
 pub mod cache;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod convert;
 pub mod datasource;
 pub mod decode;

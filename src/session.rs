@@ -33,6 +33,12 @@ pub fn session(opts: &MsgpackReadOptions, threads: usize) -> Result<SessionConte
     if threads > 0 {
         config = config.with_target_partitions(threads);
     }
+    session_with_config(config, opts)
+}
+
+/// [`session`] from `config` (a cluster's scheduler starts from the configuration its client
+/// sends): mpq's settings and a fresh report are added to it.
+pub fn session_with_config(config: SessionConfig, opts: &MsgpackReadOptions) -> Result<SessionContext> {
     let config = config
         .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
         // Directories are read recursively, not only their Hive-style (`k=v`) subdirectories.

@@ -130,7 +130,7 @@ pub async fn register_table(
     };
     let urls: Vec<ListingTableUrl> = files.to_vec().to_urls()?;
     for url in &urls {
-        ensure_store(ctx, url)?;
+        ensure_store(&ctx.runtime_env(), url)?;
     }
     let state = ctx.state();
     let mut listing = ListingOptions::new(file_format).with_file_extension(ext);

@@ -102,6 +102,19 @@ pub enum Command {
   mpq cache gc --cache-max-bytes 1G
   mpq cache clear")]
     Cache(CacheArgs),
+    /// Run a scheduler or an executor of a Ballista cluster that runs mpq's SQL
+    /// (`mpq query --cluster df://HOST:PORT`).
+    ///
+    /// Every process of a cluster runs the same mpq version. The paths a query names must
+    /// resolve on the client, the scheduler and every executor (a shared filesystem or an object
+    /// store). Each process says on stderr the addresses it bound (port 0: the system picks one)
+    /// and stops on SIGINT or SIGTERM.
+    #[cfg(feature = "cluster")]
+    #[command(after_help = "Examples:
+  mpq cluster scheduler --bind 0.0.0.0:50050
+  mpq cluster executor --scheduler sched:50050 --bind 0.0.0.0:50051 --grpc-bind 0.0.0.0:50052 --work-dir /tmp/mpq-x
+  mpq query --cluster df://sched:50050 \"SELECT service, count(*) FROM logs GROUP BY 1\" /shared/logs/")]
+    Cluster(ClusterArgs),
     /// Print a completion script for a shell: bash, zsh, fish, elvish or powershell.
     #[command(after_help = "Examples:
   mpq completions bash > ~/.local/share/bash-completion/completions/mpq
@@ -112,6 +125,65 @@ pub enum Command {
     #[command(after_help = "Examples:
   mpq manpage > ~/.local/share/man/man1/mpq.1 && man mpq")]
     Manpage,
+}
+
+/// `mpq cluster`.
+#[cfg(feature = "cluster")]
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// Which process to run.
+    #[command(subcommand)]
+    pub role: ClusterRole,
+}
+
+/// The processes of a cluster.
+#[cfg(feature = "cluster")]
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum ClusterRole {
+    /// The scheduler: clients send it queries, it plans them and hands tasks to executors.
+    Scheduler {
+        /// The address to listen on.
+        #[arg(long, default_value = "0.0.0.0:50050")]
+        bind: std::net::SocketAddr,
+    },
+    /// An executor: runs the tasks the scheduler gives it, and serves their results. The
+    /// problems its scans meet are written to stderr, one JSON line each.
+    Executor {
+        /// The scheduler's HOST:PORT.
+        #[arg(long, default_value = "localhost:50050")]
+        scheduler: String,
+        /// The address results are fetched from (Arrow Flight).
+        #[arg(long, default_value = "0.0.0.0:50051")]
+        bind: std::net::SocketAddr,
+        /// The address the scheduler may push tasks to (gRPC).
+        #[arg(long, default_value = "0.0.0.0:50052")]
+        grpc_bind: std::net::SocketAddr,
+        /// The host name others reach this executor by (default: the --bind address; give it
+        /// when binding 0.0.0.0 on a machine others reach by name).
+        #[arg(long)]
+        external_host: Option<String>,
+        /// Where shuffle files go (default: a temporary directory).
+        #[arg(long)]
+        work_dir: Option<String>,
+        /// Tasks run at once (default: every core).
+        #[arg(long, default_value_t = 0)]
+        vcores: usize,
+    },
+}
+
+/// Where a query runs: this process (default) or a Ballista cluster.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ClusterTarget {
+    /// Run on the Ballista cluster whose scheduler is at df://HOST:PORT (`mpq cluster`). The
+    /// paths named must resolve on the scheduler and every executor.
+    #[cfg(feature = "cluster")]
+    #[arg(long, value_name = "df://HOST:PORT", conflicts_with = "local_cluster")]
+    pub cluster: Option<String>,
+    /// Run on an in-process cluster: a scheduler and N executors in this process (for trying
+    /// the cluster path on one machine).
+    #[cfg(feature = "cluster")]
+    #[arg(long, value_name = "N")]
+    pub local_cluster: Option<usize>,
 }
 
 /// Arguments of `mpq completions`.
@@ -342,6 +414,9 @@ pub struct QueryArgs {
     /// Let `COPY ... TO` replace an existing output.
     #[arg(long)]
     pub force: bool,
+    /// Where the query runs.
+    #[command(flatten)]
+    pub target: ClusterTarget,
     /// Reading options.
     #[command(flatten)]
     pub read: ReadArgs,
@@ -492,6 +567,9 @@ pub struct ConvertArgs {
     /// No progress bar (it is only drawn when stderr is a terminal).
     #[arg(long)]
     pub no_progress: bool,
+    /// Where the query that reads the inputs runs (the output is written by this process).
+    #[command(flatten)]
+    pub target: ClusterTarget,
     /// What is written.
     #[command(flatten)]
     pub shape: ShapeArgs,

@@ -2,7 +2,7 @@
 //! [`convert::write`] with a progress bar, and print the one-line summary.
 
 use super::Policies;
-use super::args::{ConvertArgs, ReadArgs, SchemaArgs, ShapeArgs};
+use super::args::{ClusterTarget, ConvertArgs, ReadArgs, SchemaArgs, ShapeArgs};
 use super::progress::Progress;
 use anyhow::{Context, Result};
 use datafusion::logical_expr::LogicalPlan;
@@ -33,11 +33,12 @@ async fn plan(
     files: &[String],
     shape: &ShapeArgs,
     read: &ReadArgs,
+    target: &ClusterTarget,
     mut opts: MsgpackReadOptions,
 ) -> Result<(SessionContext, LogicalPlan, MsgpackReadOptions)> {
     let sql = shape.query.clone().unwrap_or_else(|| "SELECT * FROM t".to_string());
     opts = super::with_named_columns(opts, &sql);
-    let ctx = super::session(&opts, read)?;
+    let ctx = super::target_session(&opts, read, target).await?;
     super::register_inputs(&ctx, files, &opts).await?;
     let plan = ctx.sql(&sql).await.with_context(|| format!("--query {sql:?}"))?.into_unoptimized_plan();
     Ok((ctx, plan, opts))
@@ -56,7 +57,7 @@ pub async fn run(a: ConvertArgs) -> Result<()> {
     let opts = super::read_options(&a.read, Policies::FAIL)?;
     let files = super::expand_all(&a.files)?;
     let bytes_in = super::input_bytes(&files, &opts.file_extension);
-    let (ctx, plan, _) = plan(&files, &a.shape, &a.read, opts).await?;
+    let (ctx, plan, _) = plan(&files, &a.shape, &a.read, &a.target, opts).await?;
     let scan_report = ctx.msgpack_report();
     let progress = (!a.no_progress).then(|| Progress::start(scan_report.clone(), bytes_in));
     let written = convert::write(&ctx, plan, Path::new(&a.output), &wopts).await;
@@ -84,7 +85,7 @@ pub async fn ddl(a: &SchemaArgs, dialect: &str) -> Result<String> {
     let dialect: ddl::Dialect = dialect.parse()?;
     let opts = super::read_options(&a.read, Policies::KEEP)?;
     let files = super::expand_all(&a.files)?;
-    let (_ctx, plan, _) = plan(&files, &a.shape, &a.read, opts).await?;
+    let (_ctx, plan, _) = plan(&files, &a.shape, &a.read, &ClusterTarget::default(), opts).await?;
     let wopts = write_options(&a.shape, WriteFormat::Parquet)?;
     let written = convert::write_projection(plan, wopts.form())?;
     let schema = written.schema().as_arrow().clone();

@@ -3,6 +3,8 @@
 
 pub mod args;
 pub mod cat;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod convert;
 pub mod functions;
 pub mod print;
@@ -24,6 +26,12 @@ use std::io::{IsTerminal, Write};
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
+    // A cluster process stops cleanly on SIGINT/SIGTERM itself (exit 0), without the handler
+    // below.
+    #[cfg(feature = "cluster")]
+    if let Some(Command::Cluster(a)) = cli.command {
+        return cluster::serve(a).await;
+    }
     // Ctrl-C and SIGTERM remove unfinished outputs before the process ends (130, as a shell
     // reports an interrupted command). Failing to install the handler only loses that.
     let _ = ctrlc::set_handler(|| {
@@ -54,6 +62,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Generate(a) => generate(a),
         Command::Functions(a) => functions::print(&a),
         Command::Cache(a) => cache(&a).await,
+        #[cfg(feature = "cluster")]
+        Command::Cluster(_) => unreachable!("served above"),
     }
 }
 
@@ -224,13 +234,35 @@ pub fn session(opts: &MsgpackReadOptions, read: &ReadArgs) -> Result<SessionCont
     session_with_threads(opts, read, THREADS.get().copied().unwrap_or(0))
 }
 
-/// [`session`] with `threads` partitions (0: `--threads`, else every core).
-pub fn session_with_threads(opts: &MsgpackReadOptions, read: &ReadArgs, threads: usize) -> Result<SessionContext> {
-    let ctx = mpq::session::session(opts, threads)?;
+/// [`session`], or with `--cluster`/`--local-cluster` a session whose queries run on a cluster
+/// (its report writing to `--rejects` as well).
+pub async fn target_session(
+    opts: &MsgpackReadOptions,
+    read: &ReadArgs,
+    target: &args::ClusterTarget,
+) -> Result<SessionContext> {
+    #[cfg(feature = "cluster")]
+    if let Some(ctx) = cluster::session(opts, target).await? {
+        rejects_to(&ctx, read)?;
+        return Ok(ctx);
+    }
+    let _ = target;
+    session(opts, read)
+}
+
+/// Writes the session's problems to `--rejects` when given.
+fn rejects_to(ctx: &SessionContext, read: &ReadArgs) -> Result<()> {
     if let Some(path) = &read.rejects {
         let file = std::fs::File::create(path).with_context(|| format!("--rejects {path}"))?;
         ctx.msgpack_report().rejects_to(Box::new(std::io::BufWriter::new(file)));
     }
+    Ok(())
+}
+
+/// [`session`] with `threads` partitions (0: `--threads`, else every core).
+pub fn session_with_threads(opts: &MsgpackReadOptions, read: &ReadArgs, threads: usize) -> Result<SessionContext> {
+    let ctx = mpq::session::session(opts, threads)?;
+    rejects_to(&ctx, read)?;
     Ok(ctx)
 }
 
@@ -302,7 +334,7 @@ fn query_text(a: &QueryArgs) -> Result<(String, Vec<String>)> {
 async fn query(a: QueryArgs) -> Result<()> {
     let (sql, files) = query_text(&a)?;
     let opts = with_named_columns(read_options(&a.read, Policies::KEEP)?, &sql);
-    let ctx = session(&opts, &a.read)?;
+    let ctx = target_session(&opts, &a.read, &a.target).await?;
     if !files.is_empty() {
         register_inputs(&ctx, &expand_all(&files)?, &opts).await?;
     }

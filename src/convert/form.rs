@@ -247,11 +247,53 @@ impl ScalarUDFImpl for WriteFormFn {
     }
 }
 
+/// The function that writes a column in `form` (named `mpq_write_form`).
+pub fn write_form_udf(form: WriteForm) -> ScalarUDF {
+    ScalarUDF::new_from_impl(WriteFormFn { form, signature: Signature::any(1, Volatility::Immutable) })
+}
+
+/// The form `udf` writes, when it is [`write_form_udf`]'s (a plan shipped to a cluster carries it).
+pub fn form_of(udf: &ScalarUDF) -> Option<WriteForm> {
+    udf.inner().downcast_ref::<WriteFormFn>().map(|f| f.form)
+}
+
+impl WriteForm {
+    /// Four bytes: the variant output, nested-as-JSON, the timestamp unit (0: kept), null-as-text.
+    pub fn to_bytes(&self) -> [u8; 4] {
+        let unit = match self.timestamp_unit {
+            None => 0,
+            Some(TimeUnit::Second) => 1,
+            Some(TimeUnit::Millisecond) => 2,
+            Some(TimeUnit::Microsecond) => 3,
+            Some(TimeUnit::Nanosecond) => 4,
+        };
+        [(self.variant == VariantOutput::Msgpack) as u8, self.nested_as_json as u8, unit, self.null_as_text as u8]
+    }
+
+    /// The form [`WriteForm::to_bytes`] wrote, or `None` for other bytes.
+    pub fn from_bytes(b: &[u8]) -> Option<WriteForm> {
+        let &[variant, nested, unit, null] = b else { return None };
+        let flag = |b: u8| (b <= 1).then_some(b == 1);
+        Some(WriteForm {
+            variant: if flag(variant)? { VariantOutput::Msgpack } else { VariantOutput::Json },
+            nested_as_json: flag(nested)?,
+            timestamp_unit: match unit {
+                0 => None,
+                1 => Some(TimeUnit::Second),
+                2 => Some(TimeUnit::Millisecond),
+                3 => Some(TimeUnit::Microsecond),
+                4 => Some(TimeUnit::Nanosecond),
+                _ => return None,
+            },
+            null_as_text: flag(null)?,
+        })
+    }
+}
+
 /// `input` with every column whose form changes replaced by its written form, under the same
 /// name; `input` itself when nothing changes.
 pub fn write_projection(input: LogicalPlan, form: WriteForm) -> Result<LogicalPlan> {
-    let udf = ScalarUDF::new_from_impl(WriteFormFn { form, signature: Signature::any(1, Volatility::Immutable) });
-    replace_columns(input, udf, |f| form.field(f).is_some())
+    replace_columns(input, write_form_udf(form), |f| form.field(f).is_some())
 }
 
 #[cfg(test)]
@@ -275,6 +317,19 @@ mod tests {
         let us = us.as_any().downcast_ref::<TimestampMicrosecondArray>().expect("us");
         assert_eq!(us.iter().collect::<Vec<_>>(), [Some(-1), Some(1), None, Some(-2)]);
         assert_eq!(us.timezone(), Some("UTC"));
+    }
+
+    #[test]
+    fn a_form_survives_its_bytes() {
+        for variant in [VariantOutput::Json, VariantOutput::Msgpack] {
+            for unit in [None, Some(TimeUnit::Second), Some(TimeUnit::Millisecond), Some(TimeUnit::Microsecond)] {
+                let form = WriteForm { variant, nested_as_json: true, timestamp_unit: unit, null_as_text: false };
+                assert_eq!(WriteForm::from_bytes(&form.to_bytes()), Some(form));
+                assert_eq!(form_of(&write_form_udf(form)), Some(form));
+            }
+        }
+        assert_eq!(WriteForm::from_bytes(&[0, 2, 0, 0]), None);
+        assert_eq!(WriteForm::from_bytes(&[0, 0, 0]), None);
     }
 
     #[test]

@@ -5,23 +5,26 @@ mod format;
 mod prune;
 mod source;
 mod stream;
+mod table;
 mod visible;
 
 pub use format::{MSGPACK_EXTENSION, MsgpackFormat, MsgpackFormatFactory, apply_options, read_object};
 pub use source::{MsgpackOpener, MsgpackSource};
 pub use stream::register_stream;
+pub use table::{MsgpackTable, TableDesc};
 pub use visible::{Visible, is_hidden_name};
 
 use crate::infer::TableInference;
 use crate::options::MsgpackReadOptions;
 use crate::report::ScanReport;
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::catalog::Session;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::listing::{ListingOptions, ListingTableUrl};
 use datafusion::datasource::listing_table_factory::ListingTableFactory;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::DataFilePaths;
+use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::prelude::{DataFrame, SessionContext};
 use futures::TryStreamExt;
 use std::sync::Arc;
@@ -62,28 +65,38 @@ async fn build_table(
     ctx: &SessionContext,
     urls: Vec<ListingTableUrl>,
     options: MsgpackReadOptions,
-) -> Result<(ListingTable, TableInference)> {
+) -> Result<(MsgpackTable, TableInference)> {
     options.validate()?;
     for url in &urls {
-        ensure_store(ctx, url)?;
+        ensure_store(&ctx.runtime_env(), url)?;
     }
     let format = Arc::new(MsgpackFormat::new(options.clone()).with_report(ctx.msgpack_report()));
     let state = ctx.state();
     let mut inference = infer_urls(&state, &format, &urls, &options.file_extension, options.max_struct_fields).await?;
-    let mut listing = ListingOptions::new(format).with_file_extension(options.file_extension.clone());
     // Hive-style directories (`dt=2026-11-20/hour=01/`) under one directory argument give
     // partition columns, as text.
     if let [url] = urls.as_slice()
         && url.is_collection()
     {
+        let listing = ListingOptions::new(format).with_file_extension(options.file_extension.clone());
         let names = listing.infer_partitions(&state, url).await?;
         inference.reserve(&names.iter().map(String::as_str).collect::<Vec<_>>());
-        inference.partitions = names.clone();
-        listing = listing.with_table_partition_cols(names.into_iter().map(|n| (n, DataType::Utf8)).collect());
+        inference.partitions = names;
     }
-    let schema: SchemaRef = Arc::new(options.schema_of(&inference));
-    let config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(listing).with_schema(schema);
-    Ok((ListingTable::try_new(config)?, inference))
+    let file_schema = options.schema_of(&inference);
+    let mut fields = file_schema.fields().to_vec();
+    fields.extend(inference.partitions.iter().map(|n| Arc::new(Field::new(n, DataType::Utf8, true))));
+    let desc = TableDesc {
+        urls: urls.iter().map(|u| u.as_str().to_string()).collect(),
+        partitions: inference.partitions.clone(),
+        options,
+    };
+    let table = MsgpackTable::new(
+        desc,
+        Arc::new(Schema::new_with_metadata(fields, file_schema.metadata().clone())),
+        ctx.msgpack_report(),
+    )?;
+    Ok((table, inference))
 }
 
 /// Registers an object store for an `s3://bucket/...` URL unless one is registered: S3 (or an
@@ -93,8 +106,7 @@ async fn build_table(
 ///
 /// Every store a table lists is seen through [`Visible`], which leaves hidden names
 /// (`_SUCCESS`, `.crc` files) out of directory listings.
-pub(crate) fn ensure_store(ctx: &SessionContext, url: &ListingTableUrl) -> Result<()> {
-    let env = ctx.runtime_env();
+pub(crate) fn ensure_store(env: &RuntimeEnv, url: &ListingTableUrl) -> Result<()> {
     let base = url.object_store();
     let base_url: &url::Url = base.as_ref();
     if let Ok(store) = env.object_store(&base) {

@@ -61,6 +61,23 @@ impl MsgpackSource {
         }
     }
 
+    /// This source with `filter` as the filter it applies itself (a scan rebuilt from its
+    /// description; see `cluster::codec`).
+    pub fn with_filter(mut self, filter: Option<Arc<dyn PhysicalExpr>>) -> Self {
+        self.filter = filter;
+        self
+    }
+
+    /// The filter the scan applies itself, if any.
+    pub fn pushed_filter(&self) -> Option<&Arc<dyn PhysicalExpr>> {
+        self.filter.as_ref()
+    }
+
+    /// The scan's read options.
+    pub fn options(&self) -> &MsgpackReadOptions {
+        &self.options
+    }
+
     /// The file schema the scan decodes: pruned to the field paths its projection and filter
     /// read ([`prune::pruned_schema`]).
     fn decoded_schema(&self) -> SchemaRef {

@@ -4,6 +4,8 @@
 mod api;
 mod cache;
 mod cli;
+#[cfg(feature = "cluster")]
+mod cluster;
 mod common;
 mod convert;
 mod formats;

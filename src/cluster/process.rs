@@ -1,0 +1,152 @@
+//! `mpq cluster scheduler` and `mpq cluster executor`: Ballista's scheduler and executor with
+//! mpq's session (format, functions, settings) and codecs. Each says on stderr the addresses
+//! it bound (a port of 0 is chosen by the system) and stops on SIGINT or SIGTERM.
+
+use super::codec::{LogicalCodec, PhysicalCodec};
+use crate::options::MsgpackReadOptions;
+use crate::report::ScanReport;
+use ballista_core::extension::SessionConfigExt;
+use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
+use ballista_scheduler::cluster::BallistaCluster;
+use ballista_scheduler::config::SchedulerConfig;
+use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service_with_listener};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::prelude::SessionConfig;
+use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+fn setup(e: impl std::fmt::Display) -> DataFusionError {
+    DataFusionError::Configuration(e.to_string())
+}
+
+/// Resolves when the process is asked to stop (SIGINT or SIGTERM).
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The session configuration schedulers and executors start from: Ballista's, with mpq's
+/// codecs and a report whose problems go to stderr (one JSON line each) when `rejects`.
+fn config(rejects: bool) -> SessionConfig {
+    let report = ScanReport::new();
+    if rejects {
+        report.rejects_to(Box::new(std::io::stderr()));
+    }
+    super::with_codecs(SessionConfig::new_with_ballista()).with_extension(Arc::new(report))
+}
+
+/// Runs a scheduler on `bind` until stopped; `opts` are the defaults of tables made by SQL
+/// (`CREATE EXTERNAL TABLE ... STORED AS MSGPACK`).
+pub async fn scheduler(bind: SocketAddr, opts: MsgpackReadOptions) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| setup(format!("--bind {bind}: {e}")))?;
+    let addr = listener.local_addr().map_err(setup)?;
+    let session_opts = opts.clone();
+    let config = SchedulerConfig {
+        bind_host: addr.ip().to_string(),
+        external_host: addr.ip().to_string(),
+        bind_port: addr.port(),
+        override_logical_codec: Some(Arc::new(LogicalCodec::default())),
+        override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
+        override_config_producer: Some(Arc::new(|| config(false))),
+        override_session_builder: Some(Arc::new(move |c: SessionConfig| super::state(c, &session_opts))),
+        ..Default::default()
+    };
+    let cluster = BallistaCluster::new_from_config(&config).await.map_err(setup)?;
+    let server =
+        create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, Arc::new(config)).await.map_err(setup)?;
+    eprintln!("mpq cluster scheduler: listening on {addr} (mpq {})", env!("CARGO_PKG_VERSION"));
+    tokio::select! {
+        r = start_grpc_service_with_listener(listener, server) => r.map_err(setup),
+        _ = stopped() => {
+            eprintln!("mpq cluster scheduler: stopped");
+            Ok(())
+        }
+    }
+}
+
+/// Where an executor listens and works.
+#[derive(Debug, Clone)]
+pub struct ExecutorSetup {
+    /// The scheduler's `host:port`.
+    pub scheduler: String,
+    /// The Arrow Flight address other executors and clients fetch results from (port 0:
+    /// chosen by the system).
+    pub bind: SocketAddr,
+    /// The gRPC address the scheduler may push tasks to (port 0: chosen by the system).
+    pub grpc_bind: SocketAddr,
+    /// The host others reach this executor by (default: the `--bind` address).
+    pub external_host: Option<String>,
+    /// Where shuffle files go (default: a temporary directory).
+    pub work_dir: Option<String>,
+    /// Tasks run at once (0: every core).
+    pub vcores: usize,
+}
+
+/// A free port on `addr`'s address when its port is 0 (Ballista's executor needs its ports
+/// before it binds them, to register them with the scheduler).
+fn resolve_port(addr: SocketAddr) -> Result<SocketAddr> {
+    if addr.port() != 0 {
+        return Ok(addr);
+    }
+    let probe = std::net::TcpListener::bind(addr).map_err(|e| setup(format!("{addr}: {e}")))?;
+    probe.local_addr().map_err(setup)
+}
+
+/// Runs an executor until stopped: it registers with the scheduler (waiting at most
+/// [`super::CONNECT_TIMEOUT`]), runs the tasks it is given, and writes the problems its scans
+/// meet to stderr (one JSON line each, as `--rejects` would).
+pub async fn executor(s: ExecutorSetup, opts: MsgpackReadOptions) -> Result<()> {
+    let (host, port) = s
+        .scheduler
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
+        .ok_or_else(|| setup(format!("--scheduler takes HOST:PORT, not {:?}", s.scheduler)))?;
+    let bind = resolve_port(s.bind)?;
+    let grpc = resolve_port(s.grpc_bind)?;
+    let functions = super::state(config(true), &opts)?;
+    let process = ExecutorProcessConfig {
+        bind_host: bind.ip().to_string(),
+        external_host: Some(s.external_host.clone().unwrap_or_else(|| bind.ip().to_string())),
+        port: bind.port(),
+        grpc_port: grpc.port(),
+        scheduler_host: host,
+        scheduler_port: port,
+        scheduler_connect_timeout_seconds: super::CONNECT_TIMEOUT.as_secs() as u16,
+        vcores: s.vcores,
+        work_dir: s.work_dir.clone(),
+        print_thread_info: false,
+        override_logical_codec: Some(Arc::new(LogicalCodec::default())),
+        override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
+        override_config_producer: Some(Arc::new(|| config(true))),
+        override_function_registry: Some(Arc::new((&functions).into())),
+        ..Default::default()
+    };
+    eprintln!(
+        "mpq cluster executor: listening on {bind} (flight) and {grpc} (grpc), scheduler {} (mpq {})",
+        s.scheduler,
+        env!("CARGO_PKG_VERSION")
+    );
+    tokio::select! {
+        r = start_executor_process(Arc::new(process)) => r.map_err(setup),
+        _ = stopped() => {
+            eprintln!("mpq cluster executor: stopped");
+            Ok(())
+        }
+    }
+}

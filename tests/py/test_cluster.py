@@ -1,0 +1,108 @@
+"""A Ballista cluster of real processes on loopback: `mpq cluster scheduler` and two
+`mpq cluster executor`s (ports chosen by the system, bounded waits, stopped with SIGTERM at the
+end); queries and a conversion through `mpq query/convert --cluster` must equal local runs."""
+import json
+import re
+import signal
+import subprocess
+import time
+
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import MPQ, ROOT, mpq, mpq_json
+
+WAIT = 30  # seconds any process may take to start
+
+
+def start(log, *args):
+    """Starts `mpq *args` with stderr to `log`; returns the process."""
+    err = open(log, "w")
+    return subprocess.Popen([MPQ, *args], stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT)
+
+
+def bound(log, proc, pattern):
+    """The first match of `pattern` in `log`, waiting at most WAIT seconds."""
+    deadline = time.time() + WAIT
+    while time.time() < deadline:
+        m = re.search(pattern, open(log).read())
+        if m:
+            return m
+        if proc.poll() is not None:
+            raise AssertionError(f"exited {proc.returncode}: {open(log).read()}")
+        time.sleep(0.1)
+    raise AssertionError(f"no {pattern!r} within {WAIT}s: {open(log).read()}")
+
+
+def stop(proc):
+    """SIGTERM, then the exit code (killed after a bounded wait)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cluster")
+    procs = []
+    try:
+        log = str(d / "scheduler.log")
+        procs.append(start(log, "cluster", "scheduler", "--bind", "127.0.0.1:0"))
+        addr = bound(log, procs[0], r"listening on (127\.0\.0\.1:\d+)").group(1)
+        for i in range(2):
+            log = str(d / f"executor{i}.log")
+            work = d / f"work{i}"
+            work.mkdir()
+            procs.append(start(log, "cluster", "executor", "--scheduler", addr, "--bind", "127.0.0.1:0",
+                               "--grpc-bind", "127.0.0.1:0", "--work-dir", str(work), "--vcores", "1"))
+            bound(log, procs[-1], r"listening on 127\.0\.0\.1:\d+ \(flight\)")
+        yield f"df://{addr}", d, procs
+    finally:
+        codes = [stop(p) for p in procs]
+    assert codes == [0, 0, 0], f"every process stops cleanly on SIGTERM: {codes}"
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("clusterdata")
+    mp = d / "m.msgpack"
+    mpq("generate", "--records", "20000", "--out", str(mp), "--seed", "5")
+    return str(mp)
+
+
+QUERIES = [
+    "SELECT count(*) AS n FROM t",
+    "SELECT service, count(*) AS n, round(avg(latency_ms), 6) AS a FROM t GROUP BY 1 ORDER BY 1",
+    "SELECT level, service, count(*) AS n FROM t WHERE latency_ms > 100 GROUP BY 1, 2 ORDER BY 1, 2",
+    "SELECT mp_typeof(code) AS ty, count(*) AS n FROM t GROUP BY 1 ORDER BY 1",
+]
+
+
+@pytest.mark.parametrize("sql", QUERIES)
+def test_query_on_processes_equals_local(cluster, data, sql):
+    url, _, _ = cluster
+    assert mpq_json(sql, data, extra=("--cluster", url)) == mpq_json(sql, data)
+
+
+def test_convert_on_processes_equals_local(cluster, data):
+    url, d, _ = cluster
+    local, remote = d / "local.parquet", d / "remote.parquet"
+    mpq("convert", data, "-o", str(local))
+    mpq("convert", data, "-o", str(remote), "--cluster", url)
+    want, got = pq.read_table(local), pq.read_table(remote)
+    assert got.schema == want.schema
+    rows = lambda t: sorted(json.dumps(r, sort_keys=True, default=str) for r in t.to_pylist())  # noqa: E731
+    assert rows(got) == rows(want)
+
+
+def test_an_unreachable_scheduler_fails_fast_with_a_clear_message():
+    started = time.time()
+    out = subprocess.run([MPQ, "query", "--cluster", "df://127.0.0.1:1", "SELECT 1"], capture_output=True, text=True,
+                         cwd=ROOT, timeout=60)
+    assert out.returncode != 0 and "cannot reach the cluster's scheduler at http://127.0.0.1:1" in out.stderr
+    assert time.time() - started < 20

@@ -33,11 +33,12 @@ pub fn session(opts: &MsgpackReadOptions, threads: usize) -> Result<SessionConte
     if threads > 0 {
         config = config.with_target_partitions(threads);
     }
-    session_with_config(config, opts)
+    Ok(crate::datasource::enable_url_tables(session_with_config(config, opts)?))
 }
 
 /// [`session`] from `config` (a cluster's scheduler starts from the configuration its client
-/// sends): mpq's settings and a fresh report are added to it.
+/// sends), without URL tables (they hold on to their session: a cluster client adds them to
+/// the session Ballista makes of this one): mpq's settings and a fresh report are added to it.
 pub fn session_with_config(config: SessionConfig, opts: &MsgpackReadOptions) -> Result<SessionContext> {
     let config = config
         .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
@@ -47,7 +48,7 @@ pub fn session_with_config(config: SessionConfig, opts: &MsgpackReadOptions) -> 
         .set_usize("datafusion.execution.objectstore_writer_buffer_size", crate::convert::WRITE_PART_BYTES)
         .with_information_schema(true)
         .with_extension(Arc::new(ScanReport::new()));
-    let mut ctx = SessionContext::new_with_config(config).enable_url_table();
+    let mut ctx = SessionContext::new_with_config(config);
     // Local directories are listed without hidden names (`_SUCCESS`, `.crc` files), for every
     // table of the session (see `datasource::Visible`).
     let local = datafusion::execution::object_store::ObjectStoreUrl::local_filesystem();

@@ -9,7 +9,7 @@ use super::args::{CatArgs, CatFormat};
 use super::{Policies, expand_all, read_options, register_inputs, session_with_threads, summary};
 use anyhow::Result;
 use datafusion::arrow::array::RecordBatch;
-use datafusion::datasource::listing::ListingTable;
+use mpq::datasource::MsgpackTable;
 use futures::StreamExt;
 use mpq::datasource::SessionContextExt;
 use mpq::infer::{METADATA_COLUMN, RECORD_COLUMN, TAG_COLUMN, TIME_COLUMN};
@@ -30,8 +30,8 @@ pub async fn run(a: CatArgs) -> Result<()> {
         .filter(|c| schema.field_with_name(c).is_ok_and(|f| mpq::infer::Role::of(f) != mpq::infer::Role::Key))
         .collect();
     // Hive partition columns come with each record too.
-    if let Some(listing) = table.as_ref().downcast_ref::<ListingTable>() {
-        parts.extend(listing.options().table_partition_cols.iter().map(|(name, _)| name.as_str()));
+    if let Some(t) = table.as_ref().downcast_ref::<MsgpackTable>() {
+        parts.extend(t.desc().partitions.iter().map(String::as_str));
     }
     let mut sql = String::from("SELECT ");
     for c in &parts {

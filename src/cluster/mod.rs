@@ -100,8 +100,13 @@ pub async fn connect(url: &str, opts: &MsgpackReadOptions, threads: usize) -> Re
 /// The client session for the scheduler at `url` (an `http://` URL).
 fn client(url: &str, opts: &MsgpackReadOptions, threads: usize) -> Result<SessionContext> {
     let state = state(base_config(threads), opts)?.upgrade_for_ballista(url.to_string())?;
-    let mut ctx = SessionContext::new_with_state(state);
-    // Ballista's upgrade replaces the scalar functions with its list: ours are added again.
+    upgraded(state)
+}
+
+/// The client session over a state Ballista upgraded: with URL tables, and mpq's functions
+/// again (the upgrade replaces the scalar functions with Ballista's list).
+fn upgraded(state: SessionState) -> Result<SessionContext> {
+    let mut ctx = crate::datasource::enable_url_tables(SessionContext::new_with_state(state));
     mpq_udfs::register_all(&mut ctx)?;
     Ok(ctx)
 }
@@ -132,8 +137,5 @@ pub async fn local(executors: usize, opts: &MsgpackReadOptions, threads: usize) 
     for _ in 0..executors {
         ballista_executor::new_standalone_executor_from_state(scheduler.clone(), vcores, &base).await.map_err(setup)?;
     }
-    let state = base.upgrade_for_ballista(url)?;
-    let mut ctx = SessionContext::new_with_state(state);
-    mpq_udfs::register_all(&mut ctx)?;
-    Ok(ctx)
+    upgraded(base.upgrade_for_ballista(url)?)
 }

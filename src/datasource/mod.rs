@@ -11,7 +11,7 @@ mod visible;
 pub use format::{MSGPACK_EXTENSION, MsgpackFormat, MsgpackFormatFactory, apply_options, read_object};
 pub use source::{MsgpackOpener, MsgpackSource};
 pub use stream::register_stream;
-pub use table::{MsgpackTable, TableDesc};
+pub use table::{MsgpackTable, MsgpackTableFactory, TableDesc, enable_url_tables};
 pub use visible::{Visible, is_hidden_name};
 
 use crate::infer::TableInference;
@@ -21,7 +21,6 @@ use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::catalog::Session;
 use datafusion::datasource::listing::{ListingOptions, ListingTableUrl};
-use datafusion::datasource::listing_table_factory::ListingTableFactory;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::DataFilePaths;
 use datafusion::execution::runtime_env::RuntimeEnv;
@@ -184,8 +183,9 @@ impl SessionContextExt for SessionContext {
         let mut state = state.write();
         state.register_file_format(Arc::new(MsgpackFormatFactory::new(options, report)), true)?;
         // `CREATE EXTERNAL TABLE ... STORED AS MSGPACK` looks up a table factory by the
-        // upper-cased type; DataFusion's listing factory then finds our format by extension.
-        state.table_factories_mut().insert("MSGPACK".to_string(), Arc::new(ListingTableFactory::new()));
+        // upper-cased type; DataFusion's listing factory (which `MsgpackTableFactory` wraps) then finds
+        // our format by extension.
+        state.table_factories_mut().insert("MSGPACK".to_string(), Arc::new(MsgpackTableFactory::default()));
         Ok(())
     }
 

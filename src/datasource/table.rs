@@ -1,18 +1,26 @@
 //! [`MsgpackTable`]: a MessagePack table as DataFusion sees it, a [`ListingTable`] that also
 //! keeps its own description ([`TableDesc`], plain data) so that it can be rebuilt in another
 //! process (a cluster's scheduler) from the description and the already inferred schema,
-//! without listing or inferring again.
+//! without listing or inferring again. Tables made by SQL (`CREATE EXTERNAL TABLE ... STORED AS
+//! MSGPACK`, URL tables such as `'logs/*.msgpack'`) become MessagePack tables too
+//! ([`MsgpackTableFactory`], [`enable_url_tables`]).
 
 use super::format::MsgpackFormat;
 use crate::options::MsgpackReadOptions;
 use crate::report::ScanReport;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
-use datafusion::catalog::{ScanArgs, ScanResult, Session, TableProvider};
+use datafusion::catalog::{
+    DynamicFileCatalog, ScanArgs, ScanResult, Session, TableProvider, TableProviderFactory,
+    UrlTableFactory,
+};
 use datafusion::common::Constraints;
+use datafusion::datasource::dynamic_file::DynamicListTableFactory;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::listing_table_factory::ListingTableFactory;
 use datafusion::error::Result;
-use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
+use datafusion::logical_expr::{CreateExternalTable, Expr, TableProviderFilterPushDown, TableType};
+use datafusion::prelude::SessionContext;
 use datafusion::physical_plan::ExecutionPlan;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -23,7 +31,7 @@ use std::sync::Arc;
 pub struct TableDesc {
     /// The table's URLs (`file:///dir/`, `s3://bucket/key`), as listed.
     pub urls: Vec<String>,
-    /// The partition columns' names, in order (their values are text).
+    /// The partition columns' names, in order (their types are the table schema's).
     pub partitions: Vec<String>,
     /// The read options (the file extension listed among them).
     pub options: MsgpackReadOptions,
@@ -42,7 +50,9 @@ impl MsgpackTable {
     pub fn new(desc: TableDesc, schema: SchemaRef, report: ScanReport) -> Result<Self> {
         let urls = desc.urls.iter().map(ListingTableUrl::parse).collect::<Result<Vec<_>>>()?;
         let format = Arc::new(MsgpackFormat::new(desc.options.clone()).with_report(report));
-        let partitions = desc.partitions.iter().map(|n| (n.clone(), DataType::Utf8)).collect();
+        // A partition column's type is the schema's (text unless SQL declared another).
+        let type_of = |n: &String| schema.field_with_name(n).map_or(DataType::Utf8, |f| f.data_type().clone());
+        let partitions = desc.partitions.iter().map(|n| (n.clone(), type_of(n))).collect();
         let listing = ListingOptions::new(format)
             .with_file_extension(desc.options.file_extension.clone())
             .with_table_partition_cols(partitions);
@@ -52,6 +62,45 @@ impl MsgpackTable {
         let config =
             ListingTableConfig::new_with_multi_paths(urls).with_listing_options(listing).with_schema(file_schema);
         Ok(MsgpackTable { inner: ListingTable::try_new(config)?, desc })
+    }
+
+    /// `table` as a MessagePack table when it is a listing read by [`MsgpackFormat`] (what
+    /// DataFusion's factories make from SQL); else `table` itself.
+    pub fn adopt(table: Arc<dyn TableProvider>) -> Arc<dyn TableProvider> {
+        let Some(listing) = table.downcast_ref::<ListingTable>() else { return table };
+        let listed = listing.options();
+        let Some(format) = listed.format.downcast_ref::<MsgpackFormat>() else { return table };
+        let mut options = format.options().clone();
+        options.file_extension = listed.file_extension.clone();
+        let desc = TableDesc {
+            urls: listing.table_paths().iter().map(|u| u.as_str().to_string()).collect(),
+            partitions: listed.table_partition_cols.iter().map(|(n, _)| n.clone()).collect(),
+            options,
+        };
+        // DataFusion infers partition columns as dictionaries of text; they are plain text here,
+        // as in tables mpq registers (a cluster's executors read them back as text, and a sort
+        // over both failed).
+        let plain = |t: &DataType| match t {
+            DataType::Dictionary(_, v) => (**v).clone(),
+            t => t.clone(),
+        };
+        if listed.table_partition_cols.iter().all(|(_, t)| plain(t) == *t) {
+            return Arc::new(MsgpackTable { inner: listing.clone(), desc });
+        }
+        let schema = listing.schema();
+        let fields: Vec<_> = schema
+            .fields()
+            .iter()
+            .map(|f| match desc.partitions.contains(f.name()) {
+                true => Arc::new(f.as_ref().clone().with_data_type(plain(f.data_type()))),
+                false => Arc::clone(f),
+            })
+            .collect();
+        let schema = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+        match MsgpackTable::new(desc, schema, format.report().clone()) {
+            Ok(t) => Arc::new(t),
+            Err(_) => table,
+        }
     }
 
     /// What the table is made of.
@@ -91,4 +140,42 @@ impl TableProvider for MsgpackTable {
     fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
         self.inner.supports_filters_pushdown(filters)
     }
+}
+
+/// `CREATE EXTERNAL TABLE ... STORED AS MSGPACK`: DataFusion's listing factory (which finds the
+/// `msgpack` format and applies the `OPTIONS`), its table adopted as a [`MsgpackTable`].
+#[derive(Debug, Default)]
+pub struct MsgpackTableFactory(ListingTableFactory);
+
+#[async_trait]
+impl TableProviderFactory for MsgpackTableFactory {
+    async fn create(&self, state: &dyn Session, cmd: &CreateExternalTable) -> Result<Arc<dyn TableProvider>> {
+        Ok(MsgpackTable::adopt(self.0.create(state, cmd).await?))
+    }
+}
+
+/// URL tables (`SELECT * FROM 'logs/*.msgpack'`): DataFusion's dynamic listing, its
+/// MessagePack tables adopted as [`MsgpackTable`]s.
+#[derive(Debug)]
+struct UrlTables(DynamicListTableFactory);
+
+#[async_trait]
+impl UrlTableFactory for UrlTables {
+    async fn try_new(&self, url: &str) -> Result<Option<Arc<dyn TableProvider>>> {
+        Ok(self.0.try_new(url).await?.map(MsgpackTable::adopt))
+    }
+}
+
+/// `ctx` with URL tables (as [`SessionContext::enable_url_table`]), MessagePack ones as
+/// [`MsgpackTable`]s so that they also run on a cluster.
+pub fn enable_url_tables(ctx: SessionContext) -> SessionContext {
+    let factory = Arc::new(UrlTables(DynamicListTableFactory::default()));
+    let catalogs = Arc::new(DynamicFileCatalog::new(
+        Arc::clone(ctx.state_ref().read().catalog_list()),
+        Arc::clone(&factory) as Arc<dyn UrlTableFactory>,
+    ));
+    let id = ctx.session_id();
+    let ctx: SessionContext = ctx.into_state_builder().with_session_id(id).with_catalog_list(catalogs).build().into();
+    factory.0.session_store().with_state(ctx.state_weak_ref());
+    ctx
 }

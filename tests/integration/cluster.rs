@@ -108,3 +108,28 @@ async fn an_unreachable_scheduler_is_one_clear_error() {
     };
     assert!(err.to_string().contains("--cluster takes df://HOST:PORT"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tables_made_by_sql_run_on_the_cluster() {
+    let opts = MsgpackReadOptions::default();
+    let local = mpq::session::session(&opts, 4).expect("session");
+    let remote = cluster(&opts).await;
+    let (hive, hostile, logs) =
+        (path("testdata/layouts/hive/"), path("testdata/hostile/not_a_map.msgpack"), path("testdata/logs.msgpack"));
+    let statements = [
+        format!("CREATE EXTERNAL TABLE h STORED AS MSGPACK LOCATION '{hive}'"),
+        format!("CREATE EXTERNAL TABLE d STORED AS MSGPACK LOCATION '{hostile}' OPTIONS ('on_error' 'drop')"),
+    ];
+    for ctx in [&local, &remote] {
+        for s in &statements {
+            ctx.sql(s).await.expect("create").collect().await.expect("created");
+        }
+    }
+    for sql in [
+        "SELECT dt, hour, count(*), sum(status) FROM h GROUP BY 1, 2 ORDER BY 1, 2".to_string(),
+        "SELECT * FROM d".to_string(),
+        format!("SELECT service, count(*) FROM '{logs}' GROUP BY 1 ORDER BY 1"),
+    ] {
+        assert_eq!(rows(&remote, &sql).await, rows(&local, &sql).await, "{sql}");
+    }
+}

@@ -250,6 +250,19 @@ pub async fn target_session(
     session(opts, read)
 }
 
+/// After a run on a separate cluster (`--cluster`), says where its problems were reported:
+/// on each executor's stderr, not in this process's summary or `--rejects` file.
+pub(crate) fn remote_note(target: &args::ClusterTarget) {
+    #[cfg(feature = "cluster")]
+    if let Some(url) = &target.cluster {
+        eprintln!(
+            "mpq: ran on the cluster at {url}: its executors write the problems they meet to their stderr \
+             (one JSON line each); this summary and --rejects count none of them"
+        );
+    }
+    let _ = target;
+}
+
 /// Writes the session's problems to `--rejects` when given.
 fn rejects_to(ctx: &SessionContext, read: &ReadArgs) -> Result<()> {
     if let Some(path) = &read.rejects {
@@ -348,6 +361,7 @@ async fn query(a: QueryArgs) -> Result<()> {
     for stmt in sql::parse(&sql)? {
         sql::run(&ctx, stmt, a.force, &mut output).await?;
     }
+    remote_note(&a.target);
     summary(&ctx.msgpack_report()).await
 }
 

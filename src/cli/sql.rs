@@ -30,6 +30,23 @@ pub struct Output<'a> {
 /// output kept unless `force`; variant columns are written as JSON.
 pub async fn run(ctx: &SessionContext, stmt: Statement, force: bool, o: &mut Output<'_>) -> Result<Option<usize>> {
     let plan = ctx.state().statement_to_plan(stmt).await?;
+    // On a cluster, a COPY's query runs there and this process writes (see `fetch_copy`).
+    #[cfg(feature = "cluster")]
+    if mpq::cluster::is_client(ctx) && matches!(plan, datafusion::logical_expr::LogicalPlan::Copy(_)) {
+        let writer = mpq::session::session(&mpq::MsgpackReadOptions::default(), 0)?;
+        let plan = mpq::convert::fetch_copy(ctx, &writer, plan).await?;
+        return execute(&writer, plan, force, o).await;
+    }
+    execute(ctx, plan, force, o).await
+}
+
+/// Runs a planned statement ([`run`]).
+async fn execute(
+    ctx: &SessionContext,
+    plan: datafusion::logical_expr::LogicalPlan,
+    force: bool,
+    o: &mut Output<'_>,
+) -> Result<Option<usize>> {
     let copy = mpq::convert::stage_copy(plan, force)?;
     let df = ctx.execute_logical_plan(copy.plan).await?;
     let schema = df.schema().as_arrow().clone();

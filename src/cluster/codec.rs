@@ -6,6 +6,7 @@
 
 use crate::convert::WriteForm;
 use crate::convert::form::{form_of, write_form_udf};
+use crate::convert::partition::partition_text_udf;
 use crate::datasource::{MsgpackSource, MsgpackTable, TableDesc};
 use crate::options::MsgpackReadOptions;
 use crate::report::ScanReport;
@@ -77,22 +78,27 @@ fn report_of(ctx: &TaskContext) -> ScanReport {
     ctx.session_config().get_extension::<ScanReport>().map(|r| (*r).clone()).unwrap_or_default()
 }
 
-/// mpq's functions that carry state (the written form of `convert`): its bytes, or `None` for
-/// a function that travels by name alone.
+/// The functions `COPY` and `convert` add to a plan, which no session registers: the written
+/// form (its four bytes) and the partition texts (its name alone, one marker byte). Whether
+/// `udf` is one of them (then encoded into `buf`).
 fn encode_udf(udf: &ScalarUDF, buf: &mut Vec<u8>) -> bool {
-    match form_of(udf) {
-        Some(form) => {
-            buf.extend_from_slice(&form.to_bytes());
-            true
-        }
-        None => false,
+    if let Some(form) = form_of(udf) {
+        buf.extend_from_slice(&form.to_bytes());
+        return true;
     }
+    if udf.name() == partition_text_udf().name() {
+        buf.push(1);
+        return true;
+    }
+    false
 }
 
-/// The stateful function `name` encoded as `buf` ([`encode_udf`]), or `None`.
+/// The function `name` encoded as `buf` by [`encode_udf`], or `None` for others.
 fn decode_udf(name: &str, buf: &[u8]) -> Option<Result<Arc<ScalarUDF>>> {
-    let form = write_form_udf(WriteForm::default());
-    if name != form.name() {
+    if name == partition_text_udf().name() {
+        return Some(Ok(Arc::new(partition_text_udf())));
+    }
+    if name != write_form_udf(WriteForm::default()).name() {
         return None;
     }
     Some(match WriteForm::from_bytes(buf) {
@@ -320,6 +326,27 @@ mod tests {
             let want = rows(collect(plan, ctx.task_ctx()).await.expect("run"));
             assert_eq!(rows(collect(back, ctx.task_ctx()).await.expect("run decoded")), want, "{sql}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_write_plan_travels_with_its_written_form_and_partition_texts() {
+        use crate::convert::{WriteFormat, WriteOptions, write_plan};
+        let ctx = ctx(MsgpackReadOptions::default()).await;
+        let input = ctx.sql("SELECT * FROM logs").await.expect("plan").into_unoptimized_plan();
+        let mut opts = WriteOptions::new(WriteFormat::Parquet);
+        opts.partition_by = vec!["level".into()];
+        opts.timestamp_unit = Some(datafusion::arrow::datatypes::TimeUnit::Microsecond);
+        let plan = write_plan(&ctx.state(), input, "/nonexistent/out/", &opts).expect("write plan");
+        let shown = format!("{}", plan.display_indent());
+        assert!(shown.contains("mpq_write_form") && shown.contains("mpq_partition_text"), "{shown}");
+        let codec = LogicalCodec::default();
+        let bytes = logical_plan_to_bytes_with_extension_codec(&plan, &codec).expect("encode");
+        let back = logical_plan_from_bytes_with_extension_codec(&bytes, &ctx.task_ctx(), &codec).expect("decode");
+        // DataFusion 55 ships a COPY without its options (compression, row groups), which is
+        // why the CLI writes in the client (`convert::fetch_copy`): only the query is compared.
+        let query = |p: &LogicalPlan| format!("{}", p.inputs()[0].display_indent());
+        assert_eq!(query(&back), query(&plan));
+        assert_eq!(back.inputs()[0].schema(), plan.inputs()[0].schema());
     }
 
     #[tokio::test]

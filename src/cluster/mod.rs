@@ -111,6 +111,11 @@ fn upgraded(state: SessionState) -> Result<SessionContext> {
     Ok(ctx)
 }
 
+/// Whether `ctx` is a cluster's client (its queries run on a cluster).
+pub fn is_client(ctx: &SessionContext) -> bool {
+    ctx.state().config().options().extensions.get::<ballista_core::config::BallistaConfig>().is_some()
+}
+
 /// A session configuration with `threads` partitions (0: every core).
 fn base_config(threads: usize) -> SessionConfig {
     match threads {

@@ -34,10 +34,14 @@ pub mod staging;
 
 use crate::error::{Error, Result};
 use datafusion::arrow::datatypes::TimeUnit;
+use datafusion::catalog::streaming::StreamingTable;
 use datafusion::datasource::file_format::{FileFormatFactory, format_as_file_type};
 use datafusion::execution::SessionState;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::dml::CopyTo;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion::prelude::SessionContext;
 pub use ddl::Dialect;
 pub use form::{VariantOutput, WriteForm, write_projection};
@@ -404,6 +408,67 @@ pub async fn write(ctx: &SessionContext, input: LogicalPlan, target: &Path, opts
     let rows = run_copy(ctx, plan).await?;
     let bytes = staged.commit()?;
     Ok(Written { rows, bytes })
+}
+
+/// [`write`] for a session whose queries run elsewhere (a cluster): `input` runs on `ctx`, and
+/// this process writes the rows it sends back with `writer`, a local session (which applies the
+/// written form and the partitioning, so every output format works as locally).
+pub async fn write_fetched(
+    ctx: &SessionContext,
+    writer: &SessionContext,
+    input: LogicalPlan,
+    target: &Path,
+    opts: &WriteOptions,
+) -> Result<Written> {
+    // An existing output is refused before the cluster does any work.
+    drop(Staged::new(target, opts.is_directory(), opts.force)?);
+    let input = fetch(ctx, writer, input).await?;
+    write(writer, input, target, opts).await
+}
+
+/// A plan of `writer` that reads the rows `input` gives on `ctx` (run once).
+async fn fetch(ctx: &SessionContext, writer: &SessionContext, input: LogicalPlan) -> Result<LogicalPlan> {
+    let stream = ctx.execute_logical_plan(input).await?.execute_stream().await?;
+    let fetched = Fetched { schema: stream.schema(), stream: std::sync::Mutex::new(Some(stream)) };
+    let table = StreamingTable::try_new(fetched.schema.clone(), vec![Arc::new(fetched)])?;
+    Ok(writer.read_table(Arc::new(table))?.into_unoptimized_plan())
+}
+
+/// A `COPY ... TO` planned on `ctx` (a cluster's client) as a plan of `writer`, a local
+/// session: its query runs on `ctx`, and `writer` writes the rows it sends back (so the output
+/// is this process's, in every format). Other plans are returned unchanged.
+pub async fn fetch_copy(ctx: &SessionContext, writer: &SessionContext, plan: LogicalPlan) -> Result<LogicalPlan> {
+    let LogicalPlan::Copy(copy) = plan else { return Ok(plan) };
+    let input = fetch(ctx, writer, Arc::unwrap_or_clone(copy.input)).await?;
+    Ok(LogicalPlanBuilder::copy_to(input, copy.output_url, copy.file_type, copy.options, copy.partition_by)?.build()?)
+}
+
+/// The rows of a query run elsewhere, as a stream a local plan reads once.
+struct Fetched {
+    schema: datafusion::arrow::datatypes::SchemaRef,
+    stream: std::sync::Mutex<Option<SendableRecordBatchStream>>,
+}
+
+impl std::fmt::Debug for Fetched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetched").finish_non_exhaustive()
+    }
+}
+
+impl PartitionStream for Fetched {
+    fn schema(&self) -> &datafusion::arrow::datatypes::SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        match self.stream.lock().ok().and_then(|mut s| s.take()) {
+            Some(s) => s,
+            None => {
+                let err = datafusion::error::DataFusionError::Execution("the fetched rows were read already".into());
+                Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), futures::stream::once(async { Err(err) })))
+            }
+        }
+    }
 }
 
 async fn run_copy(ctx: &SessionContext, plan: LogicalPlan) -> Result<u64> {

@@ -77,10 +77,14 @@ impl ScalarUDFImpl for PartitionTextFn {
     }
 }
 
+/// The function that gives a column's partition directory texts (named `mpq_partition_text`).
+pub fn partition_text_udf() -> ScalarUDF {
+    ScalarUDF::new_from_impl(PartitionTextFn { signature: Signature::any(1, Volatility::Immutable) })
+}
+
 /// `input` with the columns `cols` replaced by their partition directory texts.
 pub fn partition_projection(input: LogicalPlan, cols: &[String]) -> Result<LogicalPlan> {
-    let udf = ScalarUDF::new_from_impl(PartitionTextFn { signature: Signature::any(1, Volatility::Immutable) });
-    replace_columns(input, udf, |f| cols.iter().any(|c| c == f.name()))
+    replace_columns(input, partition_text_udf(), |f| cols.iter().any(|c| c == f.name()))
 }
 
 #[cfg(test)]

@@ -11,8 +11,7 @@ use crate::report::ScanReport;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::catalog::{
-    DynamicFileCatalog, ScanArgs, ScanResult, Session, TableProvider, TableProviderFactory,
-    UrlTableFactory,
+    DynamicFileCatalog, ScanArgs, ScanResult, Session, TableProvider, TableProviderFactory, UrlTableFactory,
 };
 use datafusion::common::Constraints;
 use datafusion::datasource::dynamic_file::DynamicListTableFactory;
@@ -20,8 +19,8 @@ use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTable
 use datafusion::datasource::listing_table_factory::ListingTableFactory;
 use datafusion::error::Result;
 use datafusion::logical_expr::{CreateExternalTable, Expr, TableProviderFilterPushDown, TableType};
-use datafusion::prelude::SessionContext;
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion::prelude::SessionContext;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 

@@ -2,6 +2,7 @@
 `mpq cluster executor`s (ports chosen by the system, bounded waits, stopped with SIGTERM at the
 end); queries and a conversion through `mpq query/convert --cluster` must equal local runs."""
 import json
+import os
 import re
 import signal
 import subprocess
@@ -106,3 +107,30 @@ def test_an_unreachable_scheduler_fails_fast_with_a_clear_message():
                          cwd=ROOT, timeout=60)
     assert out.returncode != 0 and "cannot reach the cluster's scheduler at http://127.0.0.1:1" in out.stderr
     assert time.time() - started < 20
+
+
+def test_problems_are_reported_by_the_executors(cluster):
+    url, d, _ = cluster
+    bad = os.path.join(ROOT, "testdata", "hostile", "not_a_map.msgpack")
+    out = subprocess.run([MPQ, "query", "--cluster", url, "SELECT count(*) AS n FROM t", bad, "--format", "json"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == [{"n": 5}]
+    assert "its executors write the problems they meet to their stderr" in out.stderr
+    logs = "".join(open(d / f"executor{i}.log").read() for i in range(2))
+    lines = [json.loads(x) for x in logs.splitlines() if x.startswith("{")]
+    assert [(x["file"], x["record"], x["offset"], x["kind"]) for x in lines] == [(bad, 2, 28, "not_a_map")]
+
+
+def test_copy_and_partitioned_convert_on_processes_equal_local(cluster, data):
+    url, d, _ = cluster
+    for where, extra in (("local", ()), ("remote", ("--cluster", url))):
+        mpq("query", f"COPY (SELECT * FROM t WHERE status >= 400) TO '{d}/{where}.ndjson'", data, *extra)
+        mpq("convert", data, "-o", str(d / f"{where}-parts"), "--partition-by", "level", *extra)
+    assert sorted(open(d / "remote.ndjson")) == sorted(open(d / "local.ndjson"))
+    for level in sorted(os.listdir(d / "local-parts")):
+        want = pq.read_table(d / "local-parts" / level).to_pylist()
+        got = pq.read_table(d / "remote-parts" / level).to_pylist()
+        key = lambda r: json.dumps(r, sort_keys=True, default=str)  # noqa: E731
+        assert sorted(map(key, got)) == sorted(map(key, want)), level
+    assert sorted(os.listdir(d / "remote-parts")) == sorted(os.listdir(d / "local-parts"))

@@ -7,7 +7,7 @@
 use crate::convert::WriteForm;
 use crate::convert::form::{form_of, write_form_udf};
 use crate::convert::partition::partition_text_udf;
-use crate::datasource::{MsgpackSource, MsgpackTable, TableDesc};
+use crate::datasource::{MsgpackSource, MsgpackTable, ScanPlace, TableDesc};
 use crate::options::MsgpackReadOptions;
 use crate::report::ScanReport;
 use ballista_core::serde::{BallistaLogicalExtensionCodec, BallistaPhysicalExtensionCodec};
@@ -208,7 +208,9 @@ impl PhysicalExtensionCodec for PhysicalCodec {
             Some(f) => Some(proto_converter.proto_to_physical_expr(f, table_schema.table_schema(), &decode)?),
             None => None,
         };
-        let source = MsgpackSource::new(table_schema, Arc::new(options), report_of(ctx)).with_filter(filter);
+        let place = ctx.session_config().get_extension::<ScanPlace>();
+        let source =
+            MsgpackSource::new(table_schema, Arc::new(options), report_of(ctx)).with_filter(filter).with_place(place);
         let config = parse_protobuf_file_scan_config(&conf, &decode, proto_converter, Arc::new(source))?;
         Ok(DataSourceExec::from_data_source(config))
     }
@@ -347,6 +349,25 @@ mod tests {
         let query = |p: &LogicalPlan| format!("{}", p.inputs()[0].display_indent());
         assert_eq!(query(&back), query(&plan));
         assert_eq!(back.inputs()[0].schema(), plan.inputs()[0].schema());
+    }
+
+    #[tokio::test]
+    async fn a_file_an_executor_cannot_open_is_named_with_the_executor() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("gone.msgpack");
+        std::fs::copy(logs(), &file).expect("copy");
+        let opts = MsgpackReadOptions::default();
+        let config = SessionConfig::new().with_extension(Arc::new(ScanPlace("executor x1:50051".into())));
+        let ctx = SessionContext::new_with_state(crate::cluster::state(config, &opts).expect("state"));
+        ctx.register_msgpack("t", file.display().to_string(), opts).await.expect("register");
+        let plan = ctx.sql("SELECT count(*) FROM t").await.expect("plan").create_physical_plan().await.expect("plan");
+        let codec = PhysicalCodec::default();
+        let bytes = physical_plan_to_bytes_with_extension_codec(plan, &codec).expect("encode");
+        let back = physical_plan_from_bytes_with_extension_codec(&bytes, &ctx.task_ctx(), &codec).expect("decode");
+        std::fs::remove_file(&file).expect("remove");
+        let err = collect(back, ctx.task_ctx()).await.expect_err("the file is gone");
+        let msg = err.to_string();
+        assert!(msg.contains("gone.msgpack") && msg.contains("on executor x1:50051"), "{msg}");
     }
 
     #[tokio::test]

@@ -3,6 +3,7 @@
 //! it bound (a port of 0 is chosen by the system) and stops on SIGINT or SIGTERM.
 
 use super::codec::{LogicalCodec, PhysicalCodec};
+use crate::datasource::ScanPlace;
 use crate::options::MsgpackReadOptions;
 use crate::report::ScanReport;
 use ballista_core::extension::SessionConfigExt;
@@ -42,13 +43,14 @@ async fn stopped() {
 }
 
 /// The session configuration schedulers and executors start from: Ballista's, with mpq's
-/// codecs and a report whose problems go to stderr (one JSON line each) when `rejects`.
-fn config(rejects: bool) -> SessionConfig {
+/// codecs; for an executor (named `executor`), a report whose problems go to stderr (one JSON
+/// line each) and its name for the errors of files it cannot open.
+fn config(executor: Option<&str>) -> SessionConfig {
     let report = ScanReport::new();
-    if rejects {
-        report.rejects_to(Box::new(std::io::stderr()));
-    }
-    super::with_codecs(SessionConfig::new_with_ballista()).with_extension(Arc::new(report))
+    let config = super::with_codecs(SessionConfig::new_with_ballista());
+    let Some(name) = executor else { return config.with_extension(Arc::new(report)) };
+    report.rejects_to(Box::new(std::io::stderr()));
+    config.with_extension(Arc::new(report)).with_extension(Arc::new(ScanPlace(format!("executor {name}"))))
 }
 
 /// Runs a scheduler on `bind` until stopped; `opts` are the defaults of tables made by SQL
@@ -63,7 +65,7 @@ pub async fn scheduler(bind: SocketAddr, opts: MsgpackReadOptions) -> Result<()>
         bind_port: addr.port(),
         override_logical_codec: Some(Arc::new(LogicalCodec::default())),
         override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
-        override_config_producer: Some(Arc::new(|| config(false))),
+        override_config_producer: Some(Arc::new(|| config(None))),
         override_session_builder: Some(Arc::new(move |c: SessionConfig| super::state(c, &session_opts))),
         ..Default::default()
     };
@@ -119,7 +121,8 @@ pub async fn executor(s: ExecutorSetup, opts: MsgpackReadOptions) -> Result<()> 
         .ok_or_else(|| setup(format!("--scheduler takes HOST:PORT, not {:?}", s.scheduler)))?;
     let bind = resolve_port(s.bind)?;
     let grpc = resolve_port(s.grpc_bind)?;
-    let functions = super::state(config(true), &opts)?;
+    let name = format!("{}:{}", s.external_host.as_deref().unwrap_or(&bind.ip().to_string()), bind.port());
+    let functions = super::state(config(Some(&name)), &opts)?;
     let process = ExecutorProcessConfig {
         bind_host: bind.ip().to_string(),
         external_host: Some(s.external_host.clone().unwrap_or_else(|| bind.ip().to_string())),
@@ -133,7 +136,7 @@ pub async fn executor(s: ExecutorSetup, opts: MsgpackReadOptions) -> Result<()> 
         print_thread_info: false,
         override_logical_codec: Some(Arc::new(LogicalCodec::default())),
         override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
-        override_config_producer: Some(Arc::new(|| config(true))),
+        override_config_producer: Some(Arc::new(move || config(Some(&name)))),
         override_function_registry: Some(Arc::new((&functions).into())),
         ..Default::default()
     };

@@ -9,7 +9,7 @@ mod table;
 mod visible;
 
 pub use format::{MSGPACK_EXTENSION, MsgpackFormat, MsgpackFormatFactory, apply_options, read_object};
-pub use source::{MsgpackOpener, MsgpackSource};
+pub use source::{MsgpackOpener, MsgpackSource, ScanPlace};
 pub use stream::register_stream;
 pub use table::{MsgpackTable, MsgpackTableFactory, TableDesc, enable_url_tables};
 pub use visible::{Visible, is_hidden_name};

@@ -11,9 +11,9 @@ use crate::report::ScanReport;
 use crate::store::{HitRequest, Scope, scan_hit};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::common::Result;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{DataFusionError, Result};
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{
     FileGroupPartitioner, FileOpenFuture, FileOpener, FileScanConfig, FileSource,
@@ -33,6 +33,11 @@ use std::fmt::Formatter;
 use std::path::Path;
 use std::sync::Arc;
 
+/// Where a scan runs, when that is not the process that asked for it (a cluster's executor):
+/// named in the errors of files it cannot open. Kept in the session configuration's extensions.
+#[derive(Debug, Clone)]
+pub struct ScanPlace(pub String);
+
 /// The per-scan configuration of a MessagePack scan.
 #[derive(Clone)]
 pub struct MsgpackSource {
@@ -45,6 +50,8 @@ pub struct MsgpackSource {
     projection: SplitProjection,
     /// Filters the scan applies itself (over the table schema), ANDed.
     filter: Option<Arc<dyn PhysicalExpr>>,
+    /// Where the scan runs, if elsewhere than its client.
+    place: Option<Arc<ScanPlace>>,
 }
 
 impl MsgpackSource {
@@ -58,7 +65,14 @@ impl MsgpackSource {
             batch_size: None,
             metrics: ExecutionPlanMetricsSet::new(),
             filter: None,
+            place: None,
         }
+    }
+
+    /// This source running at `place` (a cluster's executor), which errors opening a file name.
+    pub fn with_place(mut self, place: Option<Arc<ScanPlace>>) -> Self {
+        self.place = place;
+        self
     }
 
     /// This source with `filter` as the filter it applies itself (a scan rebuilt from its
@@ -104,6 +118,7 @@ impl FileSource for MsgpackSource {
             options: Arc::new((*self.options).clone().batch_size(self.batch_size.unwrap_or(self.options.batch_size))),
             report: self.report.clone(),
             limit: base_config.limit,
+            place: self.place.clone(),
         }) as Arc<dyn FileOpener>;
         ProjectionOpener::try_new(self.projection.clone(), opener, &file_schema)
     }
@@ -248,6 +263,7 @@ pub struct MsgpackOpener {
     options: Arc<MsgpackReadOptions>,
     report: ScanReport,
     limit: Option<usize>,
+    place: Option<Arc<ScanPlace>>,
 }
 
 impl FileOpener for MsgpackOpener {
@@ -260,6 +276,7 @@ impl FileOpener for MsgpackOpener {
         let limit = self.limit;
         let filter = self.filter.clone();
         let scope = self.scope.clone();
+        let place = self.place.clone();
         Ok(Box::pin(async move {
             let meta = file.object_meta;
             // Only with the cache on: local files, not buffer chunks (their `.meta` sidecar is not
@@ -292,7 +309,10 @@ impl FileOpener for MsgpackOpener {
                     });
                 }
             }
-            let input = read_object(&store, &meta, &options).await?;
+            let input = read_object(&store, &meta, &options).await.map_err(|e| match &place {
+                Some(p) => DataFusionError::Context(format!("on {}", p.0), Box::new(e)),
+                None => e,
+            })?;
             let path = shown_path(&store, &meta);
             let range = file.range.map(|r| r.start.max(0) as usize..r.end.max(0) as usize);
             let request = ScanRequest {

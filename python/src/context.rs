@@ -20,13 +20,40 @@ use std::sync::Arc;
 /// A session for `opts` with `threads` partitions (None: every core), writing every problem
 /// its scans meet to the file `rejects` as one JSON line (as the CLI's `--rejects`).
 fn new_session(opts: &MsgpackReadOptions, threads: Option<usize>, rejects: Option<&str>) -> PyResult<SessionContext> {
-    let ctx = mpq::session::session(opts, threads.unwrap_or(0)).py()?;
+    with_rejects(mpq::session::session(opts, threads.unwrap_or(0)).py()?, rejects)
+}
+
+/// `ctx`, its report writing every problem to the file `rejects` when given.
+fn with_rejects(ctx: SessionContext, rejects: Option<&str>) -> PyResult<SessionContext> {
     if let Some(path) = rejects {
         let file = std::fs::File::create(path)
             .map_err(|e| crate::errors::Error::new_err(format!("rejects file {path}: {e}")))?;
         ctx.msgpack_report().rejects_to(Box::new(file));
     }
     Ok(ctx)
+}
+
+/// A session whose queries run on a cluster, for a `cluster=` argument: a `"df://host:port"`
+/// string (a running scheduler) or a number of executors (an in-process cluster); `None`
+/// when the argument is absent.
+fn cluster_session(
+    py: Python<'_>,
+    cluster: Option<&Bound<'_, PyAny>>,
+    opts: &MsgpackReadOptions,
+    threads: Option<usize>,
+) -> PyResult<Option<SessionContext>> {
+    let Some(c) = cluster.filter(|c| !c.is_none()) else { return Ok(None) };
+    let threads = threads.unwrap_or(0);
+    let ctx = match c.extract::<usize>() {
+        Ok(n) => wait(py, mpq::cluster::local(n, opts, threads))?,
+        Err(_) => {
+            let url = c.extract::<String>().map_err(|_| {
+                crate::errors::OptionError::new_err("cluster= takes \"df://HOST:PORT\" or a number of executors")
+            })?;
+            wait(py, mpq::cluster::connect(&url, opts, threads))?
+        }
+    };
+    Ok(Some(ctx.map_err(|e| from_datafusion(py, &e))?))
 }
 
 /// The cache a `cache=` argument names: `True` (the default directory), a path, or nothing
@@ -61,17 +88,25 @@ pub struct Context {
 impl Context {
     /// `cache`: `True` reads files from the columnar cache in its default directory, a path
     /// from the cache there; [`Context::fill_cache`] fills it with the files read since.
+    /// `cluster`: queries run on the Ballista cluster whose scheduler is at `"df://host:port"`,
+    /// or on an in-process cluster of that many executors (see the README's "Cluster").
     #[new]
-    #[pyo3(signature = (threads=None, rejects=None, cache=None, cache_max_bytes=None, **options))]
+    #[pyo3(signature = (threads=None, rejects=None, cache=None, cache_max_bytes=None, cluster=None, **options))]
     fn new(
+        py: Python<'_>,
         threads: Option<usize>,
         rejects: Option<&str>,
         cache: Option<&Bound<'_, PyAny>>,
         cache_max_bytes: Option<u64>,
+        cluster: Option<&Bound<'_, PyAny>>,
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let opts = read_options(Policies::KEEP, options)?.cache(cache_options(cache, cache_max_bytes)?);
-        Ok(Context { ctx: new_session(&opts, threads, rejects)?, opts })
+        let ctx = match cluster_session(py, cluster, &opts, threads)? {
+            Some(ctx) => with_rejects(ctx, rejects)?,
+            None => new_session(&opts, threads, rejects)?,
+        };
+        Ok(Context { ctx, opts })
     }
 
     /// Adds the files this context's queries read from their source to the columnar cache
@@ -113,7 +148,16 @@ impl Context {
         let plan = wait(py, async move { ctx.state().create_logical_plan(&sql).await })?
             .map_err(|e| from_datafusion(py, &e))?;
         let eager = matches!(plan, LogicalPlan::Ddl(_) | LogicalPlan::Copy(_) | LogicalPlan::Dml(_));
-        let query = Query { ctx: self.ctx.clone(), plan };
+        let query = match mpq::cluster::is_client(&self.ctx) && matches!(plan, LogicalPlan::Copy(_)) {
+            // On a cluster, a COPY's query runs there and this process writes what it sends.
+            true => {
+                let writer = mpq::session::session(&self.opts, 0).py()?;
+                let (ctx, w) = (self.ctx.clone(), writer.clone());
+                let plan = wait(py, async move { mpq::convert::fetch_copy(&ctx, &w, plan).await })?.py()?;
+                Query { ctx: writer, plan }
+            }
+            false => Query { ctx: self.ctx.clone(), plan },
+        };
         if eager {
             query.collect_now(py)?;
         }

@@ -134,3 +134,21 @@ def test_copy_and_partitioned_convert_on_processes_equal_local(cluster, data):
         key = lambda r: json.dumps(r, sort_keys=True, default=str)  # noqa: E731
         assert sorted(map(key, got)) == sorted(map(key, want)), level
     assert sorted(os.listdir(d / "remote-parts")) == sorted(os.listdir(d / "local-parts"))
+
+
+@pytest.mark.parametrize("where", ["processes", "in-process"])
+def test_python_context_on_a_cluster_equals_local(cluster, data, where, tmp_path):
+    import mpq as mpqpy
+
+    url, _, _ = cluster
+    remote = mpqpy.Context(cluster=url if where == "processes" else 2)
+    local = mpqpy.Context()
+    for ctx in (remote, local):
+        ctx.register("t", data)
+    sql = "SELECT service, level, count(*) AS n FROM t GROUP BY 1, 2 ORDER BY 1, 2"
+    assert remote.sql(sql).to_arrow().equals(local.sql(sql).to_arrow())
+    remote.sql(f"COPY (SELECT * FROM t WHERE level = 'error') TO '{tmp_path}/e.ndjson'")
+    local.sql(f"COPY (SELECT * FROM t WHERE level = 'error') TO '{tmp_path}/l.ndjson'")
+    assert sorted(open(tmp_path / "e.ndjson")) == sorted(open(tmp_path / "l.ndjson"))
+    with pytest.raises(mpqpy.OptionError, match="cluster= takes"):
+        mpqpy.Context(cluster=[1])

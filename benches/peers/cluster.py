@@ -15,16 +15,7 @@ import sys
 import tempfile
 import time
 
-from run import DIR, MPQ, QUERIES, ROOT, best, norm, prepare, shape
-
-
-def timed(cmd):
-    start = time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    secs = time.perf_counter() - start
-    if p.returncode != 0:
-        sys.exit(f"{cmd} failed: {p.stderr}")
-    return secs, p.stdout
+from run import DIR, MPQ, QUERIES, ROOT, best, norm, prepare, run_mpq, shape
 
 
 def rows(out):
@@ -74,7 +65,7 @@ def main():
         for name, sql in QUERIES:
             times, answers = [], []
             for _, extra in targets:
-                secs, out = best(lambda: timed([MPQ, "query", sql, mp, "--format", "csv", *extra]))
+                secs, out = best(lambda: run_mpq(cmd=[MPQ, "query", sql, mp, "--format", "csv", *extra]))
                 times.append(secs)
                 answers.append(rows(out))
             agree = all(a == answers[0] for a in answers)
@@ -82,10 +73,10 @@ def main():
         times = []
         for n, extra in targets:
             out = os.path.join(work, f"out-{n.replace(' ', '')}.parquet")
-            times.append(best(lambda: timed([MPQ, "convert", mp, "-o", out, "--force", *extra]))[0])
+            times.append(best(lambda: run_mpq(cmd=[MPQ, "convert", mp, "-o", out, "--force", *extra]))[0])
         print(f"{'convert to zstd Parquet':28}" + "".join(f"{t:9.3f}" for t in times) + f"{times[-1] / times[0]:15.2f}")
         small = os.path.join(ROOT, "testdata", "logs.msgpack")
-        times = [best(lambda: timed([MPQ, "query", "SELECT count(*) FROM t", small, *extra]), n=5)[0]
+        times = [best(lambda: run_mpq(cmd=[MPQ, "query", "SELECT count(*) FROM t", small, *extra]), n=5)[0]
                  for _, extra in targets]
         print(f"{'count(*), 2,000 records':28}" + "".join(f"{t:9.3f}" for t in times)
               + f"{times[-1] / times[0]:15.2f}")

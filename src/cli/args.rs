@@ -211,6 +211,9 @@ pub struct ShellArgs {
     /// Rows a result shows at most in table, markdown and line mode (0: all; `.maxrows`).
     #[arg(long, default_value_t = 100)]
     pub max_rows: usize,
+    /// Where the statements run.
+    #[command(flatten)]
+    pub target: ClusterTarget,
     /// Reading options.
     #[command(flatten)]
     pub read: ReadArgs,

@@ -152,3 +152,11 @@ def test_python_context_on_a_cluster_equals_local(cluster, data, where, tmp_path
     assert sorted(open(tmp_path / "e.ndjson")) == sorted(open(tmp_path / "l.ndjson"))
     with pytest.raises(mpqpy.OptionError, match="cluster= takes"):
         mpqpy.Context(cluster=[1])
+
+
+def test_shell_on_processes_equals_local(cluster, data):
+    url, _, _ = cluster
+    sql = "SELECT level, count(*) AS n FROM t GROUP BY 1 ORDER BY 1"
+    remote, _ = mpq("shell", "--cluster", url, data, "-c", sql, "--mode", "csv")
+    local, _ = mpq("shell", data, "-c", sql, "--mode", "csv")
+    assert remote == local and remote.count("\n") == 5

@@ -14,7 +14,7 @@ pub mod meta;
 
 use super::args::{OutputFormat, ShellArgs};
 use super::print::View;
-use super::{Policies, STDIN, expand_all, functions, print_summary, read_options, register_inputs, session, sql};
+use super::{Policies, STDIN, expand_all, functions, print_summary, read_options, register_inputs, sql};
 use anyhow::{Context, Result, bail};
 use complete::{Helper, Names, column_paths};
 use datafusion::prelude::SessionContext;
@@ -63,7 +63,7 @@ pub async fn run(a: ShellArgs) -> Result<()> {
         bail!("the shell reads its commands from standard input, so data cannot come from there (-); use -c SQL");
     }
     let opts = read_options(&a.read, Policies::KEEP)?;
-    let ctx = session(&opts, &a.read)?;
+    let ctx = super::target_session(&opts, &a.read, &a.target).await?;
     let interactive = a.command.is_none() && !stdin_script;
     let color =
         interactive && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

@@ -6,12 +6,14 @@ use super::codec::{LogicalCodec, PhysicalCodec};
 use crate::datasource::ScanPlace;
 use crate::options::MsgpackReadOptions;
 use crate::report::ScanReport;
+use ballista_core::RuntimeProducer;
 use ballista_core::extension::SessionConfigExt;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service_with_listener};
 use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::SessionConfig;
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use std::net::SocketAddr;
@@ -122,6 +124,24 @@ pub async fn executor(s: ExecutorSetup, opts: MsgpackReadOptions) -> Result<()> 
     let bind = resolve_port(s.bind)?;
     let grpc = resolve_port(s.grpc_bind)?;
     let name = format!("{}:{}", s.external_host.as_deref().unwrap_or(&bind.ip().to_string()), bind.port());
+    // Shuffle and spill files go to the work directory; objects of `s3://` buckets are read with
+    // stores made from this process's environment.
+    let temporary =
+        s.work_dir.is_none().then(|| std::env::temp_dir().join(format!("mpq-executor-{}", std::process::id())));
+    if let Some(d) = &temporary {
+        std::fs::create_dir_all(d).map_err(|e| setup(format!("{}: {e}", d.display())))?;
+    }
+    let work_dir = match (&s.work_dir, &temporary) {
+        (Some(d), _) => d.clone(),
+        (None, t) => t.as_ref().map(|d| d.display().to_string()).unwrap_or_default(),
+    };
+    let wd = work_dir.clone();
+    let runtime: RuntimeProducer = Arc::new(move |_: &SessionConfig| {
+        let stores = Arc::new(crate::datasource::OnDemandStores::default());
+        Ok(Arc::new(
+            RuntimeEnvBuilder::new().with_temp_file_path(wd.clone()).with_object_store_registry(stores).build()?,
+        ))
+    });
     let functions = super::state(config(Some(&name)), &opts)?;
     let process = ExecutorProcessConfig {
         bind_host: bind.ip().to_string(),
@@ -132,7 +152,8 @@ pub async fn executor(s: ExecutorSetup, opts: MsgpackReadOptions) -> Result<()> 
         scheduler_port: port,
         scheduler_connect_timeout_seconds: super::CONNECT_TIMEOUT.as_secs() as u16,
         vcores: s.vcores,
-        work_dir: s.work_dir.clone(),
+        work_dir: Some(work_dir),
+        override_runtime_producer: Some(runtime),
         print_thread_info: false,
         override_logical_codec: Some(Arc::new(LogicalCodec::default())),
         override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
@@ -145,11 +166,15 @@ pub async fn executor(s: ExecutorSetup, opts: MsgpackReadOptions) -> Result<()> 
         s.scheduler,
         env!("CARGO_PKG_VERSION")
     );
-    tokio::select! {
+    let result = tokio::select! {
         r = start_executor_process(Arc::new(process)) => r.map_err(setup),
         _ = stopped() => {
             eprintln!("mpq cluster executor: stopped");
             Ok(())
         }
+    };
+    if let Some(d) = temporary {
+        let _ = std::fs::remove_dir_all(d);
     }
+    result
 }

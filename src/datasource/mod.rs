@@ -23,6 +23,7 @@ use datafusion::catalog::Session;
 use datafusion::datasource::listing::{ListingOptions, ListingTableUrl};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::DataFilePaths;
+use datafusion::execution::object_store::{DefaultObjectStoreRegistry, ObjectStoreRegistry};
 use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::prelude::{DataFrame, SessionContext};
 use futures::TryStreamExt;
@@ -114,8 +115,17 @@ pub(crate) fn ensure_store(env: &RuntimeEnv, url: &ListingTableUrl) -> Result<()
         }
         return Ok(());
     }
-    if url.scheme() != "s3" {
-        return Ok(());
+    if let Some(store) = s3_store(base_url)? {
+        env.register_object_store(base_url, store);
+    }
+    Ok(())
+}
+
+/// An S3 store for an `s3://bucket/` URL, configured from the environment (see
+/// [`ensure_store`]); `None` for other schemes.
+fn s3_store(base_url: &url::Url) -> Result<Option<Arc<dyn object_store::ObjectStore>>> {
+    if base_url.scheme() != "s3" {
+        return Ok(None);
     }
     let bucket = base_url.host_str().unwrap_or_default();
     let mut builder = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
@@ -124,8 +134,40 @@ pub(crate) fn ensure_store(env: &RuntimeEnv, url: &ListingTableUrl) -> Result<()
     {
         builder = builder.with_region(region);
     }
-    env.register_object_store(base_url, Visible::wrap(Arc::new(builder.build()?)));
-    Ok(())
+    Ok(Some(Visible::wrap(Arc::new(builder.build()?))))
+}
+
+/// Object stores for processes that read whatever URLs they are sent (a cluster's executors):
+/// DataFusion's registry, which also makes an `s3://` bucket's store from the environment the
+/// first time it is asked for one.
+#[derive(Debug, Default)]
+pub struct OnDemandStores(DefaultObjectStoreRegistry);
+
+impl ObjectStoreRegistry for OnDemandStores {
+    fn register_store(
+        &self,
+        url: &url::Url,
+        store: Arc<dyn object_store::ObjectStore>,
+    ) -> Option<Arc<dyn object_store::ObjectStore>> {
+        self.0.register_store(url, store)
+    }
+
+    fn deregister_store(&self, url: &url::Url) -> Result<Arc<dyn object_store::ObjectStore>> {
+        self.0.deregister_store(url)
+    }
+
+    fn get_store(&self, url: &url::Url) -> Result<Arc<dyn object_store::ObjectStore>> {
+        match self.0.get_store(url) {
+            Ok(store) => Ok(store),
+            Err(e) => match s3_store(url)? {
+                Some(store) => {
+                    self.0.register_store(url, Arc::clone(&store));
+                    Ok(store)
+                }
+                None => Err(e),
+            },
+        }
+    }
 }
 
 /// Lists every file of every URL and infers over all of them.

@@ -20,6 +20,79 @@ def mpq(*args, check=True):
     return p.stdout, p.stderr
 
 
+CLUSTER_WAIT = 30  # seconds a cluster process may take to start
+
+
+def _start(log, env, *args):
+    """Starts `mpq *args` with stderr to `log`; returns the process."""
+    return subprocess.Popen([MPQ, *args], stdout=subprocess.DEVNULL, stderr=open(log, "w"), cwd=ROOT, env=env)
+
+
+def _bound(log, proc, pattern):
+    """The first match of `pattern` in `log`, waiting at most CLUSTER_WAIT seconds."""
+    import re
+    import time
+
+    deadline = time.time() + CLUSTER_WAIT
+    while time.time() < deadline:
+        m = re.search(pattern, open(log).read())
+        if m:
+            return m
+        if proc.poll() is not None:
+            raise AssertionError(f"exited {proc.returncode}: {open(log).read()}")
+        time.sleep(0.1)
+    raise AssertionError(f"no {pattern!r} within {CLUSTER_WAIT}s: {open(log).read()}")
+
+
+def _stop(proc):
+    """SIGTERM, then the exit code (killed after a bounded wait: None)."""
+    import signal
+
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None
+
+
+class Cluster:
+    """`mpq cluster scheduler` and `executors` `mpq cluster executor`s on loopback (ports the
+    system picks, one core each, logs in `workdir`), for a `with` block; `url` is for --cluster,
+    `codes` the exit codes after the block (0 each: stopped cleanly by SIGTERM)."""
+
+    def __init__(self, workdir, executors=2, env=None):
+        self.dir, self.executors, self.env, self.procs, self.codes = workdir, executors, env, [], None
+
+    def __enter__(self):
+        try:
+            log = os.path.join(self.dir, "scheduler.log")
+            self.procs.append(_start(log, self.env, "cluster", "scheduler", "--bind", "127.0.0.1:0"))
+            addr = _bound(log, self.procs[0], r"listening on (127\.0\.0\.1:\d+)").group(1)
+            for i in range(self.executors):
+                log = os.path.join(self.dir, f"executor{i}.log")
+                work = os.path.join(self.dir, f"work{i}")
+                os.makedirs(work, exist_ok=True)
+                self.procs.append(_start(log, self.env, "cluster", "executor", "--scheduler", addr, "--bind",
+                                         "127.0.0.1:0", "--grpc-bind", "127.0.0.1:0", "--work-dir", work,
+                                         "--vcores", "1"))
+                _bound(log, self.procs[-1], r"listening on 127\.0\.0\.1:\d+ \(flight\)")
+        except BaseException:
+            self.__exit__()
+            raise
+        self.url = f"df://{addr}"
+        return self
+
+    def log(self, name):
+        return open(os.path.join(self.dir, f"{name}.log")).read()
+
+    def __exit__(self, *exc):
+        self.codes = [_stop(p) for p in self.procs]
+        return False
+
+
 def mpq_json(sql, *files, extra=()):
     out, _ = mpq("query", sql, *files, "--format", "json", *extra)
     return json.loads(out)

@@ -3,69 +3,22 @@
 end); queries and a conversion through `mpq query/convert --cluster` must equal local runs."""
 import json
 import os
-import re
-import signal
 import subprocess
 import time
 
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import MPQ, ROOT, mpq, mpq_json
-
-WAIT = 30  # seconds any process may take to start
-
-
-def start(log, *args):
-    """Starts `mpq *args` with stderr to `log`; returns the process."""
-    err = open(log, "w")
-    return subprocess.Popen([MPQ, *args], stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT)
-
-
-def bound(log, proc, pattern):
-    """The first match of `pattern` in `log`, waiting at most WAIT seconds."""
-    deadline = time.time() + WAIT
-    while time.time() < deadline:
-        m = re.search(pattern, open(log).read())
-        if m:
-            return m
-        if proc.poll() is not None:
-            raise AssertionError(f"exited {proc.returncode}: {open(log).read()}")
-        time.sleep(0.1)
-    raise AssertionError(f"no {pattern!r} within {WAIT}s: {open(log).read()}")
-
-
-def stop(proc):
-    """SIGTERM, then the exit code (killed after a bounded wait)."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        return None
+from conftest import MPQ, ROOT, Cluster, mpq, mpq_json
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     d = tmp_path_factory.mktemp("cluster")
-    procs = []
-    try:
-        log = str(d / "scheduler.log")
-        procs.append(start(log, "cluster", "scheduler", "--bind", "127.0.0.1:0"))
-        addr = bound(log, procs[0], r"listening on (127\.0\.0\.1:\d+)").group(1)
-        for i in range(2):
-            log = str(d / f"executor{i}.log")
-            work = d / f"work{i}"
-            work.mkdir()
-            procs.append(start(log, "cluster", "executor", "--scheduler", addr, "--bind", "127.0.0.1:0",
-                               "--grpc-bind", "127.0.0.1:0", "--work-dir", str(work), "--vcores", "1"))
-            bound(log, procs[-1], r"listening on 127\.0\.0\.1:\d+ \(flight\)")
-        yield f"df://{addr}", d, procs
-    finally:
-        codes = [stop(p) for p in procs]
-    assert codes == [0, 0, 0], f"every process stops cleanly on SIGTERM: {codes}"
+    c = Cluster(str(d))
+    with c:
+        yield c.url, d, c.procs
+    assert c.codes == [0, 0, 0], f"every process stops cleanly on SIGTERM: {c.codes}"
 
 
 @pytest.fixture(scope="module")

@@ -256,3 +256,15 @@ def test_compressed_input_is_streamed_not_held(tmp_path):
     rc, err, peak_kib = procmem.peak_rss_kib([MPQ, "query", "SELECT service, count(*) FROM t GROUP BY 1", str(gz)])
     assert rc == 0, err
     assert peak_kib * 1024 < 0.75 * size, (peak_kib, size)
+
+
+def test_s3_on_a_cluster_of_processes(s3, tmp_path):
+    """Every process of a cluster configures S3 from its own environment: the scheduler lists
+    the objects, the executors read them."""
+    from conftest import Cluster
+
+    sql = "SELECT service, count(*) AS n FROM t GROUP BY 1 ORDER BY 1"
+    with Cluster(str(tmp_path), executors=1, env=s3) as c:
+        out = run_env(s3, "query", "--cluster", c.url, sql, "s3://logs/plain/logs.msgpack", "--format", "csv")
+    assert c.codes == [0, 0]
+    assert out == run_env(s3, "query", sql, "s3://logs/plain/logs.msgpack", "--format", "csv")

@@ -43,6 +43,11 @@ fn cluster_session(
     threads: Option<usize>,
 ) -> PyResult<Option<SessionContext>> {
     let Some(c) = cluster.filter(|c| !c.is_none()) else { return Ok(None) };
+    if opts.cache.is_some() {
+        return Err(crate::errors::OptionError::new_err(
+            "cache= is this machine's columnar cache; a cluster's executors read the files from their source",
+        ));
+    }
     let threads = threads.unwrap_or(0);
     let ctx = match c.extract::<usize>() {
         Ok(n) => wait(py, mpq::cluster::local(n, opts, threads))?,

@@ -23,6 +23,12 @@ pub async fn serve(a: ClusterArgs) -> Result<()> {
 /// The client session of `--cluster URL` or `--local-cluster N`, if either is given.
 pub async fn session(opts: &MsgpackReadOptions, target: &ClusterTarget) -> Result<Option<SessionContext>> {
     let threads = super::THREADS.get().copied().unwrap_or(0);
+    if opts.cache.is_some() && (target.cluster.is_some() || target.local_cluster.is_some()) {
+        anyhow::bail!(
+            "--cache is this machine's columnar cache; a cluster's executors read the files from their source: \
+             leave out --cache (or MPQ_CACHE) with --cluster and --local-cluster"
+        );
+    }
     if let Some(url) = &target.cluster {
         return Ok(Some(mpq::cluster::connect(url, opts, threads).await?));
     }

@@ -113,3 +113,13 @@ def test_shell_on_processes_equals_local(cluster, data):
     remote, _ = mpq("shell", "--cluster", url, data, "-c", sql, "--mode", "csv")
     local, _ = mpq("shell", data, "-c", sql, "--mode", "csv")
     assert remote == local and remote.count("\n") == 5
+
+
+def test_the_cache_is_refused_on_a_cluster(data, tmp_path):
+    import mpq as mpqpy
+
+    p = subprocess.run([MPQ, "query", "--cache", "--cache-dir", str(tmp_path), "--local-cluster", "1",
+                        "SELECT count(*) FROM t", data], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert p.returncode == 2 and "--cache is this machine's columnar cache" in p.stderr
+    with pytest.raises(mpqpy.OptionError, match="cache= is this machine's columnar cache"):
+        mpqpy.Context(cluster=1, cache=str(tmp_path))

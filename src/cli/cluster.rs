@@ -20,10 +20,22 @@ pub async fn serve(a: ClusterArgs) -> Result<()> {
     Ok(())
 }
 
-/// The client session of `--cluster URL` or `--local-cluster N`, if either is given.
-pub async fn session(opts: &MsgpackReadOptions, target: &ClusterTarget) -> Result<Option<SessionContext>> {
+/// The client session of `--cluster URL` or `--local-cluster N`, if either is given, for a
+/// query over `files`.
+pub async fn session(
+    opts: &MsgpackReadOptions,
+    target: &ClusterTarget,
+    files: &[String],
+) -> Result<Option<SessionContext>> {
     let threads = super::THREADS.get().copied().unwrap_or(0);
-    if opts.cache.is_some() && (target.cluster.is_some() || target.local_cluster.is_some()) {
+    let on_cluster = target.cluster.is_some() || target.local_cluster.is_some();
+    if on_cluster && files.iter().any(|f| f == super::STDIN) {
+        anyhow::bail!(
+            "standard input (-) is read by this process only, so it cannot be read on a cluster: \
+             save it to a file every executor can read"
+        );
+    }
+    if opts.cache.is_some() && on_cluster {
         anyhow::bail!(
             "--cache is this machine's columnar cache; a cluster's executors read the files from their source: \
              leave out --cache (or MPQ_CACHE) with --cluster and --local-cluster"

@@ -38,7 +38,7 @@ async fn plan(
 ) -> Result<(SessionContext, LogicalPlan, MsgpackReadOptions)> {
     let sql = shape.query.clone().unwrap_or_else(|| "SELECT * FROM t".to_string());
     opts = super::with_named_columns(opts, &sql);
-    let ctx = super::target_session(&opts, read, target).await?;
+    let ctx = super::target_session(&opts, read, target, files).await?;
     super::register_inputs(&ctx, files, &opts).await?;
     let plan = ctx.sql(&sql).await.with_context(|| format!("--query {sql:?}"))?.into_unoptimized_plan();
     Ok((ctx, plan, opts))

@@ -240,13 +240,14 @@ pub async fn target_session(
     opts: &MsgpackReadOptions,
     read: &ReadArgs,
     target: &args::ClusterTarget,
+    files: &[String],
 ) -> Result<SessionContext> {
     #[cfg(feature = "cluster")]
-    if let Some(ctx) = cluster::session(opts, target).await? {
+    if let Some(ctx) = cluster::session(opts, target, files).await? {
         rejects_to(&ctx, read)?;
         return Ok(ctx);
     }
-    let _ = target;
+    let _ = (target, files);
     session(opts, read)
 }
 
@@ -347,7 +348,7 @@ fn query_text(a: &QueryArgs) -> Result<(String, Vec<String>)> {
 async fn query(a: QueryArgs) -> Result<()> {
     let (sql, files) = query_text(&a)?;
     let opts = with_named_columns(read_options(&a.read, Policies::KEEP)?, &sql);
-    let ctx = target_session(&opts, &a.read, &a.target).await?;
+    let ctx = target_session(&opts, &a.read, &a.target, &files).await?;
     if !files.is_empty() {
         register_inputs(&ctx, &expand_all(&files)?, &opts).await?;
     }

@@ -153,7 +153,14 @@ impl LogicalExtensionCodec for LogicalCodec {
         buf: &mut Vec<u8>,
     ) -> Result<()> {
         let Some(table) = node.downcast_ref::<MsgpackTable>() else {
-            return self.inner.try_encode_table_provider(table_ref, node, buf);
+            let stream = node.downcast_ref::<datafusion::catalog::streaming::StreamingTable>().is_some();
+            return self.inner.try_encode_table_provider(table_ref, node, buf).map_err(|e| match stream {
+                true => DataFusionError::Plan(format!(
+                    "table {table_ref} reads a stream (standard input) that only this process has, so it cannot \
+                     run on a cluster: save it to a file every executor can read"
+                )),
+                false => e,
+            });
         };
         let mut desc = table.desc().clone();
         // The cache is the client's: executors read their files from the source.

@@ -115,7 +115,7 @@ def test_shell_on_processes_equals_local(cluster, data):
     assert remote == local and remote.count("\n") == 5
 
 
-def test_the_cache_is_refused_on_a_cluster(data, tmp_path):
+def test_the_cache_and_standard_input_are_refused_on_a_cluster(data, tmp_path):
     import mpq as mpqpy
 
     p = subprocess.run([MPQ, "query", "--cache", "--cache-dir", str(tmp_path), "--local-cluster", "1",
@@ -123,3 +123,6 @@ def test_the_cache_is_refused_on_a_cluster(data, tmp_path):
     assert p.returncode == 2 and "--cache is this machine's columnar cache" in p.stderr
     with pytest.raises(mpqpy.OptionError, match="cache= is this machine's columnar cache"):
         mpqpy.Context(cluster=1, cache=str(tmp_path))
+    p = subprocess.run([MPQ, "query", "--local-cluster", "1", "SELECT count(*) FROM t", "-"], input=open(data, "rb").read(),
+                       capture_output=True, cwd=ROOT, timeout=60)
+    assert p.returncode == 2 and b"standard input (-) is read by this process only" in p.stderr

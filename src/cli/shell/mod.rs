@@ -63,7 +63,7 @@ pub async fn run(a: ShellArgs) -> Result<()> {
         bail!("the shell reads its commands from standard input, so data cannot come from there (-); use -c SQL");
     }
     let opts = read_options(&a.read, Policies::KEEP)?;
-    let ctx = super::target_session(&opts, &a.read, &a.target).await?;
+    let ctx = super::target_session(&opts, &a.read, &a.target, &a.files).await?;
     let interactive = a.command.is_none() && !stdin_script;
     let color =
         interactive && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

@@ -75,14 +75,21 @@ pub async fn run(a: ConvertArgs) -> Result<()> {
     let report = scan_report.snapshot();
     let secs = started.elapsed().as_secs_f64();
     let ratio = if written.bytes > 0 { bytes_in as f64 / written.bytes as f64 } else { 0.0 };
+    // On a separate cluster the executors count what they read and reject (`remote_note`).
+    let read = match super::remote(&a.target) {
+        true => "records read on the cluster".to_string(),
+        false => format!("{} records read", report.records),
+    };
+    let rejected = match super::remote(&a.target) {
+        true => String::new(),
+        false => format!("{} rejected, ", report.problems),
+    };
     eprintln!(
-        "mpq: {} records read, {} rows written to {}: {} in, {} out ({ratio:.1}x), {} rejected, {secs:.2} s",
-        report.records,
+        "mpq: {read}, {} rows written to {}: {} in, {} out ({ratio:.1}x), {rejected}{secs:.2} s",
         written.rows,
         a.output,
         human_bytes(bytes_in),
         human_bytes(written.bytes),
-        report.problems,
     );
     super::remote_note(&a.target);
     super::summary(&scan_report).await

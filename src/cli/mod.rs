@@ -251,6 +251,17 @@ pub async fn target_session(
     session(opts, read)
 }
 
+/// Whether the query runs on a separate cluster (`--cluster`), whose executors report what
+/// they read.
+pub(crate) fn remote(target: &args::ClusterTarget) -> bool {
+    #[cfg(feature = "cluster")]
+    if target.cluster.is_some() {
+        return true;
+    }
+    let _ = target;
+    false
+}
+
 /// After a run on a separate cluster (`--cluster`), says where its problems were reported:
 /// on each executor's stderr, not in this process's summary or `--rejects` file.
 pub(crate) fn remote_note(target: &args::ClusterTarget) {

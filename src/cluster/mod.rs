@@ -24,7 +24,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a client waits for a scheduler to answer before it gives up.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long an executor waits for its scheduler at start.
+pub const EXECUTOR_WAIT: Duration = Duration::from_secs(10);
 
 /// `config` with mpq's codecs for Ballista.
 pub fn with_codecs(config: SessionConfig) -> SessionConfig {
@@ -56,8 +59,9 @@ pub fn scheduler_url(url: &str) -> Result<String> {
     Ok(format!("http://{rest}"))
 }
 
-/// Waits (at most [`CONNECT_TIMEOUT`]) until the scheduler at `url` (an `http://` URL)
-/// answers, so an unreachable scheduler is one clear error, not a hang.
+/// Waits (at most [`CONNECT_TIMEOUT`], trying again every 100 ms: a scheduler started just
+/// before may not listen yet) until the scheduler at `url` (an `http://` URL) answers, so an
+/// unreachable scheduler is one clear error, not a hang.
 async fn reach(url: &str) -> Result<SchedulerGrpcClient<tonic::transport::Channel>> {
     let unreachable = |e: String| {
         DataFusionError::Configuration(format!(
@@ -68,10 +72,17 @@ async fn reach(url: &str) -> Result<SchedulerGrpcClient<tonic::transport::Channe
     let endpoint = tonic::transport::Endpoint::from_shared(url.to_string())
         .map_err(|e| unreachable(e.to_string()))?
         .connect_timeout(CONNECT_TIMEOUT);
-    match tokio::time::timeout(CONNECT_TIMEOUT, endpoint.connect()).await {
-        Ok(Ok(channel)) => Ok(SchedulerGrpcClient::new(channel)),
-        Ok(Err(e)) => Err(unreachable(format!("{e} ({})", source_chain(&e)))),
-        Err(_) => Err(unreachable("no answer".to_string())),
+    let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
+    loop {
+        let last = match tokio::time::timeout_at(deadline, endpoint.connect()).await {
+            Ok(Ok(channel)) => return Ok(SchedulerGrpcClient::new(channel)),
+            Ok(Err(e)) => format!("{e} ({})", source_chain(&e)),
+            Err(_) => "no answer".to_string(),
+        };
+        if tokio::time::Instant::now() + Duration::from_millis(100) >= deadline {
+            return Err(unreachable(last));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

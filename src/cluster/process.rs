@@ -113,7 +113,7 @@ fn resolve_port(addr: SocketAddr) -> Result<SocketAddr> {
 }
 
 /// Runs an executor until stopped: it registers with the scheduler (waiting at most
-/// [`super::CONNECT_TIMEOUT`]), runs the tasks it is given, and writes the problems its scans
+/// [`super::EXECUTOR_WAIT`]), runs the tasks it is given, and writes the problems its scans
 /// meet to stderr (one JSON line each, as `--rejects` would).
 pub async fn executor(s: ExecutorSetup, opts: MsgpackReadOptions) -> Result<()> {
     let (host, port) = s
@@ -150,7 +150,7 @@ pub async fn executor(s: ExecutorSetup, opts: MsgpackReadOptions) -> Result<()> 
         grpc_port: grpc.port(),
         scheduler_host: host,
         scheduler_port: port,
-        scheduler_connect_timeout_seconds: super::CONNECT_TIMEOUT.as_secs() as u16,
+        scheduler_connect_timeout_seconds: super::EXECUTOR_WAIT.as_secs() as u16,
         vcores: s.vcores,
         work_dir: Some(work_dir),
         override_runtime_producer: Some(runtime),

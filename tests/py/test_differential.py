@@ -103,10 +103,12 @@ def close(a, b):
     return a == b
 
 
+@pytest.mark.parametrize("where", [(), ("--local-cluster", "2")], ids=["local", "cluster"])
 @pytest.mark.parametrize("name,ours,theirs", QUERIES, ids=[q[0] for q in QUERIES])
-def test_agrees_with_duckdb(data, name, ours, theirs):
+def test_agrees_with_duckdb(data, name, ours, theirs, where):
+    """Locally, and on an in-process cluster of two executors (`--local-cluster 2`)."""
     mp, con = data
-    got = [list(r.values()) for r in mpq_json(ours, mp)]
+    got = [list(r.values()) for r in mpq_json(ours, mp, extra=where)]
     want = [list(r) for r in con.execute(theirs).fetchall()]
     assert len(got) == len(want), (got, want)
     for g, w in zip(got, want):

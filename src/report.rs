@@ -251,6 +251,26 @@ impl ScanReport {
         self.misses.lock().map(|mut m| std::mem::take(&mut *m)).unwrap_or_default()
     }
 
+    /// Adds what other scans reported (a cluster's executors: see `datasource::counts`).
+    pub fn add(&self, other: &ReportData) {
+        let Ok(mut d) = self.data.lock() else { return };
+        d.records += other.records;
+        d.bytes += other.bytes;
+        for (k, n) in &other.extra_keys {
+            *d.extra_keys.entry(k.clone()).or_default() += n;
+        }
+        d.value_spills += other.value_spills;
+        d.duplicate_keys += other.duplicate_keys;
+        d.record_errors += other.record_errors;
+        d.dropped_records += other.dropped_records;
+        d.problems += other.problems;
+        let room = KEPT_MESSAGES.saturating_sub(d.messages.len());
+        d.messages.extend(other.messages.iter().take(room).cloned());
+        d.framing.extend(other.framing.iter().cloned());
+        d.notes.extend(other.notes.iter().cloned());
+        d.cached_files += other.cached_files;
+    }
+
     pub(crate) fn add_note(&self, message: String) {
         if let Ok(mut d) = self.data.lock() {
             d.notes.push(message);

@@ -64,7 +64,13 @@ pub async fn run(a: ConvertArgs) -> Result<()> {
         // The reading query runs on the cluster; this process writes what it sends back.
         true => {
             let writer = mpq::session::session(&MsgpackReadOptions::default(), 0)?;
-            convert::write_fetched(&ctx, &writer, plan, Path::new(&a.output), &wopts).await
+            match convert::write_fetched(&ctx, &writer, plan, Path::new(&a.output), &wopts).await {
+                Ok((written, ran)) => {
+                    gather(&ctx, &ran).await?;
+                    Ok(written)
+                }
+                Err(e) => Err(e),
+            }
         }
         false => convert::write(&ctx, plan, Path::new(&a.output), &wopts).await,
     };
@@ -75,24 +81,28 @@ pub async fn run(a: ConvertArgs) -> Result<()> {
     let report = scan_report.snapshot();
     let secs = started.elapsed().as_secs_f64();
     let ratio = if written.bytes > 0 { bytes_in as f64 / written.bytes as f64 } else { 0.0 };
-    // On a separate cluster the executors count what they read and reject (`remote_note`).
-    let read = match super::remote(&a.target) {
-        true => "records read on the cluster".to_string(),
-        false => format!("{} records read", report.records),
-    };
-    let rejected = match super::remote(&a.target) {
-        true => String::new(),
-        false => format!("{} rejected, ", report.problems),
-    };
     eprintln!(
-        "mpq: {read}, {} rows written to {}: {} in, {} out ({ratio:.1}x), {rejected}{secs:.2} s",
+        "mpq: {} records read, {} rows written to {}: {} in, {} out ({ratio:.1}x), {} rejected, {secs:.2} s",
+        report.records,
         written.rows,
         a.output,
         human_bytes(bytes_in),
         human_bytes(written.bytes),
+        report.problems,
     );
     super::remote_note(&a.target);
     super::summary(&scan_report).await
+}
+
+/// Adds what a cluster's executors counted to the report.
+async fn gather(
+    ctx: &SessionContext,
+    ran: &std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+) -> Result<()> {
+    #[cfg(feature = "cluster")]
+    mpq::cluster::gather(ctx, ran).await?;
+    let _ = (ctx, ran);
+    Ok(())
 }
 
 /// Whether the query runs on a cluster.

@@ -251,25 +251,15 @@ pub async fn target_session(
     session(opts, read)
 }
 
-/// Whether the query runs on a separate cluster (`--cluster`), whose executors report what
-/// they read.
-pub(crate) fn remote(target: &args::ClusterTarget) -> bool {
-    #[cfg(feature = "cluster")]
-    if target.cluster.is_some() {
-        return true;
-    }
-    let _ = target;
-    false
-}
-
 /// After a run on a separate cluster (`--cluster`), says where its problems were reported:
-/// on each executor's stderr, not in this process's summary or `--rejects` file.
+/// counted in this process's summary (see `mpq::cluster::gather`), their lines on each
+/// executor's stderr rather than in `--rejects`.
 pub(crate) fn remote_note(target: &args::ClusterTarget) {
     #[cfg(feature = "cluster")]
     if let Some(url) = &target.cluster {
         eprintln!(
-            "mpq: ran on the cluster at {url}: its executors write the problems they meet to their stderr \
-             (one JSON line each); this summary and --rejects count none of them"
+            "mpq: ran on the cluster at {url}: its executors counted what they read (below, when anything \
+             was met) and wrote each problem to their stderr (one JSON line each), not to --rejects"
         );
     }
     let _ = target;

@@ -1,6 +1,7 @@
 //! DataFusion integration: the glue adapts DataFusion's contracts (FileFormat, FileSource,
 //! FileOpener, TableProvider) and holds no decoding logic.
 
+pub mod counts;
 mod format;
 mod prune;
 mod source;

@@ -1,6 +1,7 @@
 //! [`MsgpackSource`] (the immutable per-scan configuration, with projection pushdown) and
 //! [`MsgpackOpener`] (per-file I/O: maps the file and returns a lazy stream of batches).
 
+use super::counts::Counts;
 use super::format::{local_path, read_object, shown_path};
 use super::prune;
 use crate::input::source::would_map;
@@ -33,8 +34,10 @@ use std::fmt::Formatter;
 use std::path::Path;
 use std::sync::Arc;
 
-/// Where a scan runs, when that is not the process that asked for it (a cluster's executor):
-/// named in the errors of files it cannot open. Kept in the session configuration's extensions.
+/// Where a scan runs, when that is not the process that asked for it (a cluster's executor),
+/// kept in the session configuration's extensions. Such a scan names it in the errors of files
+/// it cannot open, writes its problems to stderr (one rejects line each), and counts into its
+/// metrics what its client adds to its report ([`super::counts`]).
 #[derive(Debug, Clone)]
 pub struct ScanPlace(pub String);
 
@@ -105,9 +108,18 @@ impl FileSource for MsgpackSource {
         &self,
         object_store: Arc<dyn ObjectStore>,
         base_config: &FileScanConfig,
-        _partition: usize,
+        partition: usize,
     ) -> Result<Arc<dyn FileOpener>> {
         let file_schema = Arc::clone(self.table_schema.file_schema());
+        // On an executor, each partition has a report of its own, carried back as metrics.
+        let (report, counts) = match &self.place {
+            Some(_) => {
+                let report = ScanReport::new();
+                report.rejects_to(Box::new(std::io::stderr()));
+                (report, Some(Arc::new(Counts::new(&self.metrics, partition))))
+            }
+            None => (self.report.clone(), None),
+        };
         let opener = Arc::new(MsgpackOpener {
             store: object_store,
             scope: Scope::of(&file_schema, &self.options),
@@ -116,9 +128,10 @@ impl FileSource for MsgpackSource {
             filter: self.filter.clone(),
             projection: self.projection.file_indices.clone(),
             options: Arc::new((*self.options).clone().batch_size(self.batch_size.unwrap_or(self.options.batch_size))),
-            report: self.report.clone(),
+            report,
             limit: base_config.limit,
             place: self.place.clone(),
+            counts,
         }) as Arc<dyn FileOpener>;
         ProjectionOpener::try_new(self.projection.clone(), opener, &file_schema)
     }
@@ -264,6 +277,34 @@ pub struct MsgpackOpener {
     report: ScanReport,
     limit: Option<usize>,
     place: Option<Arc<ScanPlace>>,
+    /// Where the report's totals go as each file ends (on an executor).
+    counts: Option<Arc<Counts>>,
+}
+
+/// `batches`; when `counts`, the report's totals are set in the scan's metrics once the stream
+/// is done with (read to its end, or dropped early by a limit).
+fn counted(
+    batches: BoxStream<'static, Result<RecordBatch>>,
+    counts: Option<Arc<Counts>>,
+    report: ScanReport,
+) -> BoxStream<'static, Result<RecordBatch>> {
+    let Some(counts) = counts else { return batches };
+    let guard = RecordOnDrop(counts, report);
+    batches
+        .map(move |b| {
+            let _ = &guard;
+            b
+        })
+        .boxed()
+}
+
+/// Sets the counts from the report when dropped.
+struct RecordOnDrop(Arc<Counts>, ScanReport);
+
+impl Drop for RecordOnDrop {
+    fn drop(&mut self) {
+        self.0.record(&self.1.snapshot());
+    }
 }
 
 impl FileOpener for MsgpackOpener {
@@ -277,6 +318,7 @@ impl FileOpener for MsgpackOpener {
         let filter = self.filter.clone();
         let scope = self.scope.clone();
         let place = self.place.clone();
+        let counts = self.counts.clone();
         Ok(Box::pin(async move {
             let meta = file.object_meta;
             // Only with the cache on: local files, not buffer chunks (their `.meta` sidecar is not
@@ -299,7 +341,7 @@ impl FileOpener for MsgpackOpener {
                         batch_size: options.batch_size,
                         range: (range, meta.size),
                     };
-                    return Ok(stream(scan_hit(opened, &described, request, &report)?));
+                    return Ok(counted(stream(scan_hit(opened, &described, request, &report)?), counts, report));
                 }
                 if !entry.skipped() {
                     report.cache_miss(CacheMiss {
@@ -323,7 +365,7 @@ impl FileOpener for MsgpackOpener {
                 range,
                 limit,
             };
-            Ok(stream(scan_input(input, request, &options, &report)?))
+            Ok(counted(stream(scan_input(input, request, &options, &report)?), counts, report))
         }))
     }
 }

@@ -69,7 +69,12 @@ def test_problems_are_reported_by_the_executors(cluster):
                          capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == [{"n": 5}]
-    assert "its executors write the problems they meet to their stderr" in out.stderr
+    assert "wrote each problem to their stderr (one JSON line each), not to --rejects" in out.stderr
+    # The counts come back with the job (the executors' scan metrics): the summary is a local run's.
+    local = subprocess.run([MPQ, "query", "SELECT count(*) AS n FROM t", bad], capture_output=True, text=True, cwd=ROOT)
+    summary = [x for x in out.stderr.splitlines() if "records read" in x]
+    assert summary == ["mpq: 5 records read; 1 record errors (values set to NULL)"]
+    assert summary[0] in local.stderr
     logs = "".join(open(d / f"executor{i}.log").read() for i in range(2))
     lines = [json.loads(x) for x in logs.splitlines() if x.startswith("{")]
     assert [(x["file"], x["record"], x["offset"], x["kind"]) for x in lines] == [(bad, 2, 28, "not_a_map")]

@@ -159,7 +159,7 @@ impl Context {
                 let writer = mpq::session::session(&self.opts, 0).py()?;
                 let (ctx, w) = (self.ctx.clone(), writer.clone());
                 let fetched = wait(py, async move { mpq::convert::fetch_copy(&ctx, &w, &plan).await })?.py()?;
-                let (plan, _) = fetched.ok_or_else(|| crate::errors::Error::new_err("a COPY is planned as a COPY"))?;
+                let plan = fetched.ok_or_else(|| crate::errors::Error::new_err("a COPY is planned as a COPY"))?;
                 Query { ctx: writer, plan }
             }
             false => Query { ctx: self.ctx.clone(), plan },

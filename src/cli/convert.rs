@@ -64,13 +64,7 @@ pub async fn run(a: ConvertArgs) -> Result<()> {
         // The reading query runs on the cluster; this process writes what it sends back.
         true => {
             let writer = mpq::session::session(&MsgpackReadOptions::default(), 0)?;
-            match convert::write_fetched(&ctx, &writer, plan, Path::new(&a.output), &wopts).await {
-                Ok((written, ran)) => {
-                    gather(&ctx, &ran).await?;
-                    Ok(written)
-                }
-                Err(e) => Err(e),
-            }
+            convert::write_fetched(&ctx, &writer, plan, Path::new(&a.output), &wopts).await
         }
         false => convert::write(&ctx, plan, Path::new(&a.output), &wopts).await,
     };
@@ -92,17 +86,6 @@ pub async fn run(a: ConvertArgs) -> Result<()> {
     );
     super::remote_note(&a.target);
     super::summary(&scan_report).await
-}
-
-/// Adds what a cluster's executors counted to the report.
-async fn gather(
-    ctx: &SessionContext,
-    ran: &std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>,
-) -> Result<()> {
-    #[cfg(feature = "cluster")]
-    mpq::cluster::gather(ctx, ran).await?;
-    let _ = (ctx, ran);
-    Ok(())
 }
 
 /// Whether the query runs on a cluster.

@@ -34,10 +34,8 @@ pub async fn run(ctx: &SessionContext, stmt: Statement, force: bool, o: &mut Out
     #[cfg(feature = "cluster")]
     if mpq::cluster::is_client(ctx) {
         let writer = mpq::session::session(&mpq::MsgpackReadOptions::default(), 0)?;
-        if let Some((copy, ran)) = mpq::convert::fetch_copy(ctx, &writer, &plan).await? {
-            let rows = execute(&writer, copy, force, o).await?;
-            mpq::cluster::gather(ctx, &ran).await?;
-            return Ok(rows);
+        if let Some(copy) = mpq::convert::fetch_copy(ctx, &writer, &plan).await? {
+            return execute(&writer, copy, force, o).await;
         }
     }
     execute(ctx, plan, force, o).await
@@ -53,8 +51,7 @@ async fn execute(
     let copy = mpq::convert::stage_copy(plan, force)?;
     let df = ctx.execute_logical_plan(copy.plan).await?;
     let schema = df.schema().as_arrow().clone();
-    let plan = df.create_physical_plan().await?;
-    let mut stream = datafusion::physical_plan::execute_stream(plan.clone(), ctx.task_ctx())?;
+    let mut stream = df.execute_stream().await?;
     let mut printer = Printer::new(o.out, &schema, o.format, o.view);
     while let Some(batch) = stream.next().await {
         printer.batch(&batch?)?;
@@ -62,11 +59,6 @@ async fn execute(
     if let Some(staged) = copy.staged {
         staged.commit()?;
     }
-    // What the executors of a cluster counted (nothing to do locally).
-    #[cfg(feature = "cluster")]
-    mpq::cluster::gather(ctx, &plan).await?;
-    #[cfg(not(feature = "cluster"))]
-    let _ = plan;
     let rows = printer.finish()?;
     o.out.flush()?;
     Ok(rows)

@@ -11,22 +11,16 @@
 //! store).
 
 pub mod codec;
+pub mod gather;
 pub mod process;
 
-use crate::datasource::SessionContextExt;
 use crate::options::MsgpackReadOptions;
-use ballista_core::execution_plans::DistributedQueryExec;
 use ballista_core::extension::{SessionConfigExt, SessionStateExt};
-use ballista_core::serde::protobuf::GetJobMetricsParams;
-use ballista_core::serde::protobuf::operator_metric::Metric;
 use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
-use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::SessionState;
 use datafusion::execution::session_state::SessionStateBuilder;
-use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
-use datafusion_proto::protobuf::LogicalPlanNode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -112,47 +106,11 @@ fn source_chain(e: &dyn std::error::Error) -> String {
 pub async fn connect(url: &str, opts: &MsgpackReadOptions, threads: usize) -> Result<SessionContext> {
     let url = scheduler_url(url)?;
     reach(&url).await?;
-    let config = base_config(threads).with_extension(Arc::new(Remote(url.clone())));
-    upgraded(state(config, opts)?.upgrade_for_ballista(url)?)
-}
-
-/// The scheduler of a client whose executors run in other processes (their scans' counts
-/// come back through [`gather`]), kept in the session configuration.
-#[derive(Debug)]
-struct Remote(String);
-
-/// Adds to `ctx`'s report what the MessagePack scans of the job that ran `plan` on the
-/// cluster counted (records, bytes, `_extra` pairs, record errors, problems: see
-/// `datasource::counts`; the problems' lines are on the executors' stderr). Call it once
-/// `plan` has run; nothing to do for a local session or an in-process cluster (whose
-/// executors add to the client's report themselves).
-pub async fn gather(ctx: &SessionContext, plan: &Arc<dyn ExecutionPlan>) -> Result<()> {
-    let state = ctx.state();
-    let Some(remote) = state.config().get_extension::<Remote>() else { return Ok(()) };
-    let mut job = None;
-    plan.apply(|p| {
-        if let Some(d) = p.downcast_ref::<DistributedQueryExec<LogicalPlanNode>>() {
-            job = d.job_id();
-            return Ok(TreeNodeRecursion::Stop);
-        }
-        Ok(TreeNodeRecursion::Continue)
-    })?;
-    let Some(job) = job else { return Ok(()) };
-    let mut scheduler = reach(&remote.0).await?;
-    let metrics = scheduler
-        .get_job_metrics(GetJobMetricsParams { job_id: job.to_string() })
-        .await
-        .map_err(|e| DataFusionError::Execution(format!("the job's counts from {}: {}", remote.0, e.message())))?
-        .into_inner();
-    let gauges =
-        metrics.stages.iter().flat_map(|s| &s.operators).flat_map(|o| &o.metrics).filter_map(|m| match &m.metric {
-            Some(Metric::Gauge(g)) if g.name.starts_with(crate::datasource::counts::PREFIX) => {
-                Some((g.name.as_str(), g.value))
-            }
-            _ => None,
-        });
-    ctx.msgpack_report().add(&crate::datasource::counts::report_data(gauges));
-    Ok(())
+    let state = state(base_config(threads), opts)?.upgrade_for_ballista(url.clone())?;
+    // The executors' scans count into metrics; the client adds them to its report.
+    let report = state.config().get_extension::<crate::report::ScanReport>().map(|r| (*r).clone()).unwrap_or_default();
+    let planner = gather::GatheringPlanner { inner: Arc::clone(state.query_planner()), url, report };
+    upgraded(SessionStateBuilder::new_from_existing(state).with_query_planner(Arc::new(planner)).build())
 }
 
 /// The client session over a state Ballista upgraded: with URL tables, and mpq's functions

@@ -42,7 +42,6 @@ use datafusion::logical_expr::dml::CopyTo;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
-use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::prelude::SessionContext;
 pub use ddl::Dialect;
 pub use form::{VariantOutput, WriteForm, write_projection};
@@ -413,46 +412,38 @@ pub async fn write(ctx: &SessionContext, input: LogicalPlan, target: &Path, opts
 
 /// [`write`] for a session whose queries run elsewhere (a cluster): `input` runs on `ctx`, and
 /// this process writes the rows it sends back with `writer`, a local session (which applies the
-/// written form and the partitioning, so every output format works as locally). Also returns
-/// the plan that ran on `ctx`.
+/// written form and the partitioning, so every output format works as locally).
 pub async fn write_fetched(
     ctx: &SessionContext,
     writer: &SessionContext,
     input: LogicalPlan,
     target: &Path,
     opts: &WriteOptions,
-) -> Result<(Written, Arc<dyn ExecutionPlan>)> {
+) -> Result<Written> {
     // An existing output is refused before the cluster does any work.
     drop(Staged::new(target, opts.is_directory(), opts.force)?);
-    let (input, ran) = fetch(ctx, writer, input).await?;
-    Ok((write(writer, input, target, opts).await?, ran))
+    let input = fetch(ctx, writer, input).await?;
+    write(writer, input, target, opts).await
 }
 
-/// A plan of `writer` that reads the rows `input` gives on `ctx` (run once), and the physical
-/// plan that gives them on `ctx`.
-async fn fetch(
-    ctx: &SessionContext,
-    writer: &SessionContext,
-    input: LogicalPlan,
-) -> Result<(LogicalPlan, Arc<dyn ExecutionPlan>)> {
-    let plan = ctx.execute_logical_plan(input).await?.create_physical_plan().await?;
-    let stream = execute_stream(Arc::clone(&plan), ctx.task_ctx())?;
+/// A plan of `writer` that reads the rows `input` gives on `ctx` (run once).
+async fn fetch(ctx: &SessionContext, writer: &SessionContext, input: LogicalPlan) -> Result<LogicalPlan> {
+    let stream = ctx.execute_logical_plan(input).await?.execute_stream().await?;
     let fetched = Fetched { schema: stream.schema(), stream: std::sync::Mutex::new(Some(stream)) };
     let table = StreamingTable::try_new(fetched.schema.clone(), vec![Arc::new(fetched)])?;
-    Ok((writer.read_table(Arc::new(table))?.into_unoptimized_plan(), plan))
+    Ok(writer.read_table(Arc::new(table))?.into_unoptimized_plan())
 }
 
 /// A `COPY ... TO` planned on `ctx` (a cluster's client) as a plan of `writer`, a local
 /// session: its query runs on `ctx`, and `writer` writes the rows it sends back (so the output
-/// is this process's, in every format); with the physical plan that runs on `ctx`. `None` for
-/// other plans.
+/// is this process's, in every format). `None` for other plans.
 pub async fn fetch_copy(
     ctx: &SessionContext,
     writer: &SessionContext,
     plan: &LogicalPlan,
-) -> Result<Option<(LogicalPlan, Arc<dyn ExecutionPlan>)>> {
+) -> Result<Option<LogicalPlan>> {
     let LogicalPlan::Copy(copy) = plan else { return Ok(None) };
-    let (input, ran) = fetch(ctx, writer, copy.input.as_ref().clone()).await?;
+    let input = fetch(ctx, writer, copy.input.as_ref().clone()).await?;
     let copy = LogicalPlanBuilder::copy_to(
         input,
         copy.output_url.clone(),
@@ -460,7 +451,7 @@ pub async fn fetch_copy(
         copy.options.clone(),
         copy.partition_by.clone(),
     )?;
-    Ok(Some((copy.build()?, ran)))
+    Ok(Some(copy.build()?))
 }
 
 /// The rows of a query run elsewhere, as a stream a local plan reads once.

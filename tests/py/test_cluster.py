@@ -105,6 +105,8 @@ def test_python_context_on_a_cluster_equals_local(cluster, data, where, tmp_path
         ctx.register("t", data)
     sql = "SELECT service, level, count(*) AS n FROM t GROUP BY 1, 2 ORDER BY 1, 2"
     assert remote.sql(sql).to_arrow().equals(local.sql(sql).to_arrow())
+    # The executors' counts reach the context's report (gathered with the job, or shared).
+    assert remote.report()["records"] == local.report()["records"] == 20000
     remote.sql(f"COPY (SELECT * FROM t WHERE level = 'error') TO '{tmp_path}/e.ndjson'")
     local.sql(f"COPY (SELECT * FROM t WHERE level = 'error') TO '{tmp_path}/l.ndjson'")
     assert sorted(open(tmp_path / "e.ndjson")) == sorted(open(tmp_path / "l.ndjson"))

@@ -45,14 +45,14 @@ async fn stopped() {
 }
 
 /// The session configuration schedulers and executors start from: Ballista's, with mpq's
-/// codecs; for an executor (named `executor`), a report whose problems go to stderr (one JSON
-/// line each) and its name for the errors of files it cannot open.
+/// codecs; for an executor (named `executor`), its [`ScanPlace`], so its scans name it in
+/// errors, write their problems to stderr and count into their metrics.
 fn config(executor: Option<&str>) -> SessionConfig {
-    let report = ScanReport::new();
-    let config = super::with_codecs(SessionConfig::new_with_ballista());
-    let Some(name) = executor else { return config.with_extension(Arc::new(report)) };
-    report.rejects_to(Box::new(std::io::stderr()));
-    config.with_extension(Arc::new(report)).with_extension(Arc::new(ScanPlace(format!("executor {name}"))))
+    let config = super::with_codecs(SessionConfig::new_with_ballista()).with_extension(Arc::new(ScanReport::new()));
+    match executor {
+        Some(name) => config.with_extension(Arc::new(ScanPlace(format!("executor {name}")))),
+        None => config,
+    }
 }
 
 /// Runs a scheduler on `bind` until stopped; `opts` are the defaults of tables made by SQL
@@ -114,7 +114,8 @@ fn resolve_port(addr: SocketAddr) -> Result<SocketAddr> {
 
 /// Runs an executor until stopped: it registers with the scheduler (waiting at most
 /// [`super::EXECUTOR_WAIT`]), runs the tasks it is given, and writes the problems its scans
-/// meet to stderr (one JSON line each, as `--rejects` would).
+/// meet to stderr (one JSON line each, as `--rejects` would); their counts go back to the
+/// client with the job's metrics.
 pub async fn executor(s: ExecutorSetup, opts: MsgpackReadOptions) -> Result<()> {
     let (host, port) = s
         .scheduler

@@ -186,6 +186,17 @@ pub struct ClusterTarget {
     pub local_cluster: Option<usize>,
 }
 
+impl ClusterTarget {
+    /// Whether the query runs on a cluster (`--cluster` or `--local-cluster`).
+    pub fn on_cluster(&self) -> bool {
+        #[cfg(feature = "cluster")]
+        if self.cluster.is_some() || self.local_cluster.is_some() {
+            return true;
+        }
+        false
+    }
+}
+
 /// Arguments of `mpq completions`.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {

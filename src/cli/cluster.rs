@@ -28,7 +28,7 @@ pub async fn session(
     files: &[String],
 ) -> Result<Option<SessionContext>> {
     let threads = super::THREADS.get().copied().unwrap_or(0);
-    let on_cluster = target.cluster.is_some() || target.local_cluster.is_some();
+    let on_cluster = target.on_cluster();
     if on_cluster && files.iter().any(|f| f == super::STDIN) {
         anyhow::bail!(
             "standard input (-) is read by this process only, so it cannot be read on a cluster: \

@@ -60,7 +60,7 @@ pub async fn run(a: ConvertArgs) -> Result<()> {
     let (ctx, plan, _) = plan(&files, &a.shape, &a.read, &a.target, opts).await?;
     let scan_report = ctx.msgpack_report();
     let progress = (!a.no_progress).then(|| Progress::start(scan_report.clone(), bytes_in));
-    let written = match on_cluster(&a.target) {
+    let written = match a.target.on_cluster() {
         // The reading query runs on the cluster; this process writes what it sends back.
         true => {
             let writer = mpq::session::session(&MsgpackReadOptions::default(), 0)?;
@@ -86,16 +86,6 @@ pub async fn run(a: ConvertArgs) -> Result<()> {
     );
     super::remote_note(&a.target);
     super::summary(&scan_report).await
-}
-
-/// Whether the query runs on a cluster.
-fn on_cluster(target: &ClusterTarget) -> bool {
-    #[cfg(feature = "cluster")]
-    if target.cluster.is_some() || target.local_cluster.is_some() {
-        return true;
-    }
-    let _ = target;
-    false
 }
 
 /// `mpq schema --ddl`: the CREATE TABLE for what `convert` writes with the same shape.

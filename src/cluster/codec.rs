@@ -209,11 +209,8 @@ impl PhysicalExtensionCodec for PhysicalCodec {
         check_version("scan", &node.version)?;
         let conf = node.conf.ok_or_else(|| codec_error("scan", "it has no file scan"))?;
         let options: MsgpackReadOptions = serde_json::from_str(&node.options).map_err(|e| codec_error("scan", e))?;
-        // The scan's object store (`s3://bucket`), configured from this process's environment.
-        if !conf.object_store_url.is_empty() {
-            let url = datafusion::datasource::listing::ListingTableUrl::parse(&conf.object_store_url)?;
-            crate::datasource::ensure_store(ctx.runtime_env().as_ref(), &url)?;
-        }
+        // The scan's object store comes from the runtime that runs it: an executor process makes
+        // `s3://` stores on demand (`datasource::OnDemandStores`), an in-process one shares the client's.
         let table_schema = FileScanConfig::parse_table_schema_from_proto(&conf)?;
         let decode = PhysicalPlanDecodeContext::new(ctx, self);
         let filter = match &node.filter {

@@ -5,7 +5,6 @@
 use super::codec::{LogicalCodec, PhysicalCodec};
 use crate::datasource::ScanPlace;
 use crate::options::MsgpackReadOptions;
-use crate::report::ScanReport;
 use ballista_core::RuntimeProducer;
 use ballista_core::extension::SessionConfigExt;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
@@ -48,7 +47,7 @@ async fn stopped() {
 /// codecs; for an executor (named `executor`), its [`ScanPlace`], so its scans name it in
 /// errors, write their problems to stderr and count into their metrics.
 fn config(executor: Option<&str>) -> SessionConfig {
-    let config = super::with_codecs(SessionConfig::new_with_ballista()).with_extension(Arc::new(ScanReport::new()));
+    let config = super::with_codecs(SessionConfig::new_with_ballista());
     match executor {
         Some(name) => config.with_extension(Arc::new(ScanPlace(format!("executor {name}")))),
         None => config,
@@ -60,7 +59,6 @@ fn config(executor: Option<&str>) -> SessionConfig {
 pub async fn scheduler(bind: SocketAddr, opts: MsgpackReadOptions) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| setup(format!("--bind {bind}: {e}")))?;
     let addr = listener.local_addr().map_err(setup)?;
-    let session_opts = opts.clone();
     let config = SchedulerConfig {
         bind_host: addr.ip().to_string(),
         external_host: addr.ip().to_string(),
@@ -68,7 +66,7 @@ pub async fn scheduler(bind: SocketAddr, opts: MsgpackReadOptions) -> Result<()>
         override_logical_codec: Some(Arc::new(LogicalCodec::default())),
         override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
         override_config_producer: Some(Arc::new(|| config(None))),
-        override_session_builder: Some(Arc::new(move |c: SessionConfig| super::state(c, &session_opts))),
+        override_session_builder: Some(Arc::new(move |c: SessionConfig| super::state(c, &opts))),
         ..Default::default()
     };
     let cluster = BallistaCluster::new_from_config(&config).await.map_err(setup)?;

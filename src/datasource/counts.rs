@@ -28,19 +28,32 @@ pub(crate) struct Counts {
     other: Mutex<Option<Gauge>>,
 }
 
-/// The counters of a report, by gauge name (read back by [`report_data`]).
-fn fixed_values(d: &ReportData) -> [(&'static str, u64); 9] {
+/// The gauge of files truncated at a framing error.
+const FRAMING: &str = "mpq_framing";
+/// The gauge of warnings.
+const NOTES: &str = "mpq_notes";
+
+/// The plain counters of a report, by gauge name: the one list [`Counts::record`] writes and
+/// [`report_data`] reads back.
+fn counters(d: &mut ReportData) -> [(&'static str, &mut u64); 7] {
     [
-        ("mpq_records", d.records),
-        ("mpq_bytes", d.bytes),
-        ("mpq_value_spills", d.value_spills),
-        ("mpq_duplicate_keys", d.duplicate_keys),
-        ("mpq_record_errors", d.record_errors),
-        ("mpq_dropped_records", d.dropped_records),
-        ("mpq_problems", d.problems),
-        ("mpq_framing", d.framing.len() as u64),
-        ("mpq_notes", d.notes.len() as u64),
+        ("mpq_records", &mut d.records),
+        ("mpq_bytes", &mut d.bytes),
+        ("mpq_value_spills", &mut d.value_spills),
+        ("mpq_duplicate_keys", &mut d.duplicate_keys),
+        ("mpq_record_errors", &mut d.record_errors),
+        ("mpq_dropped_records", &mut d.dropped_records),
+        ("mpq_problems", &mut d.problems),
     ]
+}
+
+/// Every fixed gauge of a report and its value.
+fn fixed_values(d: &ReportData) -> Vec<(&'static str, u64)> {
+    let (framing, notes) = (d.framing.len() as u64, d.notes.len() as u64);
+    let mut d = ReportData { messages: Vec::new(), framing: Vec::new(), notes: Vec::new(), ..d.clone() };
+    let mut out: Vec<(&'static str, u64)> = counters(&mut d).into_iter().map(|(n, v)| (n, *v)).collect();
+    out.extend([(FRAMING, framing), (NOTES, notes)]);
+    out
 }
 
 impl Counts {
@@ -91,16 +104,13 @@ pub fn report_data<'a>(named: impl IntoIterator<Item = (&'a str, u64)>) -> Repor
     let mut d = ReportData::default();
     let on_cluster = |what: &str| format!("{what} on the cluster (the executor's stderr says where)");
     for (name, value) in named {
+        if let Some((_, counter)) = counters(&mut d).into_iter().find(|(n, _)| *n == name) {
+            *counter += value;
+            continue;
+        }
         match name {
-            "mpq_records" => d.records += value,
-            "mpq_bytes" => d.bytes += value,
-            "mpq_value_spills" => d.value_spills += value,
-            "mpq_duplicate_keys" => d.duplicate_keys += value,
-            "mpq_record_errors" => d.record_errors += value,
-            "mpq_dropped_records" => d.dropped_records += value,
-            "mpq_problems" => d.problems += value,
-            "mpq_framing" => d.framing.extend((0..value).map(|_| on_cluster("a file truncated at a framing error"))),
-            "mpq_notes" => d.notes.extend((0..value).map(|_| on_cluster("a warning"))),
+            FRAMING => d.framing.extend((0..value).map(|_| on_cluster("a file truncated at a framing error"))),
+            NOTES => d.notes.extend((0..value).map(|_| on_cluster("a warning"))),
             EXTRA_OTHER => *d.extra_keys.entry("(other keys)".to_string()).or_default() += value,
             _ => {
                 if let Some(key) = name.strip_prefix(EXTRA_PREFIX) {

@@ -153,6 +153,11 @@ pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 << 20;
 /// Default records per batch when DataFusion does not say.
 pub const DEFAULT_BATCH_SIZE: usize = 8192;
 
+/// A batch stops growing once its records span this many bytes of input, so no column's
+/// offsets can overflow (`i32`) and batch memory stays bounded whatever the record sizes: the
+/// default and the most [`MsgpackReadOptions::batch_bytes`] takes.
+pub const MAX_BATCH_BYTES: usize = 256 << 20;
+
 /// Options for reading MessagePack. `Default` gives the documented defaults. They are plain
 /// data (every field serializes; nothing live such as a report or an open file), so they can
 /// be compared, cached and sent to another process.
@@ -169,6 +174,10 @@ pub struct MsgpackReadOptions {
     pub max_record_bytes: usize,
     /// Records per batch (DataFusion's `batch_size` when registered through it).
     pub batch_size: usize,
+    /// A batch also ends once its records span this many bytes of input (at most
+    /// [`MAX_BATCH_BYTES`], the default): `convert` sets it lower, so that wide records hold
+    /// fewer rows per batch in its write pipeline (see [`crate::convert::WRITE_BATCH_BYTES`]).
+    pub batch_bytes: usize,
     /// Add the `_record` column.
     pub with_record: bool,
     /// What a framing error does.
@@ -244,6 +253,7 @@ impl Default for MsgpackReadOptions {
             max_depth: DEFAULT_MAX_DEPTH,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             batch_size: DEFAULT_BATCH_SIZE,
+            batch_bytes: MAX_BATCH_BYTES,
             with_record: false,
             framing: FramingPolicy::default(),
             on_error: OnError::default(),
@@ -305,6 +315,12 @@ impl MsgpackReadOptions {
     /// Sets the batch size.
     pub fn batch_size(mut self, n: usize) -> Self {
         self.batch_size = n.max(1);
+        self
+    }
+    /// Sets the input bytes a batch spans at most (between 1 and [`MAX_BATCH_BYTES`]; a
+    /// batch holds at least one record).
+    pub fn batch_bytes(mut self, n: usize) -> Self {
+        self.batch_bytes = n.clamp(1, MAX_BATCH_BYTES);
         self
     }
     /// Adds the `_record` column.

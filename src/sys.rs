@@ -1,6 +1,7 @@
 //! The only module with `unsafe` code: memory maps, the SIGBUS handler that keeps a file that
 //! shrinks under its map from killing the process, the SIGINT handler that counts Ctrl-C
-//! presses (for [`crate::interrupt`]), renaming without replacing ([`rename_noreplace`]), and
+//! presses (for [`crate::interrupt`]), renaming without replacing ([`rename_noreplace`]), an
+//! allocator setting for conversions ([`return_freed_blocks_from`]), and
 //! building string arrays from bytes this crate has
 //! already validated. Each `unsafe` block says what the caller promises.
 //!
@@ -160,6 +161,27 @@ pub fn rename_noreplace(from: &std::path::Path, to: &std::path::Path) -> std::io
     }
     std::fs::hard_link(from, to)?;
     std::fs::remove_file(from)
+}
+
+/// Makes glibc's allocator hand blocks of `bytes` or more straight back to the system when
+/// they are freed (`mallopt(M_MMAP_THRESHOLD)`). By default glibc raises that threshold each
+/// time such a block is freed (up to 32 MiB), so a pipeline that allocates and frees batch
+/// buffers of a few MiB keeps them in its heaps: `mpq convert` (whose memory is those buffers)
+/// sets it ([`crate::convert::FREED_BLOCK_BYTES`]). False where the allocator is not glibc's or it
+/// refused.
+pub fn return_freed_blocks_from(bytes: usize) -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let Ok(n) = libc::c_int::try_from(bytes) else { return false };
+        // SAFETY: mallopt only sets an allocator parameter (under the allocator's own lock);
+        // no memory of ours is touched.
+        unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, n) == 1 }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        let _ = bytes;
+        false
+    }
 }
 
 /// SIGINTs received since [`count_sigint`] was first called.

@@ -314,7 +314,7 @@ pub fn convert<'py>(
     rejects: Option<&str>,
     options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let opts = read_options(Policies::FAIL, options)?;
+    let opts = read_options(Policies::FAIL, options)?.batch_bytes(mpq::convert::WRITE_BATCH_BYTES);
     let option = |e: mpq::Error| crate::errors::from_mpq(py, &e);
     let mut w = WriteOptions::new(WriteFormat::for_output(format, output).map_err(option)?);
     w.compression = compression.map(str::parse::<Compression>).transpose().map_err(option)?;

@@ -169,6 +169,7 @@ async fn fill_one(store: &Arc<dyn ObjectStore>, m: &Miss) -> Result<Outcome> {
         framing: crate::options::FramingPolicy::Truncate,
         on_error: crate::options::OnError::Null,
         max_errors: None,
+        batch_bytes: crate::convert::WRITE_BATCH_BYTES,
         ..m.scope.options.clone()
     };
     let location = object_store::path::Path::from_filesystem_path(&source.path).map_err(other)?;

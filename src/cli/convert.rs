@@ -47,6 +47,8 @@ async fn plan(
 /// `mpq convert`.
 pub async fn run(a: ConvertArgs) -> Result<()> {
     let started = Instant::now();
+    // Batch buffers freed go back to the system (a conversion's memory is those buffers).
+    convert::return_freed_buffers();
     let format = WriteFormat::for_output(a.format.as_deref(), &a.output)?;
     let mut wopts = write_options(&a.shape, format)?;
     wopts.compression = a.compression.as_deref().map(str::parse::<Compression>).transpose()?;
@@ -54,7 +56,7 @@ pub async fn run(a: ConvertArgs) -> Result<()> {
         wopts.row_group_size = Some(n);
     }
     wopts.force = a.force;
-    let opts = super::read_options(&a.read, Policies::FAIL)?;
+    let opts = super::read_options(&a.read, Policies::FAIL)?.batch_bytes(convert::WRITE_BATCH_BYTES);
     let files = super::expand_all(&a.files)?;
     let bytes_in = super::input_bytes(&files, &opts.file_extension);
     let (ctx, plan, _) = plan(&files, &a.shape, &a.read, &a.target, opts).await?;

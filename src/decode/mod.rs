@@ -31,9 +31,7 @@ use primitive::Prim;
 use std::sync::Arc;
 use structs::{ExtraPairs, StructCol};
 
-/// A batch stops growing once its records span this many bytes, so no column's offsets can
-/// overflow (`i32`) and batch memory stays bounded whatever the record sizes.
-pub const MAX_BATCH_BYTES: usize = 256 << 20;
+pub use crate::options::MAX_BATCH_BYTES;
 
 /// Decodes framed records of one table into batches of a projected schema.
 #[derive(Debug)]
@@ -398,7 +396,7 @@ impl RecordDecoder {
         buf: &[u8],
         layout: Layout,
         (from, stop): (usize, usize),
-        want: usize,
+        (want, max_bytes): (usize, usize),
         limits: FrameLimits,
         first_record: u64,
         records: &mut Vec<Record>,
@@ -418,7 +416,7 @@ impl RecordDecoder {
                     self.push_corrupt(buf, &rec, &stats, records.len());
                     pos = rec.end;
                     records.push(rec);
-                    if rec.end - records[0].start >= MAX_BATCH_BYTES {
+                    if rec.end - records[0].start >= max_bytes {
                         break;
                     }
                 }

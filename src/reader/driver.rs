@@ -55,6 +55,8 @@ pub(crate) struct ScanCore {
     pub(crate) policy: ErrorPolicy,
     pub(crate) limits: FrameLimits,
     pub(crate) batch_size: usize,
+    /// Input bytes a batch spans at most ([`crate::options::MsgpackReadOptions::batch_bytes`]).
+    pub(crate) batch_bytes: usize,
     /// The input's name in messages.
     pub(crate) path: String,
     /// The number of the next record (from 0; [`crate::error::UNKNOWN_RECORD`] once unknown).
@@ -95,6 +97,7 @@ impl ScanCore {
             policy: opts.error_policy(),
             limits: opts.limits(),
             batch_size: opts.batch_size.max(1),
+            batch_bytes: opts.batch_bytes.clamp(1, MAX_BATCH_BYTES),
             path: path.to_string(),
             next_record: 0,
             entry: None,
@@ -126,7 +129,7 @@ impl ScanCore {
 
     /// Frames up to `want` records of `buf` from `pos`, only records that start before `stop`,
     /// into [`ScanCore::records`] (a batch also stops once its records span
-    /// [`MAX_BATCH_BYTES`]); the framer goes on inside the forward entry the last run stopped
+    /// [`ScanCore::batch_bytes`]); the framer goes on inside the forward entry the last run stopped
     /// in, and numbers records on from [`ScanCore::next_record`], which it advances.
     pub(crate) fn frame(&mut self, buf: &[u8], layout: Layout, pos: usize, stop: usize, want: usize) -> Framed {
         self.records.clear();
@@ -137,7 +140,7 @@ impl ScanCore {
                 None => break,
                 Some(Ok(r)) => {
                     self.records.push(r);
-                    if r.end - self.records[0].start >= MAX_BATCH_BYTES {
+                    if r.end - self.records[0].start >= self.batch_bytes {
                         break;
                     }
                 }

@@ -230,8 +230,15 @@ impl<B: AsRef<[u8]>> Batches<Slice<B>> {
         let buf = self.src.buf.as_ref();
         let core = &mut self.core;
         let range = (self.src.pos, self.src.stop);
-        let batch =
-            core.decoder.decode_unframed(buf, self.src.layout, range, want, core.limits, first, &mut core.records);
+        let batch = core.decoder.decode_unframed(
+            buf,
+            self.src.layout,
+            range,
+            (want, core.batch_bytes),
+            core.limits,
+            first,
+            &mut core.records,
+        );
         let Some(batch) = batch else { return Ok(None) };
         let end = self.core.records.last().map_or(self.src.pos, |r| r.end);
         self.advance(end, first.saturating_add(self.core.records.len() as u64))?;

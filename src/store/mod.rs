@@ -183,6 +183,7 @@ fn row_options(opts: &MsgpackReadOptions) -> MsgpackReadOptions {
         on_error: d.on_error,
         sample: d.sample,
         batch_size: d.batch_size,
+        batch_bytes: d.batch_bytes,
         max_errors: d.max_errors,
         mmap: d.mmap,
         file_extension: d.file_extension,

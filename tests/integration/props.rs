@@ -138,6 +138,43 @@ proptest! {
         prop_assert_eq!(table(&whole), table(&streamed));
     }
 
+    /// `batch_bytes` ends a batch once its records span that many bytes (a batch holds at
+    /// least one record, and at most `batch_size`), from a slice and from a stream, and the
+    /// rows are the same as in whole batches.
+    #[test]
+    fn batches_end_at_their_byte_bound(cap in 1usize..3000, batch in 1usize..50, mixed in any::<bool>()) {
+        let bytes = to_vecs(&Spec { records: 60, seed: 5, events: false, mixed, wide: false }).0;
+        let whole_opts = MsgpackReadOptions::default();
+        let schema = infer_schema(&bytes, &whole_opts).expect("schema");
+        let whole: Vec<_> = decode_slice(&bytes, Arc::clone(&schema), None, &whole_opts).expect("d").collect::<Result<_, _>>().expect("ok");
+        let opts = MsgpackReadOptions::default().batch_size(batch).batch_bytes(cap);
+        let ends: Vec<usize> = mpq::framing::Framer::new(&bytes, 0, mpq::framing::Layout::Records, opts.limits(), 0)
+            .map(|r| r.expect("valid").end)
+            .collect();
+        let sliced: Vec<_> = decode_slice(&bytes, Arc::clone(&schema), None, &opts).expect("d").collect::<Result<_, _>>().expect("ok");
+        let streamed: Vec<_> = decode_reader(Trickle { data: &bytes, step: 97 }, Arc::clone(&schema), None, &opts)
+            .expect("d")
+            .collect::<Result<_, _>>()
+            .expect("ok");
+        for batches in [&sliced, &streamed] {
+            prop_assert_eq!(table(batches), table(&whole));
+            let mut first = 0;
+            for b in batches.iter() {
+                let n = b.num_rows();
+                prop_assert!(n >= 1 && n <= batch, "{} rows", n);
+                // The records before the last one spanned less than the bound.
+                let start = if first == 0 { 0 } else { ends[first - 1] };
+                prop_assert!(n == 1 || ends[first + n - 2] - start < cap, "{} rows from record {}", n, first);
+                // A batch of a slice ends early only at the bound (a stream's may end where
+                // its buffer does).
+                let last = first + n == ends.len();
+                prop_assert!(!std::ptr::eq(batches, &sliced) || last || n == batch || ends[first + n - 1] - start >= cap);
+                first += n;
+            }
+            prop_assert_eq!(first, ends.len());
+        }
+    }
+
     #[test]
     fn projection_equals_decode_then_project(mask in proptest::collection::vec(any::<bool>(), 20)) {
         let bytes = sample();

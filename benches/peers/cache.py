@@ -2,8 +2,10 @@
 cache; cold (the query process, the cache filled by the background process it starts, waited
 for before the next run); cold with `--cache-fill wait` (the query and the whole fill in one
 process); and warm (read from the cache), against DuckDB over the Parquet twin of the same
-records (the query alone, in process), with the floor of an mpq process that reads nothing; and
-the cache's size on disk against the source. Checks that every answer agrees. Usage (after
+records (the query alone, in process), with the floor of an mpq process that reads nothing; warm
+again in process (the Python package's `Context` kept open, as DuckDB's connection is: the same
+comparison as DuckDB's, query alone), when the package is installed; and the cache's size on disk
+against the source. Checks that every answer agrees. Usage (after
 run.sh has built target/release/mpq and the data):
 
     python benches/peers/cache.py [RECORDS] [--wide]
@@ -18,6 +20,11 @@ import tempfile
 import time
 
 import duckdb
+
+try:
+    import mpq
+except ImportError:  # the package is optional here: without it, no in-process column
+    mpq = None
 
 from run import DIR, MPQ, QUERIES, best, norm, prepare, shape
 
@@ -42,7 +49,11 @@ def main():
     floor = best(lambda: timed([MPQ, "query", "SELECT 1", "--format", "csv"], env))[0]
     print(f"an mpq process that reads nothing (`mpq query \"SELECT 1\"`): {floor:.3f} s\n")
     print(f"{'query':28} {'off':>7} {'cold':>7} {'cold/off':>8} {'wait':>7} {'warm':>7} {'duck pq':>8} "
-          f"{'warm/pq':>8}  agree")
+          f"{'warm/pq':>8} {'in proc':>8} {'proc/pq':>8}  agree")
+    ctx = None
+    if mpq is not None:
+        ctx = mpq.Context(threads=2, cache=cache)
+        ctx.register("t", mp)
     log = os.path.join(cache, "v1", "fill.log")
 
     def background_done():
@@ -75,8 +86,22 @@ def main():
             d = best(duck)
             rows = [norm(list(csv.reader(io.StringIO(r[1])))[1:]) for r in (off, cold, wait, warm)]
             agree = all(r == rows[0] for r in rows) and rows[0] == norm(d[1])
+            inproc = "", ""
+            if ctx is not None:
+                def in_process():
+                    before = ctx.report()["cached_files"]
+                    t0 = time.perf_counter()
+                    table = ctx.sql(sql).to_arrow()
+                    secs = time.perf_counter() - t0
+                    if ctx.report()["cached_files"] == before:
+                        sys.exit(f"{name}: the in-process query did not read the cache: {ctx.report()}")
+                    return secs, table.to_pylist()
+
+                p = best(in_process, 5)
+                agree = agree and norm([["" if v is None else v for v in r.values()] for r in p[1]]) == rows[0]
+                inproc = f"{p[0]:8.4f}", f"{p[0] / d[0]:8.2f}"
             print(f"{name:28} {off[0]:7.3f} {cold[0]:7.3f} {cold[0] / off[0]:8.2f} {wait[0]:7.3f} {warm[0]:7.3f} "
-                  f"{d[0]:8.3f} {warm[0] / d[0]:8.2f}  {agree}")
+                  f"{d[0]:8.3f} {warm[0] / d[0]:8.2f} {inproc[0]:>8} {inproc[1]:>8}  {agree}")
         size = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(cache) for f in fs)
         print(f"\ncache on disk: {size / 2**20:.0f} MiB = {size / os.path.getsize(mp):.2f} of the source "
               f"({os.path.getsize(pq) / 2**20:.0f} MiB DuckDB zstd Parquet)")

@@ -339,6 +339,100 @@ mod tests {
         assert_eq!(row_groups(&[], 0, (Some(0..10), 10)), (vec![], 0, 0));
     }
 
+    /// A cached file's columns come out as written: text at the top, in structs (pruned) and
+    /// in lists, whole, filtered after the read (the filter's columns are all the query reads)
+    /// and filtered while reading (it reads more), and under a limit.
+    #[test]
+    fn cached_columns_come_out_as_written() {
+        use datafusion::arrow::array::{ListArray, StringArray};
+        use datafusion::arrow::datatypes::{Int32Type, Schema};
+        use datafusion::logical_expr::Operator;
+        use datafusion::physical_expr::expressions::{BinaryExpr, Column, IsNotNullExpr, lit};
+        use datafusion::scalar::ScalarValue;
+        let name = |i: usize| format!("value {}", i % 7);
+        let n: usize = 1000;
+        let s: ArrayRef = Arc::new((0..n).map(|i| (!i.is_multiple_of(3)).then(|| name(i))).collect::<StringArray>());
+        let a: ArrayRef =
+            Arc::new((0..n).map(|i| (!i.is_multiple_of(5)).then(|| name(i * 3))).collect::<StringArray>());
+        let k: ArrayRef = Arc::new(Int64Array::from((0..n as i64).collect::<Vec<_>>()));
+        let st_fields =
+            Fields::from(vec![Field::new("a", DataType::Utf8, true), Field::new("k", DataType::Int64, true)]);
+        let st: ArrayRef = Arc::new(StructArray::new(st_fields.clone(), vec![a, k], None));
+        let list: ArrayRef = Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(
+            (0..n).map(|i| (!i.is_multiple_of(4)).then(|| vec![Some(i as i32)])),
+        ));
+        let l: ArrayRef =
+            Arc::new(datafusion::arrow::compute::cast(&list, &DataType::new_list(DataType::Utf8, true)).expect("cast"));
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("s", DataType::Utf8, true),
+            Field::new("st", DataType::Struct(st_fields), true),
+            Field::new("l", l.data_type().clone(), true),
+        ]));
+        let written = RecordBatch::try_new(Arc::clone(&schema), vec![s, st, l]).expect("batch");
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("part.parquet");
+        let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(
+            File::create(&path).expect("create"),
+            Arc::clone(&schema),
+            None,
+        )
+        .expect("writer");
+        w.write(&written).expect("write");
+        w.close().expect("close");
+        let source = crate::store::Source::stat(&path).expect("stat");
+        let part = crate::store::Part { file: "part.parquet".to_string(), records: n as u64, bytes: 1000 };
+        let meta = Meta { key: String::new(), source, parts: vec![part], window: 0, appendable: false };
+        // The struct pruned to its text field, as a scan of `st.a` decodes it.
+        let pruned = Fields::from(vec![Field::new("a", DataType::Utf8, true)]);
+        let decoded = Arc::new(Schema::new(vec![
+            schema.field(0).clone(),
+            Field::new("st", DataType::Struct(pruned), true),
+            schema.field(2).clone(),
+        ]));
+        let read = |projection: &[usize], filter: Option<Arc<dyn PhysicalExpr>>, limit: Option<usize>| {
+            let opened = vec![Opened::new(File::open(&path).expect("open"), &schema).expect("opened")];
+            let req = HitRequest {
+                full: &schema,
+                decoded: &decoded,
+                projection,
+                filter: filter.as_ref(),
+                limit,
+                batch_size: 128,
+                range: (None, 1000),
+            };
+            let batches: Vec<RecordBatch> = scan_hit(opened, &meta, req, &ScanReport::new())
+                .expect("scan")
+                .collect::<Result<_>>()
+                .expect("batches");
+            let out = datafusion::arrow::compute::concat_batches(
+                &Arc::new(decoded.project(projection).expect("p")),
+                &batches,
+            )
+            .expect("concat");
+            (0..out.num_columns()).map(|c| format!("{:?}", out.column(c))).collect::<Vec<_>>()
+        };
+        let expect = |keep: &dyn Fn(usize) -> bool, projection: &[usize], limit: usize| {
+            let mask = BooleanArray::from((0..n).map(keep).collect::<Vec<_>>());
+            let pruned = conform(written.column(1), decoded.field(1).data_type()).expect("pruned");
+            let all = [ArrayRef::clone(written.column(0)), pruned, ArrayRef::clone(written.column(2))];
+            let picked =
+                projection.iter().map(|&c| datafusion::arrow::compute::filter(&all[c], &mask).expect("filter"));
+            picked.map(|c| format!("{:?}", c.slice(0, limit.min(c.len())))).collect::<Vec<_>>()
+        };
+        assert_eq!(read(&[0, 1, 2], None, None), expect(&|_| true, &[0, 1, 2], n));
+        assert_eq!(read(&[2, 0], None, Some(10)), expect(&|_| true, &[2, 0], 10));
+        // `s IS NOT NULL`: the query reads only the filter's column.
+        let not_null: Arc<dyn PhysicalExpr> = Arc::new(IsNotNullExpr::new(Arc::new(Column::new("s", 0))));
+        assert_eq!(read(&[0], Some(Arc::clone(&not_null)), None), expect(&|i| !i.is_multiple_of(3), &[0], n));
+        // `s = 'value 2'`, reading more than the filter's column.
+        let eq: Arc<dyn PhysicalExpr> =
+            Arc::new(BinaryExpr::new(Arc::new(Column::new("s", 0)), Operator::Eq, lit(ScalarValue::from("value 2"))));
+        let keep = |i: usize| !i.is_multiple_of(3) && i % 7 == 2;
+        assert_eq!(read(&[1, 0, 2], Some(Arc::clone(&eq)), None), expect(&keep, &[1, 0, 2], n));
+        assert_eq!(read(&[1, 2], Some(eq), Some(5)), expect(&keep, &[1, 2], 5));
+        assert_eq!(read(&[0], Some(not_null), Some(3)), expect(&|i| !i.is_multiple_of(3), &[0], 3));
+    }
+
     #[test]
     fn structs_keep_only_the_fields_asked_for() {
         let a = Arc::new(Field::new("a", DataType::Int64, true));

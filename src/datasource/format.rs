@@ -98,65 +98,106 @@ impl MsgpackFormat {
     /// Infers what every object holds (per file, through the cache) and merges them all,
     /// unlike DataFusion's listing inference, which looks at the first path only.
     pub async fn infer_table(&self, store: &Arc<dyn ObjectStore>, objects: &[ObjectMeta]) -> Result<TableInference> {
-        use futures::StreamExt;
-        let opts = self.options.infer_options();
-        // Objects of a remote store are read a few at a time: with thousands of small objects
-        // the time is the wait for each read, not the inference. (Local files are read
-        // directly, so their futures finish at once and this is a plain loop for them.)
-        let opts = &opts;
-        let files: Vec<Option<(String, Arc<crate::infer::FileInference>)>> = futures::stream::iter(objects.to_vec())
-            .map(|meta| self.infer_object(store, meta, opts))
-            .buffered(INFER_CONCURRENCY)
-            .collect::<Vec<Result<_>>>()
-            .await
-            .into_iter()
-            .collect::<Result<_>>()?;
-        let mut table = TableInference::merge(files.into_iter().flatten().collect());
+        let mut table = TableInference::merge(self.infer_files(store, objects).await?);
         table.cap_fields(self.options.max_struct_fields);
         Ok(table)
     }
 
-    /// One object's inference (through the cache); `None` for a `.meta` sidecar, which is read
-    /// with its chunk rather than as an input.
-    async fn infer_object(
+    /// What each object holds, in the order of `objects` (`.meta` sidecars left out), for
+    /// [`TableInference::merge`].
+    pub async fn infer_files(
         &self,
         store: &Arc<dyn ObjectStore>,
-        meta: ObjectMeta,
-        opts: &crate::infer::InferOptions,
-    ) -> Result<Option<(String, Arc<crate::infer::FileInference>)>> {
-        let path = meta.location.to_string();
-        let shown = shown_path(store, &meta);
-        let mtime = meta.last_modified.timestamp_nanos_opt().unwrap_or_default() as i128;
-        let key = CacheKey::new(&path, meta.size, mtime, opts);
-        // The columnar cache keeps inferences too (see `store::inference_get`).
-        let kept = self.options.cache.as_ref().zip(local_path(store, &meta));
-        let from_disk = || kept.as_ref().and_then(|(c, p)| crate::store::inference_get(c, p, opts)).map(Arc::new);
-        let fi = match cache_get(&key).or_else(from_disk) {
-            Some(hit) => hit,
-            None => {
-                let input = read_object(store, &meta, &self.options).await?;
-                let (sample, whole) = input.sample_bytes(&shown, &self.options)?;
-                let mut fi = infer_slice(&sample, &shown, opts);
-                input.bytes.check_intact(&shown)?;
-                fi.complete &= whole;
-                fi.tag |= input.meta.as_ref().is_some_and(|m| m.tag.is_some());
-                for step in &input.steps {
-                    fi.detection.evidence.push_str("; ");
-                    fi.detection.evidence.push_str(step);
-                }
-                if let Some((c, p)) = &kept {
-                    crate::store::inference_put(c, p, opts, &fi);
-                }
-                let fi = Arc::new(fi);
-                cache_put(key, Arc::clone(&fi));
-                fi
+        objects: &[ObjectMeta],
+    ) -> Result<Vec<(String, Arc<crate::infer::FileInference>)>> {
+        use futures::StreamExt;
+        let opts = Arc::new(self.options.infer_options());
+        let results: Vec<Result<Vec<Inferred>>> = match objects.first().is_some_and(|m| local_path(store, m).is_some())
+        {
+            // Local files are read directly and inferred where their future runs, so a stream
+            // of them would be a loop on one core: runs of files go to Tokio's workers, every
+            // core inferring its own (thousands of small files are the common case).
+            true => {
+                let run = objects.len().div_ceil(opts.threads.max(1) * 4).max(1);
+                let tasks = objects.chunks(run).map(|run| {
+                    let (store, options, opts, run) =
+                        (Arc::clone(store), Arc::clone(&self.options), Arc::clone(&opts), run.to_vec());
+                    tokio::spawn(async move {
+                        let mut out = Vec::with_capacity(run.len());
+                        for meta in run {
+                            out.push(infer_object(&options, &store, meta, &opts).await?);
+                        }
+                        Ok(out)
+                    })
+                });
+                let joined = futures::future::join_all(tasks.collect::<Vec<_>>()).await;
+                joined
+                    .into_iter()
+                    .map(|j| j.unwrap_or_else(|e| Err(datafusion::common::DataFusionError::ExecutionJoin(Box::new(e)))))
+                    .collect()
+            }
+            // Objects of a remote store are read a few at a time: with thousands of small
+            // objects the time is the wait for each read, not the inference.
+            false => {
+                futures::stream::iter(objects.to_vec())
+                    .map(|meta| infer_object(&self.options, store, meta, &opts))
+                    .buffered(INFER_CONCURRENCY)
+                    .map(|r| r.map(|one| vec![one]))
+                    .collect()
+                    .await
             }
         };
-        if fi.records == 0 && crate::input::is_sidecar_name(meta.location.filename().unwrap_or_default()) {
-            return Ok(None);
+        let mut files = Vec::with_capacity(objects.len());
+        for run in results {
+            files.extend(run?.into_iter().flatten());
         }
-        Ok(Some((shown, fi)))
+        Ok(files)
     }
+}
+
+/// One object's inference: its name in messages and what it holds; `None` for a sidecar.
+type Inferred = Option<(String, Arc<crate::infer::FileInference>)>;
+
+/// One object's inference (through the cache); `None` for a `.meta` sidecar, which is read
+/// with its chunk rather than as an input.
+async fn infer_object(
+    options: &MsgpackReadOptions,
+    store: &Arc<dyn ObjectStore>,
+    meta: ObjectMeta,
+    opts: &crate::infer::InferOptions,
+) -> Result<Inferred> {
+    let path = meta.location.to_string();
+    let shown = shown_path(store, &meta);
+    let mtime = meta.last_modified.timestamp_nanos_opt().unwrap_or_default() as i128;
+    let key = CacheKey::new(&path, meta.size, mtime, opts);
+    // The columnar cache keeps inferences too (see `store::inference_get`).
+    let kept = options.cache.as_ref().zip(local_path(store, &meta));
+    let from_disk = || kept.as_ref().and_then(|(c, p)| crate::store::inference_get(c, p, opts)).map(Arc::new);
+    let fi = match cache_get(&key).or_else(from_disk) {
+        Some(hit) => hit,
+        None => {
+            let input = read_object(store, &meta, options).await?;
+            let (sample, whole) = input.sample_bytes(&shown, options)?;
+            let mut fi = infer_slice(&sample, &shown, opts);
+            input.bytes.check_intact(&shown)?;
+            fi.complete &= whole;
+            fi.tag |= input.meta.as_ref().is_some_and(|m| m.tag.is_some());
+            for step in &input.steps {
+                fi.detection.evidence.push_str("; ");
+                fi.detection.evidence.push_str(step);
+            }
+            if let Some((c, p)) = &kept {
+                crate::store::inference_put(c, p, opts, &fi);
+            }
+            let fi = Arc::new(fi);
+            cache_put(key, Arc::clone(&fi));
+            fi
+        }
+    };
+    if fi.records == 0 && crate::input::is_sidecar_name(meta.location.filename().unwrap_or_default()) {
+        return Ok(None);
+    }
+    Ok(Some((shown, fi)))
 }
 
 /// How messages name an object: its local path for the local store (no lookup needed),

@@ -187,7 +187,7 @@ async fn infer_urls(
             return Err(DataFusionError::Plan(format!("no files found at {}", url.as_str())));
         }
         objects.sort_by(|a, b| a.location.cmp(&b.location));
-        files.extend(format.infer_table(&store, &objects).await?.files);
+        files.extend(format.infer_files(&store, &objects).await?);
     }
     let mut table = TableInference::merge(files);
     table.cap_fields(max_struct_fields);

@@ -241,3 +241,47 @@ fn a_stream_reports_record_errors_at_their_offsets_in_the_input() {
         ]
     );
 }
+
+/// Local files are inferred in runs on every core and merged in path order: the schema (keys in
+/// the order they are first seen across the files, a type conflict between files) and the
+/// per-file list are the same on one thread as on several, with any number of files a run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 3)]
+async fn many_files_infer_in_parallel_and_merge_in_path_order() {
+    use mpq::datasource::SessionContextExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    for i in 0..61 {
+        let bytes = crate::common::mp(|w| {
+            rmp::encode::write_map_len(w, 3).expect("vec");
+            rmp::encode::write_str(w, &format!("k{i}")).expect("vec");
+            rmp::encode::write_sint(w, i).expect("vec");
+            rmp::encode::write_str(w, "common").expect("vec");
+            rmp::encode::write_sint(w, i).expect("vec");
+            rmp::encode::write_str(w, "x").expect("vec");
+            match i % 2 {
+                0 => rmp::encode::write_sint(w, i).map(|_| ()).expect("vec"),
+                _ => rmp::encode::write_str(w, "odd").expect("vec"),
+            }
+        });
+        std::fs::write(dir.path().join(format!("part-{i:03}.msgpack")), bytes).expect("write");
+    }
+    let url = dir.path().display().to_string();
+    let mut seen = Vec::new();
+    for threads in [1, 2, 7, 100] {
+        let ctx = datafusion::prelude::SessionContext::new();
+        let opts = MsgpackReadOptions::default().threads(threads);
+        let t = ctx.infer_msgpack(url.as_str(), opts.clone()).await.expect("infer");
+        let names: Vec<String> = opts.schema_of(&t).fields().iter().map(|f| f.name().clone()).collect();
+        let files: Vec<String> =
+            t.files.iter().map(|(p, _)| p.rsplit('/').next().unwrap_or_default().to_string()).collect();
+        assert_eq!(t.records(), 61, "{threads} threads");
+        seen.push((names, files, opts.schema_of(&t)));
+    }
+    let mut want = vec!["k0".to_string(), "common".to_string(), "x".to_string()];
+    want.extend((1..61).map(|i| format!("k{i}")));
+    want.push("_extra".to_string());
+    assert_eq!(seen[0].0, want, "first-seen order across the files");
+    assert_eq!(seen[0].1, (0..61).map(|i| format!("part-{i:03}.msgpack")).collect::<Vec<_>>());
+    for s in &seen[1..] {
+        assert_eq!(s, &seen[0]);
+    }
+}

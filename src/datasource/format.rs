@@ -189,6 +189,10 @@ async fn infer_object(
             if let Some((c, p)) = &kept {
                 crate::store::inference_put(c, p, opts, &fi);
             }
+            // From here on only merged from.
+            fi.root.compact();
+            fi.values.compact();
+            fi.time.compact();
             let fi = Arc::new(fi);
             cache_put(key, Arc::clone(&fi));
             fi

@@ -256,6 +256,7 @@ impl Node {
             dict.present += 1;
             return dict.observe(cur, d, opts);
         }
+        self.ensure_index();
         let i = match self.index.get(key) {
             Some(&i) => i,
             None => {
@@ -274,6 +275,29 @@ impl Node {
         let node = &mut self.fields[i].1;
         node.present += 1;
         node.observe(cur, d, opts)
+    }
+
+    /// Frees the key indexes of this node and the nodes below it, for a node that is only
+    /// merged from from now on (a file's inference, kept until its table's merge and in the
+    /// inference cache: with thousands of small files the indexes were much of the memory).
+    /// A node whose index is missing rebuilds it when it is looked up in again.
+    pub fn compact(&mut self) {
+        self.index = Default::default();
+        self.fields.shrink_to_fit();
+        for (k, n) in &mut self.fields {
+            k.shrink_to_fit();
+            n.compact();
+        }
+        for n in self.elem.iter_mut().chain(self.dict.iter_mut()) {
+            n.compact();
+        }
+    }
+
+    /// Rebuilds the key index where [`Node::compact`] freed it.
+    fn ensure_index(&mut self) {
+        if self.index.len() != self.fields.len() {
+            self.index = self.fields.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect();
+        }
     }
 
     fn become_dict(&mut self) {
@@ -311,6 +335,7 @@ impl Node {
             }
             return;
         }
+        self.ensure_index();
         for (k, n) in &o.fields {
             match self.index.get(k) {
                 Some(&i) => self.fields[i].1.merge(n),
@@ -340,6 +365,7 @@ impl Node {
 
     /// Rebuilds the key index after fields were removed (see [`Node::remove_field`]).
     pub fn remove_field(&mut self, name: &str) -> Option<Node> {
+        self.ensure_index();
         let i = self.index.remove(name)?;
         let (_, n) = self.fields.remove(i);
         self.index = self.fields.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect();

@@ -538,6 +538,59 @@ mod tests {
         }
     }
 
+    /// A compacted node (its key indexes freed) concludes the same as before when it is merged
+    /// from, merged into, observed into or has a field removed: the indexes are rebuilt.
+    #[test]
+    fn compacted_nodes_merge_and_observe_as_before() {
+        let opts = crate::options::MsgpackReadOptions::default().infer_options();
+        let infer = |seed: u64, wide: bool| {
+            let bytes = to_vecs(&Spec { records: 40, seed, events: false, mixed: false, wide }).0;
+            infer_slice(&bytes, "f", &opts)
+        };
+        let (a, b, c) = (infer(1, false), infer(2, true), infer(3, false));
+        let text = |n: &Node| {
+            let mut out = String::new();
+            render(n, &mut out, 0);
+            out
+        };
+        let mut plain = Node::default();
+        for n in [&a.root, &b.root, &c.root] {
+            plain.merge(n);
+        }
+        let mut compacted = [a.root.clone(), b.root.clone(), c.root.clone()];
+        compacted.iter_mut().for_each(Node::compact);
+        // Merged from.
+        let mut from = Node::default();
+        compacted.iter().for_each(|n| from.merge(n));
+        assert_eq!(text(&from), text(&plain));
+        // Merged into, and its clones' children too.
+        let mut into = compacted[0].clone();
+        into.merge(&b.root);
+        into.merge(&compacted[2]);
+        assert_eq!(text(&into), text(&plain));
+        // Observed into: the same records again.
+        let bytes = to_vecs(&Spec { records: 40, seed: 2, events: false, mixed: false, wide: true }).0;
+        let (mut again, mut fresh) = (infer(2, true), infer(2, true));
+        again.root.compact();
+        let more = |fi: &mut FileInference| {
+            let mut cur = mpq_wire::Cursor::new(&bytes);
+            while cur.remaining() > 0 {
+                fi.root.observe(&mut cur, opts.limits.max_depth, &opts.lattice).expect("observe");
+            }
+        };
+        more(&mut again);
+        more(&mut fresh);
+        assert_eq!(text(&again.root), text(&fresh.root));
+        // A field removed.
+        let name = plain.fields[1].0.clone();
+        let mut removed = from.clone();
+        removed.compact();
+        assert!(removed.remove_field(&name).is_some());
+        let mut want = plain.clone();
+        want.remove_field(&name);
+        assert_eq!(text(&removed), text(&want));
+    }
+
     /// Everything one way of observing concluded, as text.
     fn outcome(fi: &FileInference, end: usize) -> String {
         let mut out = String::new();

@@ -26,7 +26,7 @@ try:
 except ImportError:  # the package is optional here: without it, no in-process column
     mpq = None
 
-from run import DIR, MPQ, QUERIES, best, norm, prepare, shape
+from run import DIR, MPQ, QUERIES, best, duck_best, norm, prepare, shape
 
 
 def timed(cmd, env):
@@ -77,13 +77,7 @@ def main():
             if "read from the cache" not in warm[2]:
                 sys.exit(f"{name}: the warm run did not read the cache: {warm[2]}")
 
-            def duck():
-                q = sql.replace(" FROM t", f" FROM read_parquet('{pq}')")
-                t0 = time.perf_counter()
-                rows = con.execute(q).fetchall()
-                return time.perf_counter() - t0, rows
-
-            d = best(duck)
+            d = duck_best(con, sql, f"read_parquet('{pq}')")
             rows = [norm(list(csv.reader(io.StringIO(r[1])))[1:]) for r in (off, cold, wait, warm)]
             agree = all(r == rows[0] for r in rows) and rows[0] == norm(d[1])
             inproc = "", ""

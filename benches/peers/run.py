@@ -69,6 +69,17 @@ def best(f, n=3):
     return min(runs, key=lambda r: r[0])
 
 
+def duck_best(con, sql, src, n=3):
+    """DuckDB's fastest of n runs of `sql` with its table `t` read from `src` (the query alone,
+    connection open): (seconds, rows)."""
+    def go():
+        q = sql.replace(" FROM t", f" FROM {src}")
+        t0 = time.perf_counter()
+        rows = con.execute(q).fetchall()
+        return time.perf_counter() - t0, rows
+    return best(go, n)
+
+
 def norm(rows):
     """Rows as tuples of strings, floats rounded, for comparing engines."""
     out = []
@@ -136,16 +147,8 @@ def main():
         ours = norm(list(csv.reader(io.StringIO(two[1])))[1:])
         mib = peak_mib("query", sql, mp, threads=2)
 
-        def duck(src):
-            def go():
-                q = sql.replace(" FROM t", f" FROM {src}")
-                t0 = time.perf_counter()
-                rows = con.execute(q).fetchall()
-                return time.perf_counter() - t0, rows
-            return best(go)
-
-        nd_secs, nd_rows = duck(f"read_json_auto('{nd}')")
-        pq_secs, pq_rows = duck(f"read_parquet('{pq}')")
+        nd_secs, nd_rows = duck_best(con, sql, f"read_json_auto('{nd}')")
+        pq_secs, pq_rows = duck_best(con, sql, f"read_parquet('{pq}')")
         agree = ours == norm(nd_rows) == norm(pq_rows)
         all_agree &= agree
         print(f"{name:28} {two[0]:7.3f} {one[0]:7.3f} {one[0] / two[0]:6.2f} {nd_secs:8.3f} {pq_secs:8.3f} "

@@ -17,7 +17,7 @@ import time
 import duckdb
 import msgpack
 
-from run import DIR, MPQ, best, norm, peak_mib, run_mpq
+from run import DIR, MPQ, best, duck_best, norm, peak_mib, run_mpq
 
 QUERIES = [
     ("count(*)", "SELECT count(*) FROM t"),
@@ -85,13 +85,7 @@ def main():
         ours = best(lambda: run_mpq("query", sql, mp_dir, "--format", "csv", threads=2))
         mib = peak_mib("query", sql, mp_dir, threads=2)
 
-        def duck():
-            q = sql.replace(" FROM t", f" FROM read_json_auto('{nd_glob}')")
-            t0 = time.perf_counter()
-            rows = con.execute(q).fetchall()
-            return time.perf_counter() - t0, rows
-
-        d = best(duck)
+        d = duck_best(con, sql, f"read_json_auto('{nd_glob}')")
         agree = norm(list(csv.reader(io.StringIO(ours[1])))[1:]) == norm(d[1])
         all_agree &= agree
         print(f"{name:12} {ours[0]:7.3f} {d[0]:8.3f} {ours[0] / d[0]:7.2f} {mib:5.0f}  {agree}")

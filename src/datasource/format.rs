@@ -98,21 +98,23 @@ impl MsgpackFormat {
     /// Infers what every object holds (per file, through the cache) and merges them all,
     /// unlike DataFusion's listing inference, which looks at the first path only.
     pub async fn infer_table(&self, store: &Arc<dyn ObjectStore>, objects: &[ObjectMeta]) -> Result<TableInference> {
-        let mut table = TableInference::merge(self.infer_files(store, objects).await?);
+        let mut table = self.infer_merging(store, objects).await?.finish();
         table.cap_fields(self.options.max_struct_fields);
         Ok(table)
     }
 
-    /// What each object holds, in the order of `objects` (`.meta` sidecars left out), for
-    /// [`TableInference::merge`].
-    pub async fn infer_files(
+    /// What the objects hold, merged in their order (`.meta` sidecars left out) as a merge in
+    /// progress ([`TableInference::finish`] ends it): each run of objects is merged as it is
+    /// inferred, and only each object's summary is kept, so memory does not grow with every
+    /// object's lattice (thousands of small files).
+    pub(crate) async fn infer_merging(
         &self,
         store: &Arc<dyn ObjectStore>,
         objects: &[ObjectMeta],
-    ) -> Result<Vec<(String, Arc<crate::infer::FileInference>)>> {
+    ) -> Result<TableInference> {
         use futures::StreamExt;
         let opts = Arc::new(self.options.infer_options());
-        let results: Vec<Result<Vec<Inferred>>> = match objects.first().is_some_and(|m| local_path(store, m).is_some())
+        let results: Vec<Result<TableInference>> = match objects.first().is_some_and(|m| local_path(store, m).is_some())
         {
             // Local files are read directly and inferred where their future runs, so a stream
             // of them would be a loop on one core: runs of files go to Tokio's workers, every
@@ -123,11 +125,11 @@ impl MsgpackFormat {
                     let (store, options, opts, run) =
                         (Arc::clone(store), Arc::clone(&self.options), Arc::clone(&opts), run.to_vec());
                     tokio::spawn(async move {
-                        let mut out = Vec::with_capacity(run.len());
+                        let mut merged = TableInference::default();
                         for meta in run {
-                            out.push(infer_object(&options, &store, meta, &opts).await?);
+                            merge_into(&mut merged, infer_object(&options, &store, meta, &opts).await?);
                         }
-                        Ok(out)
+                        Ok(merged)
                     })
                 });
                 let joined = futures::future::join_all(tasks.collect::<Vec<_>>()).await;
@@ -139,19 +141,29 @@ impl MsgpackFormat {
             // Objects of a remote store are read a few at a time: with thousands of small
             // objects the time is the wait for each read, not the inference.
             false => {
-                futures::stream::iter(objects.to_vec())
+                let mut inferred = futures::stream::iter(objects.to_vec())
                     .map(|meta| infer_object(&self.options, store, meta, &opts))
-                    .buffered(INFER_CONCURRENCY)
-                    .map(|r| r.map(|one| vec![one]))
-                    .collect()
-                    .await
+                    .buffered(INFER_CONCURRENCY);
+                let mut merged = TableInference::default();
+                while let Some(one) = inferred.next().await {
+                    merge_into(&mut merged, one?);
+                }
+                vec![Ok(merged)]
             }
         };
-        let mut files = Vec::with_capacity(objects.len());
+        let mut all = TableInference::default();
         for run in results {
-            files.extend(run?.into_iter().flatten());
+            all.append(run?);
         }
-        Ok(files)
+        Ok(all)
+    }
+}
+
+/// Adds one object's inference to a merge in progress, keeping only its summary.
+fn merge_into(merged: &mut TableInference, one: Inferred) {
+    if let Some((name, fi)) = one {
+        merged.add(&fi);
+        merged.files.push((name, Arc::new(fi.summary())));
     }
 }
 

@@ -179,7 +179,7 @@ async fn infer_urls(
     ext: &str,
     max_struct_fields: usize,
 ) -> Result<TableInference> {
-    let mut files = Vec::new();
+    let mut all = TableInference::default();
     for url in urls {
         let store = state.runtime_env().object_store(url)?;
         let mut objects: Vec<_> = url.list_all_files(state, store.as_ref(), ext).await?.try_collect().await?;
@@ -187,9 +187,9 @@ async fn infer_urls(
             return Err(DataFusionError::Plan(format!("no files found at {}", url.as_str())));
         }
         objects.sort_by(|a, b| a.location.cmp(&b.location));
-        files.extend(format.infer_files(&store, &objects).await?);
+        all.append(format.infer_merging(&store, &objects).await?);
     }
-    let mut table = TableInference::merge(files);
+    let mut table = all.finish();
     table.cap_fields(max_struct_fields);
     Ok(table)
 }

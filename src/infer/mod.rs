@@ -347,7 +347,9 @@ fn observe_framed(
 /// What inference concluded for a whole table: per input and merged.
 #[derive(Debug, Clone, Default)]
 pub struct TableInference {
-    /// Each input and what was seen in it.
+    /// Each input and what was seen in it. Tables read through
+    /// [`crate::datasource::MsgpackFormat`] keep only each input's [`FileInference::summary`]
+    /// here (its lattices are merged into the fields below as the inputs are inferred).
     pub files: Vec<(String, Arc<FileInference>)>,
     /// Merged record bodies.
     pub root: Node,
@@ -369,29 +371,86 @@ pub struct TableInference {
     pub shadowed: Vec<(String, Node)>,
 }
 
+impl FileInference {
+    /// This input's result without its lattices (layout, evidence, counts, flags): what a
+    /// table read through [`crate::datasource::MsgpackFormat`] keeps per input once the
+    /// lattices are merged, so that its memory does not grow with every input's lattice.
+    pub fn summary(&self) -> FileInference {
+        FileInference {
+            detection: self.detection.clone(),
+            root: Node::default(),
+            values: Node::default(),
+            time: Node::default(),
+            records: self.records,
+            complete: self.complete,
+            not_maps: self.not_maps,
+            problem: self.problem.clone(),
+            tag: self.tag,
+            key: self.key,
+        }
+    }
+}
+
 impl TableInference {
     /// Merges per-input results.
     pub fn merge(files: Vec<(String, Arc<FileInference>)>) -> Self {
         let mut t = TableInference::default();
         for (_, f) in &files {
-            t.root.merge(&f.root);
-            let layout = f.detection.layout;
-            if layout == Layout::Values {
-                t.values.get_or_insert_with(Default::default).merge(&f.values);
-            }
-            if layout.has_time() {
-                t.time.get_or_insert_with(Default::default).merge(&f.time);
-            }
-            t.tag |= f.tag;
-            t.metadata |= layout.has_metadata();
-            if let Some(k) = f.key {
-                let ty = if k == crate::framing::seqfile::Writable::Text { DataType::Utf8 } else { DataType::Binary };
-                t.key = Some(match &t.key {
-                    Some(old) if *old != ty => DataType::Binary,
-                    _ => ty,
-                });
-            }
+            t.add(f);
         }
+        t.files = files;
+        t.finish()
+    }
+
+    /// Adds what one input saw to a merge in progress (the input's entry in
+    /// [`TableInference::files`] is the caller's to add); [`TableInference::finish`] ends it.
+    pub fn add(&mut self, f: &FileInference) {
+        self.root.merge(&f.root);
+        let layout = f.detection.layout;
+        if layout == Layout::Values {
+            self.values.get_or_insert_with(Default::default).merge(&f.values);
+        }
+        if layout.has_time() {
+            self.time.get_or_insert_with(Default::default).merge(&f.time);
+        }
+        self.tag |= f.tag;
+        self.metadata |= layout.has_metadata();
+        if let Some(k) = f.key {
+            let ty = if k == crate::framing::seqfile::Writable::Text { DataType::Utf8 } else { DataType::Binary };
+            self.add_key(ty);
+        }
+    }
+
+    /// A SequenceFile key type seen: text while every key is, else bytes.
+    fn add_key(&mut self, ty: DataType) {
+        self.key = Some(match &self.key {
+            Some(old) if *old != ty => DataType::Binary,
+            _ => ty,
+        });
+    }
+
+    /// Adds another merge in progress after this one: its inputs come after these (merges are
+    /// associative, so merging runs of inputs and then the runs concludes what merging every
+    /// input in order does).
+    pub fn append(&mut self, o: TableInference) {
+        self.root.merge(&o.root);
+        if let Some(v) = &o.values {
+            self.values.get_or_insert_with(Default::default).merge(v);
+        }
+        if let Some(t) = &o.time {
+            self.time.get_or_insert_with(Default::default).merge(t);
+        }
+        self.tag |= o.tag;
+        self.metadata |= o.metadata;
+        if let Some(ty) = o.key {
+            self.add_key(ty);
+        }
+        self.files.extend(o.files);
+    }
+
+    /// Ends a merge: record keys named like the table's own columns go to `_extra`.
+    pub fn finish(self) -> Self {
+        let mut t = self;
         let mut reserved = vec![EXTRA_COLUMN, RECORD_COLUMN, CORRUPT_COLUMN];
         if t.time.is_some() {
             reserved.push(TIME_COLUMN);
@@ -409,7 +468,6 @@ impl TableInference {
             reserved.push(VALUE_COLUMN);
         }
         t.reserve(&reserved);
-        t.files = files;
         t
     }
 
@@ -589,6 +647,63 @@ mod tests {
         let mut want = plain.clone();
         want.remove_field(&name);
         assert_eq!(text(&removed), text(&want));
+    }
+
+    /// Merging runs of inputs as they are inferred (each run in order, then the runs in order)
+    /// concludes what merging every input in order does, for every run length: the schema,
+    /// the lattices and the flags, with events and records, wide and plain, a type conflict
+    /// and a map that becomes a dictionary only once the inputs are merged.
+    #[test]
+    fn merging_runs_concludes_what_merging_every_input_does() {
+        let opts = crate::options::MsgpackReadOptions::default().max_struct_fields(40);
+        let infer_opts = opts.infer_options();
+        let inputs: Vec<(String, Arc<FileInference>)> = (0..9u64)
+            .map(|i| {
+                let spec = Spec { records: 15, seed: i + 1, events: i % 3 == 1, mixed: i == 4, wide: i % 2 == 0 };
+                let bytes = to_vecs(&spec).0;
+                let mut fi = infer_slice(&bytes, "f", &infer_opts);
+                fi.root.compact();
+                (format!("f{i}"), Arc::new(fi))
+            })
+            .collect();
+        let text = |t: &TableInference| {
+            let mut out = String::new();
+            render(&t.root, &mut out, 0);
+            for n in t.values.iter().chain(&t.time) {
+                render(n, &mut out, 0);
+            }
+            let files: Vec<_> = t.files.iter().map(|(n, f)| (n.clone(), f.records, f.detection.layout)).collect();
+            format!(
+                "{out}{:?} {} {} {:?} {:?}",
+                t.shadowed.iter().map(|s| &s.0).collect::<Vec<_>>(),
+                t.tag,
+                t.metadata,
+                t.key,
+                files
+            )
+        };
+        let mut whole = TableInference::merge(inputs.clone());
+        whole.cap_fields(40);
+        let dicts = |n: &Node| n.fields.iter().filter(|(_, f)| f.dict.is_some()).count();
+        assert!(
+            inputs.iter().all(|(_, f)| dicts(&f.root) == 0) && dicts(&whole.root) > 0,
+            "a dictionary only once merged"
+        );
+        for run in 1..=inputs.len() {
+            let mut all = TableInference::default();
+            for chunk in inputs.chunks(run) {
+                let mut part = TableInference::default();
+                for (name, fi) in chunk {
+                    part.add(fi);
+                    part.files.push((name.clone(), Arc::new(fi.summary())));
+                }
+                all.append(part);
+            }
+            let mut t = all.finish();
+            t.cap_fields(40);
+            assert_eq!(text(&t), text(&whole), "runs of {run}");
+            assert_eq!(opts.schema_of(&t), opts.schema_of(&whole), "runs of {run}");
+        }
     }
 
     /// Everything one way of observing concluded, as text.

@@ -16,8 +16,9 @@ pub struct KeyIndex {
 /// Up to this many names, a lookup compares them all rather than hashing.
 const FEW_NAMES: usize = 8;
 
-/// Slots after the previous hit compared before the hash lookup.
-const LOOKAHEAD: usize = 3;
+/// Slots after the previous hit compared before the hash lookup (the decoder's and the
+/// inference lattice's).
+pub(crate) const LOOKAHEAD: usize = 3;
 
 /// Short keys compared inline: a call to `memcmp` costs more than the comparison.
 #[inline]

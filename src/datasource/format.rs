@@ -3,7 +3,7 @@
 //! MSGPACK` into a format).
 
 use super::source::MsgpackSource;
-use crate::infer::{CacheKey, TableInference, cache_get, cache_put, infer_slice};
+use crate::infer::{CACHE_MIN_BYTES, CacheKey, TableInference, cache_get, cache_put, infer_slice};
 use crate::options::MsgpackReadOptions;
 use crate::report::ScanReport;
 use async_trait::async_trait;
@@ -181,11 +181,12 @@ async fn infer_object(
     let path = meta.location.to_string();
     let shown = shown_path(store, &meta);
     let mtime = meta.last_modified.timestamp_nanos_opt().unwrap_or_default() as i128;
-    let key = CacheKey::new(&path, meta.size, mtime, opts);
+    // Only inferences worth keeping are looked for in (and put into) the process's cache.
+    let key = (meta.size >= CACHE_MIN_BYTES).then(|| CacheKey::new(&path, meta.size, mtime, opts));
     // The columnar cache keeps inferences too (see `store::inference_get`).
     let kept = options.cache.as_ref().zip(local_path(store, &meta));
     let from_disk = || kept.as_ref().and_then(|(c, p)| crate::store::inference_get(c, p, opts)).map(Arc::new);
-    let fi = match cache_get(&key).or_else(from_disk) {
+    let fi = match key.as_ref().and_then(cache_get).or_else(from_disk) {
         Some(hit) => hit,
         None => {
             let input = read_object(store, &meta, options).await?;
@@ -201,13 +202,18 @@ async fn infer_object(
             if let Some((c, p)) = &kept {
                 crate::store::inference_put(c, p, opts, &fi);
             }
-            // From here on only merged from.
-            fi.root.compact();
-            fi.values.compact();
-            fi.time.compact();
-            let fi = Arc::new(fi);
-            cache_put(key, Arc::clone(&fi));
-            fi
+            match key {
+                Some(key) => {
+                    // From here on only merged from, and kept: without its key indexes.
+                    fi.root.compact();
+                    fi.values.compact();
+                    fi.time.compact();
+                    let fi = Arc::new(fi);
+                    cache_put(key, Arc::clone(&fi));
+                    fi
+                }
+                None => Arc::new(fi),
+            }
         }
     };
     if fi.records == 0 && crate::input::is_sidecar_name(meta.location.filename().unwrap_or_default()) {

@@ -545,6 +545,12 @@ fn cache() -> &'static Mutex<HashMap<CacheKey, Arc<FileInference>>> {
 /// Entries the cache holds at most; it is cleared when full.
 const CACHE_ENTRIES: usize = 4096;
 
+/// Files smaller than this are not kept in the inference cache: inferring one again costs
+/// less than a millisecond, while its entry (a lattice, whatever the file's size) costs as much
+/// memory as a large file's. With 5,000 files of 20 records, keeping them all made a query 23%
+/// slower and its peak 186 MiB instead of 115 MiB (and the cache was cleared as it filled).
+pub const CACHE_MIN_BYTES: u64 = 1 << 20;
+
 /// The key of the inference cache: (path, size, mtime in nanoseconds, options).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CacheKey(String, u64, i128, String);

@@ -129,19 +129,33 @@ async fn schema_merges_every_file_not_only_the_first() {
 #[tokio::test]
 async fn schema_cache_follows_file_changes() {
     let dir = tempfile::tempdir().expect("tmp");
-    let f = dir.path().join("c.msgpack");
-    let names = |ctx: SessionContext| async move {
+    let names = |f: std::path::PathBuf| async move {
+        let ctx = SessionContext::new();
+        ctx.register_msgpack("t", f.to_str().expect("utf8"), MsgpackReadOptions::default()).await.expect("reg");
         let t = ctx.table_provider("t").await.expect("table");
         t.schema().fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>()
     };
-    std::fs::write(&f, crate::common::int_records("a", &[1])).expect("w");
-    let ctx = SessionContext::new();
-    ctx.register_msgpack("t", f.to_str().expect("utf8"), MsgpackReadOptions::default()).await.expect("reg");
-    assert_eq!(names(ctx).await, ["a", "_extra"]);
-    std::fs::write(&f, crate::common::int_records("bb", &[1, 2])).expect("w");
-    let ctx = SessionContext::new();
-    ctx.register_msgpack("t", f.to_str().expect("utf8"), MsgpackReadOptions::default()).await.expect("reg");
-    assert_eq!(names(ctx).await, ["bb", "_extra"], "a changed size misses the cache");
+    // Rewrites a file with the same size and modification time: the cache's key is unchanged.
+    let rewrite_in_place = |f: &std::path::Path, bytes: Vec<u8>| {
+        let mtime = std::fs::metadata(f).and_then(|m| m.modified()).expect("mtime");
+        std::fs::write(f, bytes).expect("w");
+        std::fs::File::options().write(true).open(f).and_then(|h| h.set_modified(mtime)).expect("set mtime");
+    };
+    // 4-byte records: a file past the size from which inferences are kept.
+    let records = (mpq::infer::CACHE_MIN_BYTES / 4 + 1) as usize;
+    let big = dir.path().join("big.msgpack");
+    std::fs::write(&big, crate::common::int_records("a", &vec![1; records])).expect("w");
+    assert_eq!(names(big.clone()).await, ["a", "_extra"]);
+    rewrite_in_place(&big, crate::common::int_records("b", &vec![1; records]));
+    assert_eq!(names(big.clone()).await, ["a", "_extra"], "same path, size and mtime: the kept inference");
+    std::fs::write(&big, crate::common::int_records("bb", &vec![1; records])).expect("w");
+    assert_eq!(names(big).await, ["bb", "_extra"], "a changed size misses the cache");
+    // A small file is inferred again every time (cheaper than keeping its lattice).
+    let small = dir.path().join("small.msgpack");
+    std::fs::write(&small, crate::common::int_records("a", &[1])).expect("w");
+    assert_eq!(names(small.clone()).await, ["a", "_extra"]);
+    rewrite_in_place(&small, crate::common::int_records("b", &[1]));
+    assert_eq!(names(small).await, ["b", "_extra"], "small files are not kept");
 }
 
 /// One file split into byte ranges across partitions (as on a many-core machine) answers

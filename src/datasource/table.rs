@@ -9,19 +9,25 @@ use super::format::MsgpackFormat;
 use crate::options::MsgpackReadOptions;
 use crate::report::ScanReport;
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{
     DynamicFileCatalog, ScanArgs, ScanResult, Session, TableProvider, TableProviderFactory, UrlTableFactory,
 };
-use datafusion::common::Constraints;
+use datafusion::common::{Constraints, Statistics, project_schema};
 use datafusion::datasource::dynamic_file::DynamicListTableFactory;
+use datafusion::datasource::listing::helpers::{expr_applicable_for_cols, pruned_partition_list};
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::datasource::listing_table_factory::ListingTableFactory;
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
+use datafusion::datasource::table_schema::TableSchema;
 use datafusion::error::Result;
 use datafusion::logical_expr::{CreateExternalTable, Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::prelude::SessionContext;
+use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// What makes a MessagePack table, apart from its schema: where its files are, which names
@@ -106,6 +112,64 @@ impl MsgpackTable {
     pub fn desc(&self) -> &TableDesc {
         &self.desc
     }
+
+    /// The scan of the listed files, as DataFusion's listing table plans it (files listed per
+    /// URL and pruned by the filters on partition columns, split into one group per target
+    /// partition) except that no file gets statistics of its own. The listing table gives
+    /// every file an unknown `Statistics` with an entry per table column (MessagePack files
+    /// have none to give), whatever the session's `collect_statistics`: with 100,000 small
+    /// files that was 549 MiB, and with 5,000 a tenth of a query's time.
+    async fn scan_files(&self, state: &dyn Session, args: &ScanArgs<'_>) -> Result<Arc<dyn ExecutionPlan>> {
+        let schema = self.inner.schema();
+        let listed = self.inner.options();
+        let projection = args.projection().map(|p| p.to_vec());
+        let partitions: Vec<&str> = listed.table_partition_cols.iter().map(|(n, _)| n.as_str()).collect();
+        let partition_filters: Vec<Expr> = match partitions.is_empty() {
+            true => vec![],
+            false => {
+                let filters = args.filters().unwrap_or_default().iter();
+                filters.filter(|f| expr_applicable_for_cols(&partitions, f)).cloned().collect()
+            }
+        };
+        let paths = self.inner.table_paths();
+        let Some(first) = paths.first() else {
+            return Ok(Arc::new(EmptyExec::new(project_schema(&schema, projection.as_ref())?)));
+        };
+        let store = state.runtime_env().object_store(first)?;
+        // A URL may name a file another URL's directory holds: each file is read once.
+        let mut seen = HashSet::new();
+        let mut files = vec![];
+        for url in paths {
+            let ext = &listed.file_extension;
+            let cols = &listed.table_partition_cols;
+            let mut found = pruned_partition_list(state, store.as_ref(), url, &partition_filters, ext, cols).await?;
+            while let Some(file) = found.try_next().await? {
+                if seen.insert(file.object_meta.location.clone()) {
+                    files.push(file);
+                }
+            }
+        }
+        if files.is_empty() {
+            return Ok(Arc::new(EmptyExec::new(project_schema(&schema, projection.as_ref())?)));
+        }
+        let groups = FileGroup::new(files).split_files(state.config().target_partitions().max(1));
+        let file_fields = schema.fields().iter().filter(|f| !partitions.contains(&f.name().as_str())).cloned();
+        let file_schema =
+            Arc::new(Schema::new_with_metadata(file_fields.collect::<Vec<_>>(), schema.metadata().clone()));
+        let partition_fields: Vec<_> =
+            listed.table_partition_cols.iter().map(|(n, t)| Arc::new(Field::new(n, t.clone(), false))).collect();
+        let source = listed
+            .format
+            .file_source(TableSchema::builder(file_schema).with_table_partition_cols(partition_fields).build());
+        let config = FileScanConfigBuilder::new(first.object_store(), source)
+            .with_file_groups(groups)
+            .with_constraints(self.inner.constraints().cloned().unwrap_or_default())
+            .with_statistics(Statistics::new_unknown(&schema))
+            .with_projection_indices(projection)?
+            .with_limit(args.limit())
+            .build();
+        listed.format.create_physical_plan(state, config).await
+    }
 }
 
 #[async_trait]
@@ -133,7 +197,12 @@ impl TableProvider for MsgpackTable {
     }
 
     async fn scan_with_args<'a>(&self, state: &dyn Session, args: ScanArgs<'a>) -> Result<ScanResult> {
-        self.inner.scan_with_args(state, args).await
+        let listed = self.inner.options();
+        // A declared file order or output partitioning: DataFusion's listing scan, which knows them.
+        if !listed.file_sort_order.is_empty() || listed.output_partitioning.is_some() {
+            return self.inner.scan_with_args(state, args).await;
+        }
+        Ok(ScanResult::new(self.scan_files(state, &args).await?))
     }
 
     fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {

@@ -379,3 +379,63 @@ async fn columns_and_functions_agree_on_duplicate_keys_at_every_level() {
     let n = ctx.sql(disagree).await.expect("plan").collect().await.expect("run");
     assert_eq!(table(&n), "+---+\n| n |\n+---+\n| 0 |\n+---+\n");
 }
+
+/// The files a scan reads, per group, from its physical plan.
+fn scanned_files(plan: &std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>) -> Vec<Vec<String>> {
+    use datafusion::datasource::physical_plan::FileScanConfig;
+    use datafusion::datasource::source::DataSourceExec;
+    if let Some(config) =
+        plan.downcast_ref::<DataSourceExec>().and_then(|e| e.data_source().downcast_ref::<FileScanConfig>())
+    {
+        return config
+            .file_groups
+            .iter()
+            .map(|g| {
+                g.files()
+                    .iter()
+                    .map(|f| {
+                        assert!(f.statistics.is_none(), "a file with statistics of its own: {f:?}");
+                        f.object_meta.location.filename().expect("name").to_string()
+                    })
+                    .collect()
+            })
+            .collect();
+    }
+    plan.children().into_iter().flat_map(scanned_files).collect()
+}
+
+/// A scan lists its files as DataFusion's listing table does — filters on Hive partition
+/// columns prune them, a file two URLs name is read once, files are split into groups per
+/// target partition — but gives no file statistics of its own (with 100,000 small files
+/// those were most of the memory), and answers the same.
+#[tokio::test]
+async fn scans_list_and_prune_files_without_per_file_statistics() {
+    use datafusion::prelude::SessionConfig;
+    let dir = tempfile::tempdir().expect("tmp");
+    for (part, name, values) in [("a", "x", &[1, 2][..]), ("a", "y", &[3]), ("b", "z", &[40, 50])] {
+        let sub = dir.path().join("hive").join(format!("service={part}"));
+        std::fs::create_dir_all(&sub).expect("mkdir");
+        std::fs::write(sub.join(format!("{name}.msgpack")), crate::common::int_records("n", values)).expect("w");
+    }
+    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2));
+    let hive = format!("{}/", dir.path().join("hive").display());
+    ctx.register_msgpack("t", hive.as_str(), MsgpackReadOptions::default()).await.expect("register");
+    let sql = "SELECT count(*) AS n, sum(n) AS s FROM t WHERE service = 'a'";
+    let plan = ctx.sql(sql).await.expect("plan").create_physical_plan().await.expect("physical");
+    assert_eq!(scanned_files(&plan), [vec!["x.msgpack".to_string()], vec!["y.msgpack".to_string()]]);
+    let out = run(&ctx, sql).await;
+    assert!(out.contains("| 3 | 6 |"), "{out}");
+    let out = run(&ctx, "SELECT service, sum(n) AS s FROM t GROUP BY 1 ORDER BY 1").await;
+    assert!(out.contains("| a       | 6  |") && out.contains("| b       | 90 |"), "{out}");
+
+    // A directory and a file in it: the file is read once.
+    let z = dir.path().join("hive/service=b/z.msgpack");
+    let plain = format!("{}/", z.parent().expect("dir").display());
+    let ctx = SessionContext::new();
+    let urls = vec![plain.as_str(), z.to_str().expect("utf8")];
+    ctx.register_msgpack("t", urls, MsgpackReadOptions::default()).await.expect("register");
+    let plan = ctx.sql("SELECT * FROM t").await.expect("plan").create_physical_plan().await.expect("physical");
+    assert_eq!(scanned_files(&plan).concat(), ["z.msgpack"]);
+    let out = run(&ctx, "SELECT count(*) AS n, sum(n) AS s FROM t").await;
+    assert!(out.contains("| 2 | 90 |"), "{out}");
+}

@@ -94,10 +94,26 @@ pub fn is_sidecar_name(name: &str) -> bool {
 /// [`expand_forward`] when `buf` has (or the options force) the forward layout, with the
 /// options' limits; `None` otherwise or when there is nothing to expand.
 pub fn expand_if_forward(buf: &[u8], opts: &MsgpackReadOptions) -> Option<std::result::Result<Vec<u8>, String>> {
+    // In a small input the search for compressed entries' key comes first: it takes less than
+    // detecting the layout, which walks up to 16 records (most of a small file, whose layout
+    // inference and the scan detect again). Not in a large one: the search would bring every
+    // page of a mapped file into memory.
+    if buf.len() <= SEARCH_FIRST_BYTES && !may_hold_compressed_entries(buf) {
+        return None;
+    }
     if detect_or(buf, opts.layout, opts.max_depth).layout != Layout::Forward {
         return None;
     }
     expand_forward(buf, opts.max_depth, opts.max_decompressed_bytes)
+}
+
+/// Inputs up to this size are searched for compressed entries before their layout is detected.
+const SEARCH_FIRST_BYTES: usize = 256 << 10;
+
+/// Every compressed entry's option names the key "compressed": without those bytes anywhere
+/// (a search at memory speed), there is nothing to expand and no walk is needed.
+fn may_hold_compressed_entries(buf: &[u8]) -> bool {
+    memchr::memmem::find(buf, b"compressed").is_some()
 }
 
 /// A forward capture with its CompressedPackedForward entries decompressed: each becomes a
@@ -105,9 +121,9 @@ pub fn expand_if_forward(buf: &[u8], opts: &MsgpackReadOptions) -> Option<std::r
 /// expand (the input is used as it is). Values that do not frame are copied as they are, for
 /// the framer to report.
 pub fn expand_forward(buf: &[u8], max_depth: usize, limit: u64) -> Option<std::result::Result<Vec<u8>, String>> {
-    // Every compressed entry's option names the key "compressed": without those bytes
-    // anywhere (a search at memory speed), there is nothing to expand and no walk is needed.
-    memchr::memmem::find(buf, b"compressed")?;
+    if !may_hold_compressed_entries(buf) {
+        return None;
+    }
     let mut out: Option<Vec<u8>> = None;
     let mut pos = 0;
     let mut copied = 0;

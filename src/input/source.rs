@@ -106,8 +106,55 @@ pub fn open_file_bytes(file: std::fs::File, path: &Path, policy: MmapPolicy) -> 
     if let Some(map) = map {
         Ok(FileBytes { bytes: map.bytes().clone(), map: Some(map) })
     } else {
-        let mut buf = Vec::with_capacity(meta.len().min(1 << 30) as usize);
-        std::io::Read::read_to_end(&mut &file, &mut buf).map_err(io_at(path))?;
+        let buf = read_whole(&file, meta.len()).map_err(io_at(path))?;
         Ok(FileBytes::in_memory(Bytes::from(buf)))
+    }
+}
+
+/// Every byte of `file` from where it is to its end, `len` (its size when it was looked at)
+/// expected: one read of that size and one that finds the end (a file that grew meanwhile is
+/// read on to its new end). `read_to_end` asks for the size and the position again first:
+/// two more system calls per file, which with thousands of small files (each read by inference
+/// and by the scan) counted.
+fn read_whole(mut file: &std::fs::File, len: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = vec![0; len.min(1 << 30) as usize];
+    let mut filled = 0;
+    let mut more = [0; 8192];
+    loop {
+        let room = if filled < buf.len() { &mut buf[filled..] } else { &mut more[..] };
+        match file.read(room) {
+            Ok(0) => break,
+            Ok(n) if filled < buf.len() => filled += n,
+            Ok(n) => {
+                buf.extend_from_slice(&more[..n]);
+                filled += n;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(filled);
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file is read whole whether it is as long as its size said, shorter (it shrank), longer
+    /// (it grew), or longer than the buffer made for it.
+    #[test]
+    fn files_are_read_to_their_end_whatever_size_was_expected() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("f");
+        let bytes: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &bytes).expect("write");
+        for expected in [0, 1, 4096, 8192, 49_999, 50_000, 50_001, 1 << 20] {
+            let file = std::fs::File::open(&path).expect("open");
+            assert_eq!(read_whole(&file, expected).expect("read"), bytes, "expected {expected}");
+        }
+        let got = file_bytes(&path, MmapPolicy::Never).expect("read");
+        assert_eq!(got.bytes.as_ref(), &bytes[..]);
     }
 }

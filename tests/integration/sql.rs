@@ -436,6 +436,10 @@ async fn scans_list_and_prune_files_without_per_file_statistics() {
     ctx.register_msgpack("t", urls, MsgpackReadOptions::default()).await.expect("register");
     let plan = ctx.sql("SELECT * FROM t").await.expect("plan").create_physical_plan().await.expect("physical");
     assert_eq!(scanned_files(&plan).concat(), ["z.msgpack"]);
+    // The provider's older entry point plans the same scan.
+    let provider = ctx.table_provider("t").await.expect("table");
+    let plan = provider.scan(&ctx.state(), None, &[], None).await.expect("scan");
+    assert_eq!(scanned_files(&plan).concat(), ["z.msgpack"]);
     let out = run(&ctx, "SELECT count(*) AS n, sum(n) AS s FROM t").await;
     assert!(out.contains("| 2 | 90 |"), "{out}");
 }

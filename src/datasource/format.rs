@@ -3,7 +3,7 @@
 //! MSGPACK` into a format).
 
 use super::source::MsgpackSource;
-use crate::infer::{CACHE_MIN_BYTES, CacheKey, TableInference, cache_get, cache_put, infer_slice};
+use crate::infer::{CACHE_MIN_BYTES, CacheKey, TableInference, cache_get, cache_put, infer_slice, infer_slice_into};
 use crate::options::MsgpackReadOptions;
 use crate::report::ScanReport;
 use async_trait::async_trait;
@@ -127,7 +127,11 @@ impl MsgpackFormat {
                     tokio::spawn(async move {
                         let mut merged = TableInference::default();
                         for meta in run {
-                            merge_into(&mut merged, infer_object(&options, &store, meta, &opts).await?);
+                            if observed_into(&options, &meta) {
+                                infer_object_into(&options, &store, meta, &opts, &mut merged).await?;
+                            } else {
+                                merge_into(&mut merged, infer_object(&options, &store, meta, &opts).await?);
+                            }
                         }
                         Ok(merged)
                     })
@@ -167,6 +171,47 @@ fn merge_into(merged: &mut TableInference, one: Inferred) {
     }
 }
 
+/// True when an object's inference is kept nowhere (not in the process's cache, not in the
+/// columnar cache's), so that it can be observed straight into a merge in progress rather
+/// than into lattices of its own ([`TableInference::observe`]); not for names that may be a
+/// `.meta` sidecar, which are dropped after inference.
+fn observed_into(options: &MsgpackReadOptions, meta: &ObjectMeta) -> bool {
+    options.cache.is_none()
+        && meta.size < CACHE_MIN_BYTES
+        && !crate::input::is_sidecar_name(meta.location.filename().unwrap_or_default())
+}
+
+/// One local object inferred straight into `merged` (see [`observed_into`]): what
+/// [`merge_into`] of its [`infer_object`] concludes.
+async fn infer_object_into(
+    options: &MsgpackReadOptions,
+    store: &Arc<dyn ObjectStore>,
+    meta: ObjectMeta,
+    opts: &crate::infer::InferOptions,
+    merged: &mut TableInference,
+) -> Result<()> {
+    let shown = shown_path(store, &meta);
+    let input = read_object(store, &meta, options).await?;
+    let (sample, whole) = input.sample_bytes(&shown, options)?;
+    let mut fi = merged.observe(|into| infer_slice_into(&sample, &shown, opts, into));
+    input.bytes.check_intact(&shown)?;
+    complete_inference(&mut fi, &input, whole);
+    merged.add_flags(&fi);
+    merged.files.push((shown, Arc::new(fi.summary())));
+    Ok(())
+}
+
+/// What an inference learns from how its input was read: whether the sample was the whole
+/// input, a tag from a `.meta` sidecar, and the steps that prepared the bytes.
+fn complete_inference(fi: &mut crate::infer::FileInference, input: &crate::input::Input, whole: bool) {
+    fi.complete &= whole;
+    fi.tag |= input.meta.as_ref().is_some_and(|m| m.tag.is_some());
+    for step in &input.steps {
+        fi.detection.evidence.push_str("; ");
+        fi.detection.evidence.push_str(step);
+    }
+}
+
 /// One object's inference: its name in messages and what it holds; `None` for a sidecar.
 type Inferred = Option<(String, Arc<crate::infer::FileInference>)>;
 
@@ -193,12 +238,7 @@ async fn infer_object(
             let (sample, whole) = input.sample_bytes(&shown, options)?;
             let mut fi = infer_slice(&sample, &shown, opts);
             input.bytes.check_intact(&shown)?;
-            fi.complete &= whole;
-            fi.tag |= input.meta.as_ref().is_some_and(|m| m.tag.is_some());
-            for step in &input.steps {
-                fi.detection.evidence.push_str("; ");
-                fi.detection.evidence.push_str(step);
-            }
+            complete_inference(&mut fi, &input, whole);
             if let Some((c, p)) = &kept {
                 crate::store::inference_put(c, p, opts, &fi);
             }

@@ -2,7 +2,7 @@
 //! every record), merges the lattices of *all* inputs, and resolves one Arrow schema with the
 //! reserved columns (`time` for event layouts, `value`, `_extra`, `_record`). Results per file
 //! of 1 MiB or more are cached by (path, size, mtime, options); smaller files are observed
-//! straight into the merge ([`TableInference::observe`]).
+//! straight into the merge (`TableInference::observe`).
 
 pub mod lattice;
 pub mod role;

@@ -191,25 +191,34 @@ async fn infer_object_into(
     merged: &mut TableInference,
 ) -> Result<()> {
     let shown = shown_path(store, &meta);
-    let input = read_object(store, &meta, options).await?;
-    let (sample, whole) = input.sample_bytes(&shown, options)?;
-    let mut fi = merged.observe(|into| infer_slice_into(&sample, &shown, opts, into));
-    input.bytes.check_intact(&shown)?;
-    complete_inference(&mut fi, &input, whole);
+    let observe = |sample: &[u8]| merged.observe(|into| infer_slice_into(sample, &shown, opts, into));
+    let fi = read_and_infer(options, store, &meta, &shown, observe).await?;
     merged.add_flags(&fi);
     merged.files.push((shown, Arc::new(fi.summary())));
     Ok(())
 }
 
-/// What an inference learns from how its input was read: whether the sample was the whole
-/// input, a tag from a `.meta` sidecar, and the steps that prepared the bytes.
-fn complete_inference(fi: &mut crate::infer::FileInference, input: &crate::input::Input, whole: bool) {
+/// Reads an object and infers its sample with `infer`, completed with what reading it taught:
+/// whether the sample was the whole input, a tag from a `.meta` sidecar, and the steps that
+/// prepared the bytes.
+async fn read_and_infer(
+    options: &MsgpackReadOptions,
+    store: &Arc<dyn ObjectStore>,
+    meta: &ObjectMeta,
+    shown: &str,
+    infer: impl FnOnce(&[u8]) -> crate::infer::FileInference,
+) -> Result<crate::infer::FileInference> {
+    let input = read_object(store, meta, options).await?;
+    let (sample, whole) = input.sample_bytes(shown, options)?;
+    let mut fi = infer(&sample);
+    input.bytes.check_intact(shown)?;
     fi.complete &= whole;
     fi.tag |= input.meta.as_ref().is_some_and(|m| m.tag.is_some());
     for step in &input.steps {
         fi.detection.evidence.push_str("; ");
         fi.detection.evidence.push_str(step);
     }
+    Ok(fi)
 }
 
 /// One object's inference: its name in messages and what it holds; `None` for a sidecar.
@@ -234,11 +243,7 @@ async fn infer_object(
     let fi = match key.as_ref().and_then(cache_get).or_else(from_disk) {
         Some(hit) => hit,
         None => {
-            let input = read_object(store, &meta, options).await?;
-            let (sample, whole) = input.sample_bytes(&shown, options)?;
-            let mut fi = infer_slice(&sample, &shown, opts);
-            input.bytes.check_intact(&shown)?;
-            complete_inference(&mut fi, &input, whole);
+            let mut fi = read_and_infer(options, store, &meta, &shown, |s| infer_slice(s, &shown, opts)).await?;
             if let Some((c, p)) = &kept {
                 crate::store::inference_put(c, p, opts, &fi);
             }

@@ -18,7 +18,15 @@ const FEW_NAMES: usize = 8;
 
 /// Slots after the previous hit compared before the hash lookup (the decoder's and the
 /// inference lattice's).
-pub(crate) const LOOKAHEAD: usize = 3;
+const LOOKAHEAD: usize = 3;
+
+/// The slot of `key` among the [`LOOKAHEAD`] slots from `hint` on, as `name` gives each slot's
+/// name: what the decoder's key index and inference's lattice try before hashing.
+#[inline(always)]
+pub(crate) fn find_ahead<T>(slots: &[T], hint: usize, key: &[u8], name: impl Fn(&T) -> &[u8]) -> Option<usize> {
+    let ahead = slots.get(hint..(hint + LOOKAHEAD).min(slots.len())).unwrap_or_default();
+    ahead.iter().position(|s| same(name(s), key)).map(|i| hint + i)
+}
 
 /// Short keys compared inline: a call to `memcmp` costs more than the comparison. Keys of 4
 /// bytes or more are compared a word at a time (the last word overlapping the one before it),
@@ -78,9 +86,8 @@ impl KeyIndex {
         if self.names.len() <= FEW_NAMES {
             return self.names.iter().position(|n| same(n, key));
         }
-        let ahead = self.names.get(hint..(hint + LOOKAHEAD).min(self.names.len())).unwrap_or_default();
-        if let Some(i) = ahead.iter().position(|n| same(n, key)) {
-            return Some(hint + i);
+        if let Some(i) = find_ahead(&self.names, hint, key, |n| n) {
+            return Some(i);
         }
         self.map.get(key).copied()
     }

@@ -3,7 +3,7 @@
 //! [`Node::resolve`] turns a node into an Arrow type, with the reason whenever it falls back to
 //! the variant type.
 
-use crate::keys::{KeyHasher, LOOKAHEAD, same};
+use crate::keys::{KeyHasher, find_ahead};
 use crate::variant::variant_field;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, TimeUnit};
 use mpq_wire::ext::is_time_ext;
@@ -233,16 +233,12 @@ impl Node {
         let bytes = cur.read_str_bytes()?;
         // The fields at the hint and a few after it first (records leave optional keys out),
         // compared before the key is checked as UTF-8 and hashed.
-        if let Some(k) = bytes {
-            let ahead = self.fields.get(self.hint..(self.hint + LOOKAHEAD).min(self.fields.len()));
-            if let Some(i) = ahead.unwrap_or_default().iter().position(|(name, _)| same(name.as_bytes(), k)) {
-                // The stored name is valid UTF-8, so the key is.
-                let i = self.hint + i;
-                let node = &mut self.fields[i].1;
-                self.hint = i + 1;
-                node.present += 1;
-                return node.observe(cur, d, opts);
-            }
+        if let Some(i) = bytes.and_then(|k| find_ahead(&self.fields, self.hint, k, |(name, _)| name.as_bytes())) {
+            // The stored name is valid UTF-8, so the key is.
+            let node = &mut self.fields[i].1;
+            self.hint = i + 1;
+            node.present += 1;
+            return node.observe(cur, d, opts);
         }
         let key = bytes.and_then(|k| simdutf8::basic::from_utf8(k).ok());
         let Some(key) = key else {

@@ -171,11 +171,11 @@ fn infer_records(buf: &[u8], path: &str, opts: &InferOptions, into: Lattices) ->
         && let Some(split) = infer_split(buf, path, opts, &detection)
     {
         // The ranges had lattices of their own: merged after what `into` held.
-        let mut fi = FileInference::observing_into(detection, into);
-        fi.root.merge(&split.root);
-        fi.values.merge(&split.values);
-        fi.time.merge(&split.time);
-        return FileInference { root: fi.root, values: fi.values, time: fi.time, ..split };
+        let Lattices { mut root, mut values, mut time } = into;
+        root.merge(&split.root);
+        values.merge(&split.values);
+        time.merge(&split.time);
+        return FileInference { root, values, time, ..split };
     }
     let mut fi = FileInference::observing_into(detection, into);
     let layout = fi.detection.layout;

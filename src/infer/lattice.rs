@@ -122,8 +122,10 @@ pub struct Node {
     pub elem: Option<Box<Node>>,
     /// Struct fields of maps with string keys, in first-seen order.
     pub fields: Vec<(String, Node)>,
+    /// Field slots by key bytes (looked up before a key is checked as UTF-8: a key found is
+    /// valid, as every stored name is).
     #[serde(skip)]
-    index: HashMap<String, usize, BuildHasherDefault<KeyHasher>>,
+    index: Index,
     /// The field after the last one a key matched: records repeat their key order, so the
     /// next key is usually this one, found by one comparison.
     #[serde(skip)]
@@ -155,10 +157,18 @@ struct Stored {
 
 impl From<Stored> for Node {
     fn from(s: Stored) -> Node {
-        let index = s.fields.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect();
+        let index = index_of(&s.fields);
         let Stored { counts, negative, beyond_f64, elem, fields, dict, dict_keys, nonstr_keys, present } = s;
         Node { counts, negative, beyond_f64, elem, fields, index, hint: 0, dict, dict_keys, nonstr_keys, present }
     }
+}
+
+/// A node's key index: the slot of each field by its name's bytes.
+type Index = HashMap<Box<[u8]>, usize, BuildHasherDefault<KeyHasher>>;
+
+/// The index of `fields` (slot `i` is `fields[i]`).
+fn index_of(fields: &[(String, Node)]) -> Index {
+    fields.iter().enumerate().map(|(i, (k, _))| (k.as_bytes().into(), i)).collect()
 }
 
 const F64_EXACT: i64 = 1 << 53;
@@ -240,17 +250,18 @@ impl Node {
             node.present += 1;
             return node.observe(cur, d, opts);
         }
-        let key = bytes.and_then(|k| simdutf8::basic::from_utf8(k).ok());
-        let Some(key) = key else {
+        let valid = |k: &[u8]| simdutf8::basic::from_utf8(k).is_ok();
+        let Some(key) = bytes else {
+            // A key that is not a string is still at the cursor.
             self.nonstr_keys += 1;
-            if bytes.is_none() {
-                // A key that is not a string is still at the cursor (a string key, valid or
-                // not, was read).
-                cur.skip_value(d)?;
-            }
+            cur.skip_value(d)?;
             return cur.skip_value(d);
         };
         if let Some(dict) = self.dict.as_mut() {
+            if !valid(key) {
+                self.nonstr_keys += 1;
+                return cur.skip_value(d);
+            }
             // Every pair counts, before and after the map became a dictionary, so the count
             // does not depend on where that happened (nor on how the input was split).
             dict.present += 1;
@@ -259,6 +270,10 @@ impl Node {
         self.ensure_index();
         let i = match self.index.get(key) {
             Some(&i) => i,
+            None if !valid(key) => {
+                self.nonstr_keys += 1;
+                return cur.skip_value(d);
+            }
             None => {
                 if self.fields.len() >= opts.max_struct_fields {
                     self.become_dict();
@@ -266,8 +281,9 @@ impl Node {
                     dict.present += 1;
                     return dict.observe(cur, d, opts);
                 }
-                self.index.insert(key.to_string(), self.fields.len());
-                self.fields.push((key.to_string(), Node::default()));
+                self.index.insert(key.into(), self.fields.len());
+                // Checked as UTF-8 just above.
+                self.fields.push((String::from_utf8_lossy(key).into_owned(), Node::default()));
                 self.fields.len() - 1
             }
         };
@@ -296,7 +312,7 @@ impl Node {
     /// Rebuilds the key index where [`Node::compact`] freed it.
     fn ensure_index(&mut self) {
         if self.index.len() != self.fields.len() {
-            self.index = self.fields.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect();
+            self.index = index_of(&self.fields);
         }
     }
 
@@ -337,10 +353,10 @@ impl Node {
         }
         self.ensure_index();
         for (k, n) in &o.fields {
-            match self.index.get(k) {
+            match self.index.get(k.as_bytes()) {
                 Some(&i) => self.fields[i].1.merge(n),
                 None => {
-                    self.index.insert(k.clone(), self.fields.len());
+                    self.index.insert(k.as_bytes().into(), self.fields.len());
                     self.fields.push((k.clone(), n.clone()));
                 }
             }
@@ -366,9 +382,9 @@ impl Node {
     /// Rebuilds the key index after fields were removed (see [`Node::remove_field`]).
     pub fn remove_field(&mut self, name: &str) -> Option<Node> {
         self.ensure_index();
-        let i = self.index.remove(name)?;
+        let i = self.index.remove(name.as_bytes())?;
         let (_, n) = self.fields.remove(i);
-        self.index = self.fields.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect();
+        self.index = index_of(&self.fields);
         Some(n)
     }
 
@@ -489,6 +505,14 @@ mod tests {
         let names: Vec<&str> = n.fields.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(names, ["b"]);
         assert_eq!(n.fields[0].1.counts.int, 1);
+        // The same once the map is a dictionary (one field at most: "b" makes it one).
+        let buf = [0x84, 0xa1, b'a', 0x01, 0xa1, b'b', 0x02, 0xa2, 0x80, b's', 0x03, 0x07, 0x04, 0x05];
+        let mut n = Node::default();
+        let mut cur = Cursor::new(&buf);
+        n.observe(&mut cur, 16, &LatticeOptions { max_struct_fields: 1 }).expect("valid");
+        assert_eq!(cur.pos(), buf.len() - 1);
+        assert_eq!((n.nonstr_keys, n.dict_keys), (2, 2));
+        assert_eq!(n.dict.as_ref().map(|d| (d.present, d.counts.int)), Some((2, 2)));
         // A container entered with no level left is refused, as skipping refuses it.
         let nested = [0x81, 0xa1, b'a', 0x91, 0x01];
         assert!(Node::default().observe(&mut Cursor::new(&nested), 1, &LatticeOptions::default()).is_err());

@@ -109,7 +109,7 @@ impl Default for LatticeOptions {
 }
 
 /// What was seen at one place in the data.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 #[serde(from = "Stored")]
 pub struct Node {
     /// Counts per family.
@@ -160,6 +160,28 @@ impl From<Stored> for Node {
         let index = index_of(&s.fields);
         let Stored { counts, negative, beyond_f64, elem, fields, dict, dict_keys, nonstr_keys, present } = s;
         Node { counts, negative, beyond_f64, elem, fields, index, hint: 0, dict, dict_keys, nonstr_keys, present }
+    }
+}
+
+/// A copy without the key indexes, which are rebuilt where a copy is looked up in (see
+/// [`Node::compact`]): inference copies a run's lattices before each chunk of records it
+/// observes unframed, to undo the chunk should a record in it be unusual, which is rare;
+/// for thousands of small files the copied indexes were most of that copy's cost.
+impl Clone for Node {
+    fn clone(&self) -> Node {
+        Node {
+            counts: self.counts.clone(),
+            negative: self.negative,
+            beyond_f64: self.beyond_f64,
+            elem: self.elem.clone(),
+            fields: self.fields.clone(),
+            index: Index::default(),
+            hint: self.hint,
+            dict: self.dict.clone(),
+            dict_keys: self.dict_keys,
+            nonstr_keys: self.nonstr_keys,
+            present: self.present,
+        }
     }
 }
 

@@ -195,6 +195,12 @@ fn index_of(fields: &[(String, Node)]) -> Index {
 
 const F64_EXACT: i64 = 1 << 53;
 
+/// A string's bytes are valid UTF-8.
+#[inline]
+fn is_text(bytes: &[u8]) -> bool {
+    bytes.is_ascii() || simdutf8::basic::from_utf8(bytes).is_ok()
+}
+
 /// The levels left inside a container at `at` entered with `depth_left` levels.
 fn descend(depth_left: usize, at: usize) -> WireResult<usize> {
     depth_left.checked_sub(1).ok_or(WireError { offset: at, kind: WireErrorKind::TooDeep { limit: 0 } })
@@ -207,6 +213,33 @@ impl Node {
     /// value that fails is incomplete).
     pub fn observe(&mut self, cur: &mut Cursor<'_>, depth_left: usize, opts: &LatticeOptions) -> WireResult<()> {
         let at = cur.pos();
+        // The most common scalars without decoding a header in general (a call that is not
+        // inlined); a value cut short takes the general way, which says how.
+        if let Some(b) = cur.peek() {
+            let c = &mut self.counts;
+            let fast = match b {
+                0x00..=0x7f => Some((&mut c.int, 1)),
+                0xa0..=0xbf => Some((&mut c.str, 1 + (b & 0x1f) as usize)),
+                0xc0 => Some((&mut c.nil, 1)),
+                0xc2 | 0xc3 => Some((&mut c.bool, 1)),
+                0xcb => Some((&mut c.float, 9)),
+                // Unsigned integers below 2^32: not negative, exact as doubles.
+                0xcc => Some((&mut c.int, 2)),
+                0xcd => Some((&mut c.int, 3)),
+                0xce => Some((&mut c.int, 5)),
+                _ => None,
+            };
+            if let Some((counted, size)) = fast
+                && let Ok(value) = cur.take(size)
+            {
+                if b & 0xe0 == 0xa0 && !is_text(&value[1..]) {
+                    c.str_invalid += 1;
+                } else {
+                    *counted += 1;
+                }
+                return Ok(());
+            }
+        }
         let head = cur.read_head()?;
         let c = &mut self.counts;
         match head {
@@ -223,8 +256,7 @@ impl Node {
             }
             Head::F32(_) | Head::F64(_) => c.float += 1,
             Head::Str(_) => {
-                let text = cur.payload_of(head)?;
-                if text.is_ascii() || simdutf8::basic::from_utf8(text).is_ok() {
+                if is_text(cur.payload_of(head)?) {
                     c.str += 1;
                 } else {
                     c.str_invalid += 1;
@@ -491,6 +523,37 @@ mod tests {
             n.observe(&mut Cursor::new(v), 16, &LatticeOptions::default()).expect("valid");
         }
         n.resolve()
+    }
+
+    /// The scalars counted without decoding a header in general count as the same values in
+    /// their longer encodings do, end where they end, and a value cut short fails as skipping
+    /// it fails.
+    #[test]
+    fn short_headers_count_as_long_ones() {
+        let f64_one = [0xcb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0];
+        let pairs: [(&[u8], &[u8]); 9] = [
+            (&[0x05], &[0xd3, 0, 0, 0, 0, 0, 0, 0, 5]),
+            (&[0xcc, 0xff], &[0xd1, 0, 0xff]),
+            (&[0xcd, 0xff, 0xff], &[0xd2, 0, 0, 0xff, 0xff]),
+            (&[0xce, 0xff, 0xff, 0xff, 0xff], &[0xd3, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]),
+            (&[0xa2, b'h', b'i'], &[0xd9, 2, b'h', b'i']),
+            (&[0xa2, 0xc3, 0x28], &[0xd9, 2, 0xc3, 0x28]),
+            (&[0xc0], &[0xc0]),
+            (&[0xc2], &[0xc3]),
+            (&f64_one, &[0xca, 0x3f, 0x80, 0, 0]),
+        ];
+        for (short, long) in pairs {
+            let (mut a, mut b) = (Node::default(), Node::default());
+            let mut cur = Cursor::new(short);
+            a.observe(&mut cur, 16, &LatticeOptions::default()).expect("valid");
+            assert_eq!(cur.pos(), short.len());
+            b.observe(&mut Cursor::new(long), 16, &LatticeOptions::default()).expect("valid");
+            assert_eq!((a.counts, a.negative, a.beyond_f64), (b.counts, b.negative, b.beyond_f64), "{short:x?}");
+        }
+        for cut in [&[0xa3, b'a'][..], &[0xcd, 0], &[0xcb, 0, 0], &[0xce]] {
+            let observed = Node::default().observe(&mut Cursor::new(cut), 16, &LatticeOptions::default());
+            assert_eq!(observed.err(), Cursor::new(cut).skip_value(16).err(), "{cut:x?}");
+        }
     }
 
     #[test]

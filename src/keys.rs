@@ -1,16 +1,55 @@
 //! Map keys as the reader compares and hashes them: [`KeyIndex`] maps a record's key bytes to
-//! the column it belongs to (the decoder's struct columns), with the comparison and hasher
-//! that inference's lattice uses too.
+//! the column it belongs to (the decoder's struct columns), with the comparison, hasher and
+//! [`SlotTable`] that inference's lattice uses too.
 
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
+use std::hash::{BuildHasher, BuildHasherDefault};
 
 /// Maps key bytes to a slot, trying the slots after the previous hit first (records of one
 /// stream usually repeat their key order, leaving out optional keys) before hashing.
 #[derive(Debug, Clone, Default)]
 pub struct KeyIndex {
     names: Vec<Box<[u8]>>,
-    map: HashMap<Box<[u8]>, usize, BuildHasherDefault<KeyHasher>>,
+    table: SlotTable,
+}
+
+/// Slots found by name, holding only the slot numbers: the names stay where their owner keeps
+/// them (a name per slot), which every call lends as `name`, and are compared with [`same`]
+/// (no copy of every name for the table, no library comparison call per probe).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SlotTable(hashbrown::HashTable<u32>);
+
+impl SlotTable {
+    /// A table of slots `0..n`.
+    pub fn new<'a>(n: usize, name: impl Fn(usize) -> &'a [u8]) -> Self {
+        let mut t = SlotTable(hashbrown::HashTable::with_capacity(n));
+        for i in 0..n {
+            t.insert(i, &name);
+        }
+        t
+    }
+
+    /// The slot named `key`.
+    #[inline]
+    pub fn find<'a>(&self, key: &[u8], name: impl Fn(usize) -> &'a [u8]) -> Option<usize> {
+        self.0.find(hash(key), |&i| same(name(i as usize), key)).map(|&i| i as usize)
+    }
+
+    /// Adds slot `slot` (`name(slot)` is its name, and no other slot has it).
+    pub fn insert<'a>(&mut self, slot: usize, name: impl Fn(usize) -> &'a [u8]) {
+        let slot = u32::try_from(slot).expect("fewer than 2^32 slots");
+        self.0.insert_unique(hash(name(slot as usize)), slot, |&i| hash(name(i as usize)));
+    }
+
+    /// Slots in the table.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// A key's hash for [`SlotTable`].
+#[inline]
+fn hash(key: &[u8]) -> u64 {
+    BuildHasherDefault::<KeyHasher>::default().hash_one(key)
 }
 
 /// Up to this many names, a lookup compares them all rather than hashing.
@@ -75,8 +114,8 @@ impl KeyIndex {
     /// An index over these names; slot `i` is `names[i]`.
     pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
         let names: Vec<Box<[u8]>> = names.into_iter().map(|n| n.as_bytes().into()).collect();
-        let map = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
-        KeyIndex { names, map }
+        let table = SlotTable::new(names.len(), |i| &names[i]);
+        KeyIndex { names, table }
     }
 
     /// The slot of `key`: among a few names, by comparing each; otherwise trying `hint` and
@@ -89,7 +128,7 @@ impl KeyIndex {
         if let Some(i) = find_ahead(&self.names, hint, key, |n| n) {
             return Some(i);
         }
-        self.map.get(key).copied()
+        self.table.find(key, |i| &self.names[i])
     }
 
     /// Number of slots.

@@ -3,13 +3,11 @@
 //! [`Node::resolve`] turns a node into an Arrow type, with the reason whenever it falls back to
 //! the variant type.
 
-use crate::keys::{KeyHasher, find_ahead};
+use crate::keys::{SlotTable, find_ahead};
 use crate::variant::variant_field;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, TimeUnit};
 use mpq_wire::ext::is_time_ext;
 use mpq_wire::{Cursor, Head, WireError, WireErrorKind, WireResult};
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 /// How many values of each MessagePack family were seen.
@@ -186,11 +184,11 @@ impl Clone for Node {
 }
 
 /// A node's key index: the slot of each field by its name's bytes.
-type Index = HashMap<Box<[u8]>, usize, BuildHasherDefault<KeyHasher>>;
+type Index = SlotTable;
 
 /// The index of `fields` (slot `i` is `fields[i]`).
 fn index_of(fields: &[(String, Node)]) -> Index {
-    fields.iter().enumerate().map(|(i, (k, _))| (k.as_bytes().into(), i)).collect()
+    SlotTable::new(fields.len(), |i| fields[i].0.as_bytes())
 }
 
 const F64_EXACT: i64 = 1 << 53;
@@ -322,8 +320,8 @@ impl Node {
             return dict.observe(cur, d, opts);
         }
         self.ensure_index();
-        let i = match self.index.get(key) {
-            Some(&i) => i,
+        let i = match self.slot(key) {
+            Some(i) => i,
             None if !valid(key) => {
                 self.nonstr_keys += 1;
                 return cur.skip_value(d);
@@ -335,10 +333,8 @@ impl Node {
                     dict.present += 1;
                     return dict.observe(cur, d, opts);
                 }
-                self.index.insert(key.into(), self.fields.len());
                 // Checked as UTF-8 just above.
-                self.fields.push((String::from_utf8_lossy(key).into_owned(), Node::default()));
-                self.fields.len() - 1
+                self.push_field(String::from_utf8_lossy(key).into_owned(), Node::default())
             }
         };
         self.hint = i + 1;
@@ -370,13 +366,26 @@ impl Node {
         }
     }
 
+    /// The field named `key` (the index is complete: see [`Node::ensure_index`]).
+    fn slot(&self, key: &[u8]) -> Option<usize> {
+        self.index.find(key, |i| self.fields[i].0.as_bytes())
+    }
+
+    /// Adds a field no other has the name of; returns its slot.
+    fn push_field(&mut self, name: String, node: Node) -> usize {
+        self.fields.push((name, node));
+        let fields = &self.fields;
+        self.index.insert(fields.len() - 1, |i| fields[i].0.as_bytes());
+        fields.len() - 1
+    }
+
     fn become_dict(&mut self) {
         let mut dict = Node::default();
         self.dict_keys = self.fields.len() + 1;
         for (_, n) in self.fields.drain(..) {
             dict.merge(&n);
         }
-        self.index.clear();
+        self.index = Index::default();
         self.dict = Some(Box::new(dict));
     }
 
@@ -407,11 +416,10 @@ impl Node {
         }
         self.ensure_index();
         for (k, n) in &o.fields {
-            match self.index.get(k.as_bytes()) {
-                Some(&i) => self.fields[i].1.merge(n),
+            match self.slot(k.as_bytes()) {
+                Some(i) => self.fields[i].1.merge(n),
                 None => {
-                    self.index.insert(k.as_bytes().into(), self.fields.len());
-                    self.fields.push((k.clone(), n.clone()));
+                    self.push_field(k.clone(), n.clone());
                 }
             }
         }
@@ -436,7 +444,7 @@ impl Node {
     /// Rebuilds the key index after fields were removed (see [`Node::remove_field`]).
     pub fn remove_field(&mut self, name: &str) -> Option<Node> {
         self.ensure_index();
-        let i = self.index.remove(name.as_bytes())?;
+        let i = self.slot(name.as_bytes())?;
         let (_, n) = self.fields.remove(i);
         self.index = index_of(&self.fields);
         Some(n)

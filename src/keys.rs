@@ -146,6 +146,30 @@ impl KeyIndex {
 mod tests {
     use super::*;
 
+    /// Every slot is found by its name, whatever the hint, as the table grows past the sizes
+    /// it was made with; names not among them (one byte off, a prefix) are not found.
+    #[test]
+    fn slots_are_found_by_name_only() {
+        let mut names: Vec<String> = (0..3).map(|i| format!("key_{i}")).collect();
+        let mut table = SlotTable::new(names.len(), |i| names[i].as_bytes());
+        for i in 3..500 {
+            names.push(format!("key_{i}"));
+            table.insert(i, |j| names[j].as_bytes());
+        }
+        assert_eq!(table.len(), 500);
+        let index = KeyIndex::new(names.iter().map(String::as_str));
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(table.find(n.as_bytes(), |j| names[j].as_bytes()), Some(i));
+            for hint in [0, i, i + 1, 499, 600] {
+                assert_eq!(index.find(n.as_bytes(), hint), Some(i), "{n} from {hint}");
+            }
+        }
+        for absent in ["key_500", "key_", "kez_1", "key_1 ", ""] {
+            assert_eq!(table.find(absent.as_bytes(), |j| names[j].as_bytes()), None);
+            assert_eq!(index.find(absent.as_bytes(), 1), None);
+        }
+    }
+
     /// Word-wise comparison agrees with byte-wise at every length and every differing byte.
     #[test]
     fn same_compares_every_byte_at_every_length() {

@@ -16,7 +16,7 @@ pub struct KeyIndex {
 /// them (a name per slot), which every call lends as `name`, and are compared with [`same`]
 /// (no copy of every name for the table, no library comparison call per probe).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct SlotTable(hashbrown::HashTable<u32>);
+pub(crate) struct SlotTable(hashbrown::HashTable<usize>);
 
 impl SlotTable {
     /// A table of slots `0..n`.
@@ -31,13 +31,12 @@ impl SlotTable {
     /// The slot named `key`.
     #[inline]
     pub fn find<'a>(&self, key: &[u8], name: impl Fn(usize) -> &'a [u8]) -> Option<usize> {
-        self.0.find(hash(key), |&i| same(name(i as usize), key)).map(|&i| i as usize)
+        self.0.find(hash(key), |&i| same(name(i), key)).copied()
     }
 
     /// Adds slot `slot` (`name(slot)` is its name, and no other slot has it).
     pub fn insert<'a>(&mut self, slot: usize, name: impl Fn(usize) -> &'a [u8]) {
-        let slot = u32::try_from(slot).expect("fewer than 2^32 slots");
-        self.0.insert_unique(hash(name(slot as usize)), slot, |&i| hash(name(i as usize)));
+        self.0.insert_unique(hash(name(slot)), slot, |&i| hash(name(i)));
     }
 
     /// Slots in the table.

@@ -21,4 +21,4 @@ pub mod seqfile;
 pub mod split;
 
 pub use framer::{Entry, FrameError, FrameLimits, Framer, Record, compressed_option, describe, zero_tail};
-pub use layout::{DETECT_RECORDS, Detection, LAYOUTS, Layout, check_forced, detect, detect_or};
+pub use layout::{DETECT_RECORDS, Detection, LAYOUTS, Layout, check_forced, detect, detect_or, layout_or};

@@ -3,7 +3,7 @@
 //! CompressedPackedForward entries are expanded before framing.
 
 use super::compression::{COMPRESSIONS, Compression, Decompressed, decompress};
-use crate::framing::{Layout, compressed_option, detect_or};
+use crate::framing::{Layout, compressed_option, layout_or};
 use crate::options::MsgpackReadOptions;
 use mpq_wire::{Cursor, Head};
 
@@ -101,7 +101,7 @@ pub fn expand_if_forward(buf: &[u8], opts: &MsgpackReadOptions) -> Option<std::r
     if buf.len() <= SEARCH_FIRST_BYTES && !may_hold_compressed_entries(buf) {
         return None;
     }
-    if detect_or(buf, opts.layout, opts.max_depth).layout != Layout::Forward {
+    if layout_or(buf, opts.layout, opts.max_depth) != Layout::Forward {
         return None;
     }
     expand_forward(buf, opts.max_depth, opts.max_decompressed_bytes)

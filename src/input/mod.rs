@@ -27,7 +27,7 @@ pub use foreign::foreign_format;
 pub use source::{FileBytes, MmapPolicy};
 
 use crate::error::{Error, Result};
-use crate::framing::detect_or;
+use crate::framing::layout_or;
 use crate::options::MsgpackReadOptions;
 use bytes::Bytes;
 use std::io::Read;
@@ -132,7 +132,7 @@ pub fn read_ahead(reader: &mut dyn Read, options: &MsgpackReadOptions) -> (Vec<u
         if let Err(e) = read {
             return (buf, Some(Err(e)));
         }
-        let layout = detect_or(&buf, options.layout, options.max_depth).layout;
+        let layout = layout_or(&buf, options.layout, options.max_depth);
         let mut framer = crate::framing::Framer::new(&buf, pos, layout, options.limits(), 0).resume(entry);
         while framed < want && framer.next().is_some_and(|r| r.is_ok()) {
             framed += 1;

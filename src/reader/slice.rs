@@ -7,7 +7,7 @@ use super::driver::{Batches, ScanCore, iteration};
 use crate::decode::RecordDecoder;
 use crate::error::{Error, Result, UNKNOWN_RECORD};
 use crate::framing::split::find_boundary;
-use crate::framing::{Layout, Record, check_forced, detect_or};
+use crate::framing::{Layout, Record, check_forced, layout_or};
 use crate::options::MsgpackReadOptions;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -58,7 +58,7 @@ impl<B: AsRef<[u8]>> Batches<Slice<B>> {
         limit: Option<usize>,
     ) -> Result<Self> {
         opts.validate()?;
-        let layout = detect_or(buf.as_ref(), opts.layout, opts.max_depth).layout;
+        let layout = layout_or(buf.as_ref(), opts.layout, opts.max_depth);
         if opts.layout.is_some() {
             check_forced(buf.as_ref(), layout, opts.max_depth).map_err(|m| Error::Input(format!("{path}: {m}")))?;
         }

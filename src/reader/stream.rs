@@ -6,7 +6,7 @@
 
 use super::driver::{Batches, ScanCore, iteration};
 use crate::error::{Error, Result, hex_excerpt};
-use crate::framing::{FrameError, Layout, check_forced, detect_or};
+use crate::framing::{FrameError, Layout, check_forced, layout_or};
 use crate::options::{FramingPolicy, MsgpackReadOptions};
 use crate::problem::{Kind, Problem};
 use datafusion::arrow::array::RecordBatch;
@@ -145,7 +145,7 @@ impl<R: Read> Batches<Stream<R>> {
         while !self.src.eof && self.src.buf.len() < DETECT_BYTES {
             self.fill()?;
         }
-        let layout = detect_or(&self.src.buf, self.src.opts.layout, self.src.opts.max_depth).layout;
+        let layout = layout_or(&self.src.buf, self.src.opts.layout, self.src.opts.max_depth);
         if layout == Layout::SeqFile {
             // A stream drops what it has framed, and a SequenceFile's framer reads the header.
             let path = &self.core.path;

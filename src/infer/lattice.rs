@@ -193,7 +193,7 @@ fn index_of(fields: &[(String, Node)]) -> Index {
 
 const F64_EXACT: i64 = 1 << 53;
 
-/// A string's bytes are valid UTF-8.
+/// A string's bytes (a value or a key) are valid UTF-8.
 #[inline]
 fn is_text(bytes: &[u8]) -> bool {
     bytes.is_ascii() || simdutf8::basic::from_utf8(bytes).is_ok()
@@ -302,7 +302,6 @@ impl Node {
             node.present += 1;
             return node.observe(cur, d, opts);
         }
-        let valid = |k: &[u8]| simdutf8::basic::from_utf8(k).is_ok();
         let Some(key) = bytes else {
             // A key that is not a string is still at the cursor.
             self.nonstr_keys += 1;
@@ -310,7 +309,7 @@ impl Node {
             return cur.skip_value(d);
         };
         if let Some(dict) = self.dict.as_mut() {
-            if !valid(key) {
+            if !is_text(key) {
                 self.nonstr_keys += 1;
                 return cur.skip_value(d);
             }
@@ -322,7 +321,7 @@ impl Node {
         self.ensure_index();
         let i = match self.slot(key) {
             Some(i) => i,
-            None if !valid(key) => {
+            None if !is_text(key) => {
                 self.nonstr_keys += 1;
                 return cur.skip_value(d);
             }

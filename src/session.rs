@@ -6,6 +6,7 @@ use crate::datasource::SessionContextExt;
 use crate::options::MsgpackReadOptions;
 use crate::report::ScanReport;
 use datafusion::error::Result;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use std::sync::Arc;
 
@@ -36,6 +37,9 @@ pub fn session(opts: &MsgpackReadOptions, threads: usize) -> Result<SessionConte
     Ok(crate::datasource::enable_url_tables(session_with_config(config, opts)?))
 }
 
+/// Bytes of file listings a session keeps (see [`session_with_config`]).
+const LISTINGS_KEPT: usize = 64 << 20;
+
 /// [`session`] from `config` (a cluster's scheduler starts from the configuration its client
 /// sends), without URL tables (they hold on to their session: a cluster client adds them to
 /// the session Ballista makes of this one): mpq's settings and a fresh report are added to it.
@@ -48,7 +52,12 @@ pub fn session_with_config(config: SessionConfig, opts: &MsgpackReadOptions) -> 
         .set_usize("datafusion.execution.objectstore_writer_buffer_size", crate::convert::WRITE_PART_BYTES)
         .with_information_schema(true)
         .with_extension(Arc::new(ScanReport::new()));
-    let mut ctx = SessionContext::new_with_config(config);
+    // A table keeps the files it was registered with: the listing its inference made is the
+    // one its scans read (DataFusion's cache of listings, here large enough for 300,000 or so
+    // files; at its default of 1 MiB a directory of more than about 5,000 files was listed
+    // again by every scan: a tenth of a query's time over 100,000 small files).
+    let runtime = RuntimeEnvBuilder::new().with_object_list_cache_limit(LISTINGS_KEPT).build_arc()?;
+    let mut ctx = SessionContext::new_with_config_rt(config, runtime);
     // Local directories are listed without hidden names (`_SUCCESS`, `.crc` files), for every
     // table of the session (see `datasource::Visible`).
     let local = datafusion::execution::object_store::ObjectStoreUrl::local_filesystem();

@@ -3,6 +3,7 @@
 
 pub mod counts;
 mod format;
+mod listing;
 mod prune;
 mod source;
 mod stream;

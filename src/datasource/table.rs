@@ -144,7 +144,7 @@ impl MsgpackTable {
             let cols = &listed.table_partition_cols;
             let mut found = pruned_partition_list(state, store.as_ref(), url, &partition_filters, ext, cols).await?;
             while let Some(file) = found.try_next().await? {
-                if seen.insert(file.object_meta.location.clone()) {
+                if paths.len() == 1 || seen.insert(file.object_meta.location.clone()) {
                     files.push(file);
                 }
             }

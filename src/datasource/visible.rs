@@ -33,7 +33,13 @@ fn hidden_below(prefix: Option<&Path>, location: &Path) -> bool {
 #[derive(Debug)]
 pub struct Visible {
     inner: Arc<dyn ObjectStore>,
+    /// Whether `inner` is the local file system rooted at `/`, whose directories
+    /// [`super::listing`] lists.
+    local: bool,
 }
+
+/// How DataFusion's store for `file://` URLs (the local file system rooted at `/`) shows itself.
+pub(crate) const LOCAL: &str = "LocalFileSystem(file:///)";
 
 /// How [`Visible`] shows itself: its inner store's name in this wrapper, so a wrapped store
 /// is recognised and never wrapped twice.
@@ -42,7 +48,19 @@ const NAME: &str = "Visible";
 impl Visible {
     /// `store`, wrapped unless it already is.
     pub fn wrap(store: Arc<dyn ObjectStore>) -> Arc<dyn ObjectStore> {
-        if Visible::is_wrapped(store.as_ref()) { store } else { Arc::new(Visible { inner: store }) }
+        if Visible::is_wrapped(store.as_ref()) {
+            return store;
+        }
+        let local = store.to_string() == LOCAL;
+        Arc::new(Visible { inner: store, local })
+    }
+
+    /// The local directory a listing of `prefix` walks, when [`super::listing`] can list it:
+    /// the store is local and the prefix has none of the characters a URL reads otherwise.
+    fn local_dir(&self, prefix: Option<&Path>) -> Option<std::path::PathBuf> {
+        let prefix = prefix?.as_ref();
+        (self.local && !prefix.is_empty() && !prefix.contains(['%', '#', '?']))
+            .then(|| std::path::PathBuf::from(format!("/{prefix}")))
     }
 
     /// Whether `store` is a [`Visible`].
@@ -62,6 +80,14 @@ impl std::fmt::Display for Visible {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{NAME}({})", self.inner)
     }
+}
+
+/// `listed` (a listing of `prefix`) without the hidden names below `prefix`.
+fn visible(
+    listed: BoxStream<'static, Result<ObjectMeta>>,
+    prefix: Option<Path>,
+) -> BoxStream<'static, Result<ObjectMeta>> {
+    listed.try_filter(move |m| futures::future::ready(!hidden_below(prefix.as_ref(), &m.location))).boxed()
 }
 
 #[async_trait]
@@ -88,18 +114,28 @@ impl ObjectStore for Visible {
 
     fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
         let owned = prefix.cloned();
-        self.inner
-            .list(prefix)
-            .try_filter(move |m| futures::future::ready(!hidden_below(owned.as_ref(), &m.location)))
-            .boxed()
+        let Some(dir) = self.local_dir(prefix) else {
+            return visible(self.inner.list(prefix), owned);
+        };
+        // A local directory is walked by `listing` (on the blocking pool, as the store walks
+        // it), or by the store where `listing` leaves it to the store.
+        let inner = Arc::clone(&self.inner);
+        futures::stream::once(async move {
+            let listed = match tokio::runtime::Handle::try_current() {
+                Ok(_) => tokio::task::spawn_blocking(move || super::listing::local_files(&dir)).await.ok().flatten(),
+                Err(_) => super::listing::local_files(&dir),
+            };
+            match listed {
+                Some(all) => futures::stream::iter(all.into_iter().map(Ok)).boxed(),
+                None => visible(inner.list(owned.as_ref()), owned),
+            }
+        })
+        .flatten()
+        .boxed()
     }
 
     fn list_with_offset(&self, prefix: Option<&Path>, offset: &Path) -> BoxStream<'static, Result<ObjectMeta>> {
-        let owned = prefix.cloned();
-        self.inner
-            .list_with_offset(prefix, offset)
-            .try_filter(move |m| futures::future::ready(!hidden_below(owned.as_ref(), &m.location)))
-            .boxed()
+        visible(self.inner.list_with_offset(prefix, offset), prefix.cloned())
     }
 
     async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {

@@ -279,7 +279,7 @@ pub(crate) fn shown_path(store: &Arc<dyn ObjectStore>, meta: &ObjectMeta) -> Str
 /// The local path of `meta` when `store` is the local file system rooted at `/` (DataFusion's
 /// store for `file://` URLs), as it is or seen through [`super::Visible`].
 pub(crate) fn local_path(store: &Arc<dyn ObjectStore>, meta: &ObjectMeta) -> Option<std::path::PathBuf> {
-    let local = super::Visible::inner_name(store.as_ref()) == super::visible::LOCAL;
+    let local = super::Visible::is_local(store.as_ref());
     local.then(|| std::path::PathBuf::from(format!("/{}", meta.location)))
 }
 

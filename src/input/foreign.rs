@@ -58,6 +58,11 @@ pub struct Named {
     pub compression: FileCompressionType,
 }
 
+/// `name` without its extension `ext` (`.` and `ext` at its end), if it has it.
+fn dotted<'a>(name: &'a str, ext: &str) -> Option<&'a str> {
+    name.strip_suffix(ext)?.strip_suffix('.')
+}
+
 impl TableFormat {
     /// The format a file name says, with its full extension (`.csv.gz`) and compression.
     pub fn of_name(name: &str) -> Option<Named> {
@@ -65,11 +70,11 @@ impl TableFormat {
         let name = given.to_ascii_lowercase();
         // The extension as the name spells it: listings match it case-sensitively.
         let spelled = |ext: String| given[given.len() - ext.len()..].to_string();
-        let (stem, compression) = match COMPRESSIONS.iter().find(|(c, _)| name.ends_with(&format!(".{c}"))) {
-            Some((c, t)) => (&name[..name.len() - c.len() - 1], Some((*c, *t))),
+        let (stem, compression) = match COMPRESSIONS.iter().find_map(|(c, t)| Some((dotted(&name, c)?, (*c, *t)))) {
+            Some((stem, c)) => (stem, Some(c)),
             None => (name.as_str(), None),
         };
-        let (ext, format, compressible) = EXTENSIONS.iter().find(|(e, ..)| stem.ends_with(&format!(".{e}")))?;
+        let (ext, format, compressible) = EXTENSIONS.iter().find(|(e, ..)| dotted(stem, e).is_some())?;
         let format = *format;
         match compression {
             None => {

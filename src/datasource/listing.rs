@@ -31,11 +31,12 @@ const PER_THREAD: usize = 256;
 /// sorts files in: a sorted listing makes that sort one pass); `None` when the store should
 /// list instead (see the module's documentation).
 pub(crate) fn local_files(dir: &std::path::Path) -> Option<Vec<ObjectMeta>> {
-    let files = walk(dir)?;
+    let (files, dirs) = walk(dir)?;
+    let dirs = &dirs;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len() / PER_THREAD).max(1);
     let per = files.len().div_ceil(threads).max(1);
     let parts: Vec<Option<Vec<ObjectMeta>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = files.chunks(per).map(|chunk| s.spawn(move || describe(chunk))).collect();
+        let handles: Vec<_> = files.chunks(per).map(|chunk| s.spawn(move || describe(chunk, dirs))).collect();
         handles.into_iter().map(|h| h.join().ok().flatten()).collect()
     });
     let mut all = Vec::with_capacity(files.len());
@@ -48,12 +49,17 @@ pub(crate) fn local_files(dir: &std::path::Path) -> Option<Vec<ObjectMeta>> {
     Some(all)
 }
 
-/// The regular files below `dir` (hidden names skipped, directories entered), or `None` where
-/// the store should list.
-fn walk(dir: &std::path::Path) -> Option<Vec<(OsString, DirEntry)>> {
-    let (mut files, mut dirs) = (Vec::new(), vec![PathBuf::from(dir)]);
+/// A regular file the walk found: its name, its entry, and the directory it is in (an index
+/// into the walk's directories).
+type Found = (OsString, DirEntry, usize);
+
+/// The regular files below `dir` (hidden names skipped, directories entered) and the location
+/// of every directory they are in, or `None` where the store should list.
+fn walk(dir: &std::path::Path) -> Option<(Vec<Found>, Vec<Path>)> {
+    let (mut files, mut dirs, mut places) = (Vec::new(), vec![PathBuf::from(dir)], Vec::new());
     while let Some(d) = dirs.pop() {
-        let from = files.len();
+        let (from, at) = (files.len(), places.len());
+        places.push(Path::from_absolute_path(&d).ok()?);
         for entry in std::fs::read_dir(&d).ok()? {
             let entry = entry.ok()?;
             let owned = entry.file_name();
@@ -67,12 +73,18 @@ fn walk(dir: &std::path::Path) -> Option<Vec<(OsString, DirEntry)>> {
             } else if kind.is_dir() {
                 dirs.push(entry.path());
             } else if kind.is_file() && !numbered_part(name) {
-                files.push((owned, entry));
+                files.push((owned, entry, at));
             }
         }
         files[from..].sort_unstable_by(|a, b| a.0.cmp(&b.0));
     }
-    Some(files)
+    Some((files, places))
+}
+
+/// Whether the store's location of a file named `name` is its directory's and the name as it
+/// is: no character a location encodes or refuses (see `object_store`'s `PathPart`).
+fn plain(name: &str) -> bool {
+    name != "." && name != ".." && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.=+,@".contains(&b))
 }
 
 /// Whether the store leaves a file name out of listings: a name ending in `#` and digits is
@@ -87,9 +99,9 @@ fn numbered_part(name: &str) -> bool {
 /// What the store says of each file: location, size, modification time and its e-tag (inode,
 /// modification time in microseconds and size, in hex). A file gone since the walk is left
 /// out, as the store leaves it out; `None` where the store should list.
-fn describe(files: &[(OsString, DirEntry)]) -> Option<Vec<ObjectMeta>> {
+fn describe(files: &[Found], dirs: &[Path]) -> Option<Vec<ObjectMeta>> {
     let mut metas = Vec::with_capacity(files.len());
-    for (_, entry) in files {
+    for (name, entry, dir) in files {
         let meta = match entry.metadata() {
             Ok(meta) => meta,
             Err(e) if e.kind() == ErrorKind::NotFound => continue,
@@ -98,7 +110,10 @@ fn describe(files: &[(OsString, DirEntry)]) -> Option<Vec<ObjectMeta>> {
         let modified = meta.modified().ok()?;
         let micros = modified.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros());
         metas.push(ObjectMeta {
-            location: Path::from_absolute_path(entry.path()).ok()?,
+            location: match name.to_str().filter(|n| plain(n)) {
+                Some(n) => dirs[*dir].clone().join(n),
+                None => Path::from_absolute_path(entry.path()).ok()?,
+            },
             last_modified: modified.into(),
             size: meta.len(),
             e_tag: Some(format!("{:x}-{micros:x}-{:x}", meta.ino(), meta.len())),
@@ -136,6 +151,8 @@ mod tests {
         let _ = std::fs::remove_dir_all(&tmp);
         let names = [
             "a.msgpack",
+            "k=v,a+b@c.msgpack",
+            "tilde~.msgpack",
             "with space.msgpack",
             "per%cent.msgpack",
             "ünï.msgpack",
@@ -168,7 +185,7 @@ mod tests {
                 .expect("write");
         }
         let want = stores(&tmp).await;
-        assert_eq!(want.len(), 7 + PER_THREAD * 3, "{want:?}");
+        assert_eq!(want.len(), 9 + PER_THREAD * 3, "{want:?}");
         assert_eq!(ours(&tmp), Some(want.clone()));
         // And through the wrapper every table's store is seen through.
         let visible = super::super::Visible::wrap(std::sync::Arc::new(LocalFileSystem::new()));

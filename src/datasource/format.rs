@@ -302,7 +302,7 @@ pub async fn read_object(
     let bytes = match local_path(store, meta) {
         // Opened here rather than through the store, whose every call is a hand-off to
         // Tokio's blocking pool: with thousands of small files those hand-offs were the time.
-        Some(path) => crate::input::source::file_bytes(&path, opts.mmap)?,
+        Some(path) => crate::input::source::listed_file_bytes(&path, opts.mmap, meta.size)?,
         None => {
             let got = store.get(&meta.location).await?;
             match got.payload {

@@ -97,6 +97,25 @@ pub fn file_bytes(path: &Path, policy: MmapPolicy) -> Result<FileBytes> {
     open_file_bytes(file, path, policy)
 }
 
+/// [`file_bytes`] of a file a listing just found `listed` bytes long: a file the policy reads
+/// at that size (not mapped: `never`, or smaller than [`SMALL`] under `auto`) is read without
+/// asking its size again (with thousands of small files, each read by inference and by the
+/// scan, those `fstat`s were a tenth of the system calls). It is read to its end whatever its
+/// size is now; one that grew past [`SMALL`] since is read, not mapped.
+pub fn listed_file_bytes(path: &Path, policy: MmapPolicy, listed: u64) -> Result<FileBytes> {
+    let read = match policy {
+        MmapPolicy::Never => true,
+        MmapPolicy::Auto => listed < SMALL,
+        MmapPolicy::Always => false,
+    };
+    if !read {
+        return file_bytes(path, policy);
+    }
+    let file = std::fs::File::open(path).map_err(io_at(path))?;
+    let buf = read_whole(&file, listed).map_err(io_at(path))?;
+    Ok(FileBytes::in_memory(Bytes::from(buf)))
+}
+
 /// [`file_bytes`] of a file already open (an object store's local `get` opens it), so it is
 /// not opened twice.
 pub fn open_file_bytes(file: std::fs::File, path: &Path, policy: MmapPolicy) -> Result<FileBytes> {
@@ -156,5 +175,17 @@ mod tests {
         }
         let got = file_bytes(&path, MmapPolicy::Never).expect("read");
         assert_eq!(got.bytes.as_ref(), &bytes[..]);
+        // Listed at another size (the file changed since): read whole, mapped only when the
+        // policy maps whatever the size.
+        for (policy, listed, mapped) in [
+            (MmapPolicy::Never, 10, false),
+            (MmapPolicy::Never, 1 << 30, false),
+            (MmapPolicy::Auto, 10, false),
+            (MmapPolicy::Auto, 60_000, false),
+            (MmapPolicy::Always, 10, true),
+        ] {
+            let got = listed_file_bytes(&path, policy, listed).expect("read");
+            assert_eq!((got.bytes.as_ref(), got.is_mapped()), (&bytes[..], mapped), "{policy:?} {listed}");
+        }
     }
 }

@@ -270,9 +270,10 @@ async fn infer_object(
 /// How messages name an object: its local path for the local store (no lookup needed),
 /// else as [`display_path`] shows it.
 pub(crate) fn shown_path(store: &Arc<dyn ObjectStore>, meta: &ObjectMeta) -> String {
-    match local_path(store, meta) {
-        Some(p) => p.display().to_string(),
-        None => display_path(meta.location.as_ref()),
+    // The text of `local_path`, written at once (showing a path checks it as UTF-8 again).
+    match super::Visible::is_local(store.as_ref()) {
+        true => format!("/{}", meta.location),
+        false => display_path(meta.location.as_ref()),
     }
 }
 

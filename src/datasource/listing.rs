@@ -6,7 +6,7 @@
 //! regular file, then for its metadata), one after another on one thread: with thousands of
 //! small files that walk was a sixth of a query's time, spent before anything else could start.
 //! Here each file is looked at once, relative to its open directory (`fstatat`), and the
-//! lookups are shared between threads. The listing is the store's where it has a meaning:
+//! lookups of a large directory's files are shared between threads. The listing is the store's where it has a meaning:
 //! each file's location, size, modification time and e-tag are what the store would give.
 //! Where a tree holds what this listing does not interpret as the store does (a symbolic
 //! link, a name that is not UTF-8, a directory that cannot be read), it gives `None` and the
@@ -31,35 +31,13 @@ const PER_THREAD: usize = 256;
 /// sorts files in: a sorted listing makes that sort one pass); `None` when the store should
 /// list instead (see the module's documentation).
 pub(crate) fn local_files(dir: &std::path::Path) -> Option<Vec<ObjectMeta>> {
-    let (files, dirs) = walk(dir)?;
-    let dirs = &dirs;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len() / PER_THREAD).max(1);
-    let per = files.len().div_ceil(threads).max(1);
-    let parts: Vec<Option<Vec<ObjectMeta>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = files.chunks(per).map(|chunk| s.spawn(move || describe(chunk, dirs))).collect();
-        handles.into_iter().map(|h| h.join().ok().flatten()).collect()
-    });
-    let mut all = Vec::with_capacity(files.len());
-    for part in parts {
-        all.extend(part?);
-    }
-    // Each directory's files came sorted by name, so this is a merge of runs (one pass for
-    // a single directory).
-    all.sort_by(|a, b| a.location.cmp(&b.location));
-    Some(all)
-}
-
-/// A regular file the walk found: its name, its entry, and the directory it is in (an index
-/// into the walk's directories).
-type Found = (OsString, DirEntry, usize);
-
-/// The regular files below `dir` (hidden names skipped, directories entered) and the location
-/// of every directory they are in, or `None` where the store should list.
-fn walk(dir: &std::path::Path) -> Option<(Vec<Found>, Vec<Path>)> {
-    let (mut files, mut dirs, mut places) = (Vec::new(), vec![PathBuf::from(dir)], Vec::new());
+    let (mut all, mut dirs) = (Vec::new(), vec![PathBuf::from(dir)]);
+    // One directory at a time, its files looked up before the next is opened: each entry
+    // holds its directory open, so a tree of thousands of directories never holds more than
+    // one (plus the one being read) open.
     while let Some(d) = dirs.pop() {
-        let (from, at) = (files.len(), places.len());
-        places.push(Path::from_absolute_path(&d).ok()?);
+        let place = Path::from_absolute_path(&d).ok()?;
+        let mut files = Vec::new();
         for entry in std::fs::read_dir(&d).ok()? {
             let entry = entry.ok()?;
             let owned = entry.file_name();
@@ -73,12 +51,37 @@ fn walk(dir: &std::path::Path) -> Option<(Vec<Found>, Vec<Path>)> {
             } else if kind.is_dir() {
                 dirs.push(entry.path());
             } else if kind.is_file() && !numbered_part(name) {
-                files.push((owned, entry, at));
+                files.push((owned, entry));
             }
         }
-        files[from..].sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        all.extend(describe_shared(&files, &place)?);
     }
-    Some((files, places))
+    // Each directory's files came sorted by name, so this is a merge of runs (one pass for
+    // a single directory).
+    all.sort_by(|a, b| a.location.cmp(&b.location));
+    Some(all)
+}
+
+/// A regular file found in a directory: its name and its entry.
+type Found = (OsString, DirEntry);
+
+/// [`describe`] of one directory's files, shared between the cores when there are enough.
+fn describe_shared(files: &[Found], place: &Path) -> Option<Vec<ObjectMeta>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len() / PER_THREAD).max(1);
+    if threads == 1 {
+        return describe(files, place);
+    }
+    let per = files.len().div_ceil(threads);
+    let parts: Vec<Option<Vec<ObjectMeta>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = files.chunks(per).map(|chunk| s.spawn(move || describe(chunk, place))).collect();
+        handles.into_iter().map(|h| h.join().ok().flatten()).collect()
+    });
+    let mut all = Vec::with_capacity(files.len());
+    for part in parts {
+        all.extend(part?);
+    }
+    Some(all)
 }
 
 /// Whether the store's location of a file named `name` is its directory's and the name as it
@@ -96,12 +99,12 @@ fn numbered_part(name: &str) -> bool {
     }
 }
 
-/// What the store says of each file: location, size, modification time and its e-tag (inode,
+/// What the store says of each file of the directory at `place`: location, size, modification time and its e-tag (inode,
 /// modification time in microseconds and size, in hex). A file gone since the walk is left
 /// out, as the store leaves it out; `None` where the store should list.
-fn describe(files: &[Found], dirs: &[Path]) -> Option<Vec<ObjectMeta>> {
+fn describe(files: &[Found], place: &Path) -> Option<Vec<ObjectMeta>> {
     let mut metas = Vec::with_capacity(files.len());
-    for (name, entry, dir) in files {
+    for (name, entry) in files {
         let meta = match entry.metadata() {
             Ok(meta) => meta,
             Err(e) if e.kind() == ErrorKind::NotFound => continue,
@@ -111,7 +114,7 @@ fn describe(files: &[Found], dirs: &[Path]) -> Option<Vec<ObjectMeta>> {
         let micros = modified.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros());
         metas.push(ObjectMeta {
             location: match name.to_str().filter(|n| plain(n)) {
-                Some(n) => dirs[*dir].clone().join(n),
+                Some(n) => place.clone().join(n),
                 None => Path::from_absolute_path(entry.path()).ok()?,
             },
             last_modified: modified.into(),
@@ -184,8 +187,13 @@ mod tests {
                 })
                 .expect("write");
         }
+        // And more directories than a process may usually hold open at once.
+        for i in 0..1100 {
+            std::fs::create_dir_all(tmp.join(format!("dirs/d{i}"))).expect("dir");
+            std::fs::write(tmp.join(format!("dirs/d{i}/f")), b"x").expect("write");
+        }
         let want = stores(&tmp).await;
-        assert_eq!(want.len(), 9 + PER_THREAD * 3, "{want:?}");
+        assert_eq!(want.len(), 9 + PER_THREAD * 3 + 1100, "{}", want.len());
         assert_eq!(ours(&tmp), Some(want.clone()));
         // And through the wrapper every table's store is seen through.
         let visible = super::super::Visible::wrap(std::sync::Arc::new(LocalFileSystem::new()));

@@ -40,6 +40,11 @@ pub fn session(opts: &MsgpackReadOptions, threads: usize) -> Result<SessionConte
 /// Bytes of file listings a session keeps (see [`session_with_config`]).
 const LISTINGS_KEPT: usize = 64 << 20;
 
+/// How long a session reuses a listing (see [`session_with_config`]): long enough for a
+/// query's scans to reuse what its planning listed, short enough that the next question sees
+/// the files that arrived.
+const LISTINGS_FRESH: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// [`session`] from `config` (a cluster's scheduler starts from the configuration its client
 /// sends), without URL tables (they hold on to their session: a cluster client adds them to
 /// the session Ballista makes of this one): mpq's settings and a fresh report are added to it.
@@ -52,11 +57,16 @@ pub fn session_with_config(config: SessionConfig, opts: &MsgpackReadOptions) -> 
         .set_usize("datafusion.execution.objectstore_writer_buffer_size", crate::convert::WRITE_PART_BYTES)
         .with_information_schema(true)
         .with_extension(Arc::new(ScanReport::new()));
-    // A table keeps the files it was registered with: the listing its inference made is the
-    // one its scans read (DataFusion's cache of listings, here large enough for 300,000 or so
-    // files; at its default of 1 MiB a directory of more than about 5,000 files was listed
-    // again by every scan: a tenth of a query's time over 100,000 small files).
-    let runtime = RuntimeEnvBuilder::new().with_object_list_cache_limit(LISTINGS_KEPT).build_arc()?;
+    // A query's scans read the listing its inference made moments before (DataFusion's cache
+    // of listings, here large enough for 300,000 or so files; at its default of 1 MiB a
+    // directory of more than about 5,000 files was listed again by every scan: a tenth of a
+    // query's time over 100,000 small files). Listings expire after `LISTINGS_FRESH`: by
+    // default they never did, so a long-lived session (the shell, a Python `Context`) never
+    // saw a file added to a directory it had listed, even in a table registered again.
+    let runtime = RuntimeEnvBuilder::new()
+        .with_object_list_cache_limit(LISTINGS_KEPT)
+        .with_object_list_cache_ttl(Some(LISTINGS_FRESH))
+        .build_arc()?;
     let mut ctx = SessionContext::new_with_config_rt(config, runtime);
     // Local directories are listed without hidden names (`_SUCCESS`, `.crc` files), for every
     // table of the session (see `datasource::Visible`).

@@ -290,3 +290,27 @@ def test_the_gil_is_released_and_ctrl_c_interrupts(tmp_path):
     assert p.wait(timeout=10) == 3
     assert time.monotonic() - sent < 1.0
     assert p.stdout.read().strip() == "interrupted"
+
+
+def test_a_long_lived_context_sees_files_that_arrive(tmp_path):
+    """A directory's listing is reused only briefly (so a query's scans read what its planning
+    listed): a table registered earlier, and a path queried as a table again, read the files
+    there are when they are queried, with the registered schema."""
+    def write(i):
+        (tmp_path / f"f{i}.msgpack").write_bytes(msgpack.packb({"a": i}))
+
+    write(1)
+    write(2)
+    ctx = mpq.Context()
+    ctx.register("t", str(tmp_path) + "/")
+    count = lambda sql: ctx.sql(sql).to_arrow().to_pylist()[0]["n"]
+    path_sql = f"SELECT count(*) AS n FROM '{tmp_path}/'"
+    assert count("SELECT count(*) AS n FROM t") == 2
+    assert count(path_sql) == 2
+    write(3)
+    write(4)
+    (tmp_path / "f1.msgpack").unlink()
+    time.sleep(2.5)
+    assert count("SELECT count(*) AS n FROM t") == 3
+    assert ctx.sql("SELECT a FROM t ORDER BY a").to_arrow().column("a").to_pylist() == [2, 3, 4]
+    assert count(path_sql) == 3

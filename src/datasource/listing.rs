@@ -6,8 +6,9 @@
 //! regular file, then for its metadata), one after another on one thread: with thousands of
 //! small files that walk was a sixth of a query's time, spent before anything else could start.
 //! Here each file is looked at once, relative to its open directory (`fstatat`), and the
-//! lookups of a large directory's files are shared between threads. The listing is the store's where it has a meaning:
-//! each file's location, size, modification time and e-tag are what the store would give.
+//! lookups of a large directory's files are shared between threads. The listing is the store's
+//! where it has a meaning: each file's location, size, modification time and e-tag are what
+//! the store would give.
 //! Where a tree holds what this listing does not interpret as the store does (a symbolic
 //! link, a name that is not UTF-8, a directory that cannot be read), it gives `None` and the
 //! store lists instead. A `count(*)` over 100,000 files of five records took 3.0 s with the
@@ -99,9 +100,10 @@ fn numbered_part(name: &str) -> bool {
     }
 }
 
-/// What the store says of each file of the directory at `place`: location, size, modification time and its e-tag (inode,
-/// modification time in microseconds and size, in hex). A file gone since the walk is left
-/// out, as the store leaves it out; `None` where the store should list.
+/// What the store says of each file of the directory at `place`: location, size,
+/// modification time and its e-tag (inode, modification time in microseconds and size, in
+/// hex). A file gone since the walk is left out, as the store leaves it out; `None` where the
+/// store should list.
 fn describe(files: &[Found], place: &Path) -> Option<Vec<ObjectMeta>> {
     let mut metas = Vec::with_capacity(files.len());
     for (name, entry) in files {

@@ -839,9 +839,9 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
 
         /// Observing records without framing them first (in chunks, walked first or undone and
-        /// handed to the framer at anything unusual) concludes exactly what framing and then observing does,
-        /// on damaged inputs, at small depth and size limits, for runs cut by a record count
-        /// or an offset.
+        /// handed to the framer at anything unusual) concludes exactly what framing and then
+        /// observing does, on damaged inputs, at small depth and size limits, for runs cut by a
+        /// record count or an offset.
         #[test]
         fn observing_without_framing_first_changes_nothing(
             seed in 1u64..500,

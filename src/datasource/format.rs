@@ -270,18 +270,19 @@ async fn infer_object(
 /// How messages name an object: its local path for the local store (no lookup needed),
 /// else as [`display_path`] shows it.
 pub(crate) fn shown_path(store: &Arc<dyn ObjectStore>, meta: &ObjectMeta) -> String {
-    // The text of `local_path`, written at once (showing a path checks it as UTF-8 again).
-    match super::Visible::is_local(store.as_ref()) {
-        true => format!("/{}", meta.location),
-        false => display_path(meta.location.as_ref()),
-    }
+    // The text itself (showing a `PathBuf` would check it as UTF-8 again).
+    local_text(store, meta).unwrap_or_else(|| display_path(meta.location.as_ref()))
 }
 
 /// The local path of `meta` when `store` is the local file system rooted at `/` (DataFusion's
 /// store for `file://` URLs), as it is or seen through [`super::Visible`].
 pub(crate) fn local_path(store: &Arc<dyn ObjectStore>, meta: &ObjectMeta) -> Option<std::path::PathBuf> {
-    let local = super::Visible::is_local(store.as_ref());
-    local.then(|| std::path::PathBuf::from(format!("/{}", meta.location)))
+    local_text(store, meta).map(std::path::PathBuf::from)
+}
+
+/// [`local_path`] as text.
+fn local_text(store: &Arc<dyn ObjectStore>, meta: &ObjectMeta) -> Option<String> {
+    super::Visible::is_local(store.as_ref()).then(|| format!("/{}", meta.location))
 }
 
 /// How many objects inference reads at once.

@@ -112,7 +112,12 @@ pub fn listed_file_bytes(path: &Path, policy: MmapPolicy, listed: u64) -> Result
         return file_bytes(path, policy);
     }
     let file = std::fs::File::open(path).map_err(io_at(path))?;
-    let buf = read_whole(&file, listed).map_err(io_at(path))?;
+    read_in_memory(&file, path, listed)
+}
+
+/// `file` read whole into memory, `len` bytes expected (see [`read_whole`]).
+fn read_in_memory(file: &std::fs::File, path: &Path, len: u64) -> Result<FileBytes> {
+    let buf = read_whole(file, len).map_err(io_at(path))?;
     Ok(FileBytes::in_memory(Bytes::from(buf)))
 }
 
@@ -125,8 +130,7 @@ pub fn open_file_bytes(file: std::fs::File, path: &Path, policy: MmapPolicy) -> 
     if let Some(map) = map {
         Ok(FileBytes { bytes: map.bytes().clone(), map: Some(map) })
     } else {
-        let buf = read_whole(&file, meta.len()).map_err(io_at(path))?;
-        Ok(FileBytes::in_memory(Bytes::from(buf)))
+        read_in_memory(&file, path, meta.len())
     }
 }
 

@@ -7,7 +7,7 @@
 pub mod lattice;
 pub mod role;
 
-use crate::framing::{Detection, FrameLimits, Framer, Layout, detect_or};
+use crate::framing::{DETECT_RECORDS, Detection, FrameLimits, Framer, Layout, detect_or};
 use crate::options::MsgpackReadOptions;
 use crate::variant::variant_field;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
@@ -127,6 +127,11 @@ impl FileInference {
             key: None,
         }
     }
+
+    /// The lattices this inference observed into.
+    fn into_lattices(self) -> Lattices {
+        Lattices { root: self.root, values: self.values, time: self.time }
+    }
 }
 
 /// The lattices an inference observes into (a [`FileInference`]'s), lent by a merge in
@@ -157,34 +162,40 @@ pub(crate) fn infer_slice_into(buf: &[u8], path: &str, opts: &InferOptions, into
 /// What the records of one input hold.
 fn infer_records(buf: &[u8], path: &str, opts: &InferOptions, into: Lattices) -> FileInference {
     let depth = opts.limits.max_depth;
-    let detection = detect_or(buf, opts.layout, depth);
-    if let Some(forced) = opts.layout
-        && let Err(msg) = crate::framing::check_forced(buf, forced, depth)
-    {
-        let mut fi = FileInference::observing_into(detection, into);
-        fi.problem = Some(format!("{path}: {msg}"));
-        return fi;
-    }
-    if opts.sample == Sample::All
-        && opts.threads > 1
-        && buf.len() >= PARALLEL_MIN_BYTES
-        && let Some(split) = infer_split(buf, path, opts, &detection)
-    {
-        // The ranges had lattices of their own: merged after what `into` held.
-        let Lattices { mut root, mut values, mut time } = into;
-        root.merge(&split.root);
-        values.merge(&split.values);
-        time.merge(&split.time);
-        return FileInference { root, values, time, ..split };
-    }
-    let mut fi = FileInference::observing_into(detection, into);
-    let layout = fi.detection.layout;
     let head = match opts.sample {
         Sample::All => usize::MAX,
         Sample::Records { head, .. } => head,
     };
-    let mut framer = Framer::new(buf, 0, layout, opts.limits, 0);
-    let end = observe_run(&mut fi, &mut framer, buf, (head, usize::MAX), opts, path);
+    let split = opts.sample == Sample::All && opts.threads > 1 && buf.len() >= PARALLEL_MIN_BYTES;
+    let (mut fi, end) = match (opts.layout, split) {
+        (None, false) => {
+            let mut fi = FileInference::observing_into(assumed_records(), into);
+            match head_of_maps(&mut fi, buf, path, opts, (head, (UNFRAMED_CHUNK, WALK_FIRST_BYTES))) {
+                Some(end) => (fi, end),
+                None => head_detected(buf, path, opts, head, (detect_or(buf, None, depth), fi.into_lattices())),
+            }
+        }
+        _ => {
+            let detection = detect_or(buf, opts.layout, depth);
+            if let Some(forced) = opts.layout
+                && let Err(msg) = crate::framing::check_forced(buf, forced, depth)
+            {
+                let mut fi = FileInference::observing_into(detection, into);
+                fi.problem = Some(format!("{path}: {msg}"));
+                return fi;
+            }
+            if split && let Some(split) = infer_split(buf, path, opts, &detection) {
+                // The ranges had lattices of their own: merged after what `into` held.
+                let Lattices { mut root, mut values, mut time } = into;
+                root.merge(&split.root);
+                values.merge(&split.values);
+                time.merge(&split.time);
+                return FileInference { root, values, time, ..split };
+            }
+            head_detected(buf, path, opts, head, (detection, into))
+        }
+    };
+    let layout = fi.detection.layout;
     if end >= buf.len() || fi.problem.is_some() {
         fi.complete = fi.problem.is_none();
         return fi;
@@ -211,6 +222,63 @@ fn infer_records(buf: &[u8], path: &str, opts: &InferOptions, into: Lattices) ->
         }
     }
     fi
+}
+
+/// The first `head` records of an input of the layout `detection` found, observed into `into`:
+/// the inference so far and the offset reached.
+fn head_detected(
+    buf: &[u8],
+    path: &str,
+    opts: &InferOptions,
+    head: usize,
+    (detection, into): (Detection, Lattices),
+) -> (FileInference, usize) {
+    let mut fi = FileInference::observing_into(detection, into);
+    let mut framer = Framer::new(buf, 0, fi.detection.layout, opts.limits, 0);
+    let end = observe_run(&mut fi, &mut framer, buf, (head, usize::MAX), opts, path);
+    (fi, end)
+}
+
+/// A plain stream of maps, as [`head_of_maps`] assumes before it knows (its evidence is
+/// written once it does).
+fn assumed_records() -> Detection {
+    Detection { layout: Layout::Records, evidence: String::new() }
+}
+
+/// The head of an input that starts with a map, observed into `fi` (which has observed nothing
+/// yet) as a plain stream of maps before its layout is detected: when its first
+/// [`DETECT_RECORDS`] records (or all of them, if fewer) are maps that observing takes whole,
+/// that is what detection would have concluded, with the same evidence, and detection's own
+/// walk of them is saved (with thousands of small files it was a tenth of the time); the
+/// offset reached. Otherwise `None`, and nothing was observed (the first chunk of records is
+/// undone, see [`observe_unframed`]): the layout is for [`head_detected`] to detect.
+fn head_of_maps(
+    fi: &mut FileInference,
+    buf: &[u8],
+    path: &str,
+    opts: &InferOptions,
+    (head, chunks): (usize, (usize, usize)),
+) -> Option<usize> {
+    // What a chunk observed is undone when it meets an unusual record, so a chunk holding the
+    // first records detection looks at leaves nothing observed when one of them is unusual.
+    debug_assert!(chunks.0 >= DETECT_RECORDS);
+    if head < DETECT_RECORDS || !buf.first().is_some_and(|b| mpq_wire::marker::is_map(*b)) {
+        return None;
+    }
+    let (end, observed) = match observe_unframed(fi, buf, 0, (head, usize::MAX), opts, chunks) {
+        // Every record observed (to the end of the input or of the head): all maps.
+        Unframed::Done(end) if fi.records > 0 => (end, fi.records as usize),
+        Unframed::Unusual { at, observed } if observed >= DETECT_RECORDS => {
+            let mut framer = Framer::new(buf, at, Layout::Records, opts.limits, observed as u64);
+            (observe_framed(fi, &mut framer, buf, (head - observed, usize::MAX), opts, path), observed)
+        }
+        // An unusual record among the first ones: undone, nothing observed.
+        _ => return None,
+    };
+    let seen = observed.min(DETECT_RECORDS);
+    fi.detection =
+        Detection { layout: Layout::Records, evidence: format!("{seen} of the first {seen} records are maps") };
+    Some(end)
 }
 
 /// Every record of `buf`, read as a split scan reads it: one range per thread, each with its
@@ -882,6 +950,58 @@ mod tests {
             let mut framer = Framer::new(&buf, 0, Layout::Records, limits, 0);
             let end = observe_run(&mut whole, &mut framer, &buf, (n, stop), &opts, "f");
             proptest::prop_assert_eq!(&outcome(&whole, end), &expected);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+        /// Observing the head of an input that starts with a map before its layout is detected
+        /// concludes what detecting it and then observing does (layout, evidence, lattices,
+        /// counts, problem, offset reached), or observes nothing and hands the lattices back:
+        /// on maps, events and mixed values, damaged, cut short or ending in zeros, at small
+        /// depth and size limits and heads around the records detection looks at.
+        #[test]
+        fn observing_maps_before_detection_changes_nothing(
+            seed in 1u64..500,
+            // Mostly inputs of whole maps within the limits, which are observed before detection.
+            shape in proptest::sample::select(vec![0usize, 0, 0, 1, 2]),
+            records in proptest::sample::select(vec![1usize, 5, 15, 16, 17, 40]),
+            damage in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), proptest::prelude::any::<u8>()), 0..2),
+            cut in proptest::option::weighted(0.25, proptest::prelude::any::<proptest::sample::Index>()),
+            zeros in proptest::sample::select(vec![0usize, 0, 1, 64]),
+            depth in proptest::sample::select(vec![1usize, 4, 128, 128]),
+            max_record_bytes in proptest::sample::select(vec![60usize, 1 << 20, 1 << 20]),
+            head in proptest::sample::select(vec![16usize, 20, usize::MAX]),
+            chunk in proptest::sample::select(vec![16usize, 17, 33, UNFRAMED_CHUNK]),
+            walk_first in proptest::sample::select(vec![0usize, 2000, usize::MAX]),
+        ) {
+            let spec = Spec { records, seed, events: shape == 1, mixed: shape == 2, wide: false };
+            let (mut buf, _) = to_vecs(&spec);
+            for (at, b) in damage {
+                let i = at.index(buf.len());
+                buf[i] = b;
+            }
+            if let Some(at) = cut {
+                buf.truncate(at.index(buf.len() + 1));
+            }
+            buf.resize(buf.len() + zeros, 0);
+            let limits = FrameLimits { max_depth: depth, max_record_bytes };
+            let opts =
+                InferOptions { sample: Sample::All, lattice: LatticeOptions::default(), limits, threads: 1, layout: None };
+            let detected = (detect_or(&buf, None, depth), Lattices::default());
+            let (expected, end) = head_detected(&buf, "f", &opts, head, detected);
+            let expected = format!("{:?} {}", expected.detection, outcome(&expected, end));
+            let mut fi = FileInference::observing_into(assumed_records(), Lattices::default());
+            match head_of_maps(&mut fi, &buf, "f", &opts, (head, (chunk, walk_first))) {
+                Some(end) => {
+                    proptest::prop_assert_eq!(format!("{:?} {}", fi.detection, outcome(&fi, end)), expected);
+                }
+                None => {
+                    let nothing = FileInference::observing_into(assumed_records(), Lattices::default());
+                    proptest::prop_assert_eq!(outcome(&fi, 0), outcome(&nothing, 0));
+                }
+            }
         }
     }
 

@@ -208,7 +208,7 @@ async fn read_and_infer(
     shown: &str,
     infer: impl FnOnce(&[u8]) -> crate::infer::FileInference,
 ) -> Result<crate::infer::FileInference> {
-    let input = read_object(store, meta, options).await?;
+    let input = read_shown(store, meta, shown, options).await?;
     let (sample, whole) = input.sample_bytes(shown, options)?;
     let mut fi = infer(&sample);
     input.bytes.check_intact(shown)?;
@@ -232,13 +232,12 @@ async fn infer_object(
     meta: ObjectMeta,
     opts: &crate::infer::InferOptions,
 ) -> Result<Inferred> {
-    let path = meta.location.to_string();
     let shown = shown_path(store, &meta);
     let mtime = meta.last_modified.timestamp_nanos_opt().unwrap_or_default() as i128;
     // Only inferences worth keeping are looked for in (and put into) the process's cache.
-    let key = (meta.size >= CACHE_MIN_BYTES).then(|| CacheKey::new(&path, meta.size, mtime, opts));
+    let key = (meta.size >= CACHE_MIN_BYTES).then(|| CacheKey::new(meta.location.as_ref(), meta.size, mtime, opts));
     // The columnar cache keeps inferences too (see `store::inference_get`).
-    let kept = options.cache.as_ref().zip(local_path(store, &meta));
+    let kept = options.cache.as_ref().and_then(|c| Some((c, local_path(store, &meta)?)));
     let from_disk = || kept.as_ref().and_then(|(c, p)| crate::store::inference_get(c, p, opts)).map(Arc::new);
     let fi = match key.as_ref().and_then(cache_get).or_else(from_disk) {
         Some(hit) => hit,
@@ -301,11 +300,24 @@ pub async fn read_object(
     meta: &ObjectMeta,
     opts: &MsgpackReadOptions,
 ) -> Result<crate::input::Input> {
-    let bytes = match local_path(store, meta) {
+    read_shown(store, meta, &shown_path(store, meta), opts).await
+}
+
+/// [`read_object`] of an object messages name `shown` (its [`shown_path`], which the caller
+/// has already made: with thousands of small files, writing it again for every use was a
+/// twentieth of the time).
+pub(crate) async fn read_shown(
+    store: &Arc<dyn ObjectStore>,
+    meta: &ObjectMeta,
+    shown: &str,
+    opts: &MsgpackReadOptions,
+) -> Result<crate::input::Input> {
+    let bytes = match super::Visible::is_local(store.as_ref()) {
         // Opened here rather than through the store, whose every call is a hand-off to
         // Tokio's blocking pool: with thousands of small files those hand-offs were the time.
-        Some(path) => crate::input::source::listed_file_bytes(&path, opts.mmap, meta.size)?,
-        None => {
+        // A local object's shown path is its path.
+        true => crate::input::source::listed_file_bytes(std::path::Path::new(shown), opts.mmap, meta.size)?,
+        false => {
             let got = store.get(&meta.location).await?;
             match got.payload {
                 GetResultPayload::File(file, path) => crate::input::source::open_file_bytes(file, &path, opts.mmap)?,
@@ -313,8 +325,7 @@ pub async fn read_object(
             }
         }
     };
-    let path = shown_path(store, meta);
-    let mut input = crate::input::prepare(bytes, &path, opts)?;
+    let mut input = crate::input::prepare(bytes, shown, opts)?;
     let name = meta.location.filename().unwrap_or_default();
     if crate::input::is_chunk_name(name) && !input.bytes.bytes.is_empty() {
         let sidecar = object_store::path::Path::from(format!("{}.meta", meta.location));
@@ -328,7 +339,7 @@ pub async fn read_object(
                     });
                     input.meta = Some(m);
                 }
-                Err(e) => input.notes.push(format!("{path}.meta: {e}; the chunk is read without it")),
+                Err(e) => input.notes.push(format!("{shown}.meta: {e}; the chunk is read without it")),
             },
             Err(object_store::Error::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),

@@ -2,7 +2,7 @@
 //! [`MsgpackOpener`] (per-file I/O: maps the file and returns a lazy stream of batches).
 
 use super::counts::Counts;
-use super::format::{local_path, read_object, shown_path};
+use super::format::{local_path, read_shown, shown_path};
 use super::prune;
 use crate::input::source::would_map;
 use crate::options::MsgpackReadOptions;
@@ -351,11 +351,11 @@ impl FileOpener for MsgpackOpener {
                     });
                 }
             }
-            let input = read_object(&store, &meta, &options).await.map_err(|e| match &place {
+            let path = shown_path(&store, &meta);
+            let input = read_shown(&store, &meta, &path, &options).await.map_err(|e| match &place {
                 Some(p) => DataFusionError::Context(format!("on {}", p.0), Box::new(e)),
                 None => e,
             })?;
-            let path = shown_path(&store, &meta);
             let range = file.range.map(|r| r.start.max(0) as usize..r.end.max(0) as usize);
             let request = ScanRequest {
                 path: &path,

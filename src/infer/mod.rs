@@ -249,7 +249,7 @@ fn assumed_records() -> Detection {
 /// yet) as a plain stream of maps before its layout is detected: when its first
 /// [`DETECT_RECORDS`] records (or all of them, if fewer) are maps that observing takes whole,
 /// that is what detection would have concluded, with the same evidence, and detection's own
-/// walk of them is saved (with thousands of small files it was a tenth of the time); the
+/// walk of them is saved (with thousands of small files, 5-9% of the time); the
 /// offset reached. Otherwise `None`, and nothing was observed (the first chunk of records is
 /// undone, see [`observe_unframed`]): the layout is for [`head_detected`] to detect.
 fn head_of_maps(
@@ -958,7 +958,7 @@ mod tests {
 
         /// Observing the head of an input that starts with a map before its layout is detected
         /// concludes what detecting it and then observing does (layout, evidence, lattices,
-        /// counts, problem, offset reached), or observes nothing and hands the lattices back:
+        /// counts, problem, offset reached), or observes nothing (its lattices as they were):
         /// on maps, events and mixed values, damaged, cut short or ending in zeros, at small
         /// depth and size limits and heads around the records detection looks at.
         #[test]

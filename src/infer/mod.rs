@@ -269,8 +269,7 @@ fn head_of_maps(
         // Every record observed (to the end of the input or of the head): all maps.
         Unframed::Done(end) if fi.records > 0 => (end, fi.records as usize),
         Unframed::Unusual { at, observed } if observed >= DETECT_RECORDS => {
-            let mut framer = Framer::new(buf, at, Layout::Records, opts.limits, observed as u64);
-            (observe_framed(fi, &mut framer, buf, (head - observed, usize::MAX), opts, path), observed)
+            (observe_framed_from(fi, buf, (at, observed, 0), (head, usize::MAX), opts, path), observed)
         }
         // An unusual record among the first ones: undone, nothing observed.
         _ => return None,
@@ -329,21 +328,35 @@ fn observe_run<'a>(
     fi: &mut FileInference,
     framer: &mut Framer<'a>,
     buf: &'a [u8],
-    (mut n, stop): (usize, usize),
+    (n, stop): (usize, usize),
     opts: &InferOptions,
     path: &str,
 ) -> usize {
     if fi.detection.layout == Layout::Records && framer.entry().is_none() {
         let from = framer.pos();
-        match observe_unframed(fi, buf, from, (n, stop), opts, (UNFRAMED_CHUNK, WALK_FIRST_BYTES)) {
-            Unframed::Done(end) => return end,
+        return match observe_unframed(fi, buf, from, (n, stop), opts, (UNFRAMED_CHUNK, WALK_FIRST_BYTES)) {
+            Unframed::Done(end) => end,
             Unframed::Unusual { at, observed } => {
-                *framer = Framer::new(buf, at, Layout::Records, opts.limits, framer.records + observed as u64);
-                n -= observed;
+                observe_framed_from(fi, buf, (at, observed, framer.records), (n, stop), opts, path)
             }
-        }
+        };
     }
     observe_framed(fi, framer, buf, (n, stop), opts, path)
+}
+
+/// The rest of a run of `n` records that observing without a framer left at an unusual record
+/// at `at`, after `observed` of them: a framer reads on from there, numbering its records after
+/// `before` and those observed.
+fn observe_framed_from(
+    fi: &mut FileInference,
+    buf: &[u8],
+    (at, observed, before): (usize, usize, u64),
+    (n, stop): (usize, usize),
+    opts: &InferOptions,
+    path: &str,
+) -> usize {
+    let mut framer = Framer::new(buf, at, Layout::Records, opts.limits, before + observed as u64);
+    observe_framed(fi, &mut framer, buf, (n - observed, stop), opts, path)
 }
 
 /// Records observed between copies of what was observed before them: when a record is
@@ -941,8 +954,7 @@ mod tests {
             let end = match observe_unframed(&mut fused, &buf, 0, (n, stop), &opts, (chunk, walk_first)) {
                 Unframed::Done(end) => end,
                 Unframed::Unusual { at, observed } => {
-                    let mut rest = Framer::new(&buf, at, Layout::Records, limits, observed as u64);
-                    observe_framed(&mut fused, &mut rest, &buf, (n - observed, stop), &opts, "f")
+                    observe_framed_from(&mut fused, &buf, (at, observed, 0), (n, stop), &opts, "f")
                 }
             };
             proptest::prop_assert_eq!(&outcome(&fused, end), &expected);

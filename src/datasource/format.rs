@@ -3,7 +3,7 @@
 //! MSGPACK` into a format).
 
 use super::source::MsgpackSource;
-use crate::infer::{CACHE_MIN_BYTES, CacheKey, TableInference, cache_get, cache_put, infer_slice, infer_slice_into};
+use crate::infer::{CACHE_MIN_BYTES, CacheKey, RunInference, TableInference, cache_get, cache_put, infer_slice};
 use crate::options::MsgpackReadOptions;
 use crate::report::ScanReport;
 use async_trait::async_trait;
@@ -125,15 +125,15 @@ impl MsgpackFormat {
                     let (store, options, opts, run) =
                         (Arc::clone(store), Arc::clone(&self.options), Arc::clone(&opts), run.to_vec());
                     tokio::spawn(async move {
-                        let mut merged = TableInference::default();
+                        let mut merged = RunInference::default();
                         for meta in run {
                             if observed_into(&options, &meta) {
                                 infer_object_into(&options, &store, meta, &opts, &mut merged).await?;
-                            } else {
-                                merge_into(&mut merged, infer_object(&options, &store, meta, &opts).await?);
+                            } else if let Some((name, fi)) = infer_object(&options, &store, meta, &opts).await? {
+                                merged.add(name, &fi);
                             }
                         }
-                        Ok(merged)
+                        Ok(merged.into_merged())
                     })
                 });
                 let joined = futures::future::join_all(tasks.collect::<Vec<_>>()).await;
@@ -188,13 +188,11 @@ async fn infer_object_into(
     store: &Arc<dyn ObjectStore>,
     meta: ObjectMeta,
     opts: &crate::infer::InferOptions,
-    merged: &mut TableInference,
+    merged: &mut RunInference,
 ) -> Result<()> {
     let shown = shown_path(store, &meta);
-    let observe = |sample: &[u8]| merged.observe(|into| infer_slice_into(sample, &shown, opts, into));
-    let fi = read_and_infer(options, store, &meta, &shown, observe).await?;
-    merged.add_flags(&fi);
-    merged.files.push((shown, Arc::new(fi.summary())));
+    let fi = read_and_infer(options, store, &meta, &shown, |sample| merged.observe(sample, &shown, opts)).await?;
+    merged.add_observed(shown, &fi);
     Ok(())
 }
 
@@ -206,7 +204,7 @@ async fn read_and_infer(
     store: &Arc<dyn ObjectStore>,
     meta: &ObjectMeta,
     shown: &str,
-    infer: impl FnOnce(&[u8]) -> crate::infer::FileInference,
+    infer: impl FnOnce(&bytes::Bytes) -> crate::infer::FileInference,
 ) -> Result<crate::infer::FileInference> {
     let input = read_shown(store, meta, shown, options).await?;
     let (sample, whole) = input.sample_bytes(shown, options)?;

@@ -151,16 +151,53 @@ pub fn infer_slice(buf: &[u8], path: &str, opts: &InferOptions) -> FileInference
 /// [`infer_slice`], observing into `into`'s lattices rather than new ones: its result's
 /// lattices are `into`'s with this input's records observed after what they held.
 pub(crate) fn infer_slice_into(buf: &[u8], path: &str, opts: &InferOptions, into: Lattices) -> FileInference {
-    let mut fi = infer_records(buf, path, opts, into);
+    match infer_slice_undone_by(buf, path, opts, into, Undo::Here) {
+        Ok(fi) => fi,
+        Err(Spoiled) => unreachable!("inference that undoes its own chunks never leaves them spoiled"),
+    }
+}
+
+/// [`infer_slice_into`], with what observing an unusual record spoils undone by `undo`: by
+/// the caller, `Err(Spoiled)` says `into`'s lattices are lost (see [`RunInference`]).
+fn infer_slice_undone_by(
+    buf: &[u8],
+    path: &str,
+    opts: &InferOptions,
+    into: Lattices,
+    undo: Undo,
+) -> Result<FileInference, Spoiled> {
+    let mut fi = infer_records(buf, path, opts, into, undo)?;
     if fi.detection.layout == Layout::SeqFile {
         let header = crate::framing::seqfile::SeqHeader::parse(buf);
         fi.key = header.ok().and_then(|h| h.writables().ok()).map(|(k, _)| k);
     }
-    fi
+    Ok(fi)
 }
 
+/// Who undoes what observing records without framing them spoiled when one of them turns out
+/// unusual (see [`observe_unframed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Undo {
+    /// Observing itself: it walks a small rest first, or copies the lattices before each chunk.
+    Here,
+    /// The caller, which kept what it needs to (a copy from before several inputs): observing
+    /// neither walks first nor copies, and an unusual record leaves the lattices [`Spoiled`].
+    Caller,
+}
+
+/// The lattices lent to observe an input were spoiled by an unusual record, for the caller to
+/// undo ([`Undo::Caller`]).
+#[derive(Debug)]
+struct Spoiled;
+
 /// What the records of one input hold.
-fn infer_records(buf: &[u8], path: &str, opts: &InferOptions, into: Lattices) -> FileInference {
+fn infer_records(
+    buf: &[u8],
+    path: &str,
+    opts: &InferOptions,
+    into: Lattices,
+    undo: Undo,
+) -> Result<FileInference, Spoiled> {
     let depth = opts.limits.max_depth;
     let head = match opts.sample {
         Sample::All => usize::MAX,
@@ -170,7 +207,7 @@ fn infer_records(buf: &[u8], path: &str, opts: &InferOptions, into: Lattices) ->
     let (mut fi, end) = match (opts.layout, split) {
         (None, false) => {
             let mut fi = FileInference::observing_into(assumed_records(), into);
-            match head_of_maps(&mut fi, buf, path, opts, (head, (UNFRAMED_CHUNK, WALK_FIRST_BYTES))) {
+            match head_of_maps(&mut fi, buf, path, opts, (head, (UNFRAMED_CHUNK, WALK_FIRST_BYTES)), undo)? {
                 Some(end) => (fi, end),
                 None => head_detected(buf, path, opts, head, (detect_or(buf, None, depth), fi.into_lattices())),
             }
@@ -182,7 +219,7 @@ fn infer_records(buf: &[u8], path: &str, opts: &InferOptions, into: Lattices) ->
             {
                 let mut fi = FileInference::observing_into(detection, into);
                 fi.problem = Some(format!("{path}: {msg}"));
-                return fi;
+                return Ok(fi);
             }
             if split && let Some(split) = infer_split(buf, path, opts, &detection) {
                 // The ranges had lattices of their own: merged after what `into` held.
@@ -190,7 +227,7 @@ fn infer_records(buf: &[u8], path: &str, opts: &InferOptions, into: Lattices) ->
                 root.merge(&split.root);
                 values.merge(&split.values);
                 time.merge(&split.time);
-                return FileInference { root, values, time, ..split };
+                return Ok(FileInference { root, values, time, ..split });
             }
             head_detected(buf, path, opts, head, (detection, into))
         }
@@ -198,11 +235,11 @@ fn infer_records(buf: &[u8], path: &str, opts: &InferOptions, into: Lattices) ->
     let layout = fi.detection.layout;
     if end >= buf.len() || fi.problem.is_some() {
         fi.complete = fi.problem.is_none();
-        return fi;
+        return Ok(fi);
     }
     if let Sample::Records { probes, probe_records, .. } = opts.sample {
         if !layout.splittable() {
-            return fi;
+            return Ok(fi);
         }
         let span = buf.len() - end;
         // Probes never overlap (nor the head), so no record is observed twice: in a file
@@ -221,7 +258,7 @@ fn infer_records(buf: &[u8], path: &str, opts: &InferOptions, into: Lattices) ->
             }
         }
     }
-    fi
+    Ok(fi)
 }
 
 /// The first `head` records of an input of the layout `detection` found, observed into `into`:
@@ -251,33 +288,36 @@ fn assumed_records() -> Detection {
 /// that is what detection would have concluded, with the same evidence, and detection's own
 /// walk of them is saved (with thousands of small files, 5-9% of the time); the
 /// offset reached. Otherwise `None`, and nothing was observed (the first chunk of records is
-/// undone, see [`observe_unframed`]): the layout is for [`head_detected`] to detect.
+/// undone, see [`observe_unframed`]): the layout is for [`head_detected`] to detect. With
+/// [`Undo::Caller`], an unusual record anywhere is `Err(Spoiled)` instead.
 fn head_of_maps(
     fi: &mut FileInference,
     buf: &[u8],
     path: &str,
     opts: &InferOptions,
     (head, chunks): (usize, (usize, usize)),
-) -> Option<usize> {
+    undo: Undo,
+) -> Result<Option<usize>, Spoiled> {
     // What a chunk observed is undone when it meets an unusual record, so a chunk holding the
     // first records detection looks at leaves nothing observed when one of them is unusual.
     debug_assert!(chunks.0 >= DETECT_RECORDS);
     if head < DETECT_RECORDS || !buf.first().is_some_and(|b| mpq_wire::marker::is_map(*b)) {
-        return None;
+        return Ok(None);
     }
-    let (end, observed) = match observe_unframed(fi, buf, 0, (head, usize::MAX), opts, chunks) {
+    let (end, observed) = match observe_unframed(fi, buf, 0, (head, usize::MAX), opts, chunks, undo) {
         // Every record observed (to the end of the input or of the head): all maps.
         Unframed::Done(end) if fi.records > 0 => (end, fi.records as usize),
         Unframed::Unusual { at, observed } if observed >= DETECT_RECORDS => {
             (observe_framed_from(fi, buf, (at, observed, 0), (head, usize::MAX), opts, path), observed)
         }
+        Unframed::Spoiled => return Err(Spoiled),
         // An unusual record among the first ones: undone, nothing observed.
-        _ => return None,
+        _ => return Ok(None),
     };
     let seen = observed.min(DETECT_RECORDS);
     fi.detection =
         Detection { layout: Layout::Records, evidence: format!("{seen} of the first {seen} records are maps") };
-    Some(end)
+    Ok(Some(end))
 }
 
 /// Every record of `buf`, read as a split scan reads it: one range per thread, each with its
@@ -334,11 +374,12 @@ fn observe_run<'a>(
 ) -> usize {
     if fi.detection.layout == Layout::Records && framer.entry().is_none() {
         let from = framer.pos();
-        return match observe_unframed(fi, buf, from, (n, stop), opts, (UNFRAMED_CHUNK, WALK_FIRST_BYTES)) {
+        return match observe_unframed(fi, buf, from, (n, stop), opts, (UNFRAMED_CHUNK, WALK_FIRST_BYTES), Undo::Here) {
             Unframed::Done(end) => end,
             Unframed::Unusual { at, observed } => {
                 observe_framed_from(fi, buf, (at, observed, framer.records), (n, stop), opts, path)
             }
+            Unframed::Spoiled => unreachable!("observing undoes its own chunks here"),
         };
     }
     observe_framed(fi, framer, buf, (n, stop), opts, path)
@@ -389,13 +430,16 @@ enum Unframed {
     /// A record at or after `at` is unusual: what was observed from `at` on is undone, and
     /// `observed` records (before `at`) were observed.
     Unusual { at: usize, observed: usize },
+    /// A record is unusual, and what was observed is for the caller to undo ([`Undo::Caller`]).
+    Spoiled,
 }
 
 /// Observes records of maps from `from`, each walked once, in chunks of `chunk` records: observing a map checks it is
 /// complete and within the depth limit as framing does. Anything else (a value that is not
 /// a map, damage, a record too large) is left to the framer, which reports it exactly; what
 /// the chunk holding it had observed is undone first, so the result is what framing first
-/// gives.
+/// gives. With [`Undo::Caller`] nothing is walked first or copied, and anything unusual is
+/// [`Unframed::Spoiled`].
 fn observe_unframed(
     fi: &mut FileInference,
     buf: &[u8],
@@ -403,6 +447,7 @@ fn observe_unframed(
     (n, stop): (usize, usize),
     opts: &InferOptions,
     (chunk, walk_first): (usize, usize),
+    undo: Undo,
 ) -> Unframed {
     let (depth, max_bytes) = (opts.limits.max_depth, opts.limits.max_record_bytes);
     let (mut pos, mut observed) = (from, 0);
@@ -412,8 +457,9 @@ fn observe_unframed(
         // does not get cheaper with the input: with many small files it was an eighth of
         // the time).
         let rest = stop.min(buf.len()).saturating_sub(pos);
-        let walked = rest <= walk_first && usual(buf, pos, stop, chunk.min(n - observed), depth, max_bytes);
-        let saved = (!walked).then(|| (fi.root.clone(), fi.records));
+        let here = undo == Undo::Here;
+        let walked = here && rest <= walk_first && usual(buf, pos, stop, chunk.min(n - observed), depth, max_bytes);
+        let saved = (here && !walked).then(|| (fi.root.clone(), fi.records));
         let (chunk_at, chunk_observed) = (pos, observed);
         for _ in 0..chunk {
             if observed >= n || pos >= stop || pos >= buf.len() {
@@ -424,6 +470,9 @@ fn observe_unframed(
                 && fi.root.observe(&mut cur, depth, &opts.lattice).is_ok()
                 && cur.pos() - pos <= max_bytes;
             if !fits {
+                if !here {
+                    return Unframed::Spoiled;
+                }
                 // A walked chunk fits: observing fails exactly where skipping does.
                 debug_assert!(saved.is_some(), "a walked chunk held an unusual record at {pos}");
                 if let Some(saved) = saved {
@@ -479,6 +528,99 @@ fn observe_framed(
         }
     }
     framer.pos()
+}
+
+/// A run of inputs inferred in order into one merge ([`TableInference::observe`]) without
+/// copying its lattices before each input: observing records without framing them first
+/// must be undone when one of them turns out unusual (see [`observe_unframed`]), and rather
+/// than copy the run's lattices before every input (with thousands of small files, a
+/// sixteenth of the time), a copy is taken before every [`KEEP_INPUTS`] inputs (at most
+/// [`KEEP_BYTES`] of them), whose bytes are kept (shared, not copied). An input that meets an
+/// unusual record sends the lattices back to that copy; the inputs kept are observed again
+/// and it is observed as [`infer_slice_into`] does, which undoes its own chunks, so the
+/// result is what inferring every input that way concludes (a test checks it).
+#[derive(Default)]
+pub(crate) struct RunInference {
+    merged: TableInference,
+    /// The lattices (root, values, time) before the inputs in `since`.
+    saved: Option<(Node, Option<Node>, Option<Node>)>,
+    /// The inputs observed since `saved`: the bytes observed and the input's name.
+    since: Vec<(bytes::Bytes, String)>,
+    /// Their bytes together.
+    since_bytes: usize,
+}
+
+/// Inputs observed at most between two copies of a [`RunInference`]'s lattices.
+const KEEP_INPUTS: usize = 64;
+
+/// Bytes of inputs kept at most between two copies of a [`RunInference`]'s lattices; a larger
+/// input is observed undoing its own chunks.
+const KEEP_BYTES: usize = 256 << 10;
+
+impl RunInference {
+    /// Infers `sample`, the bytes of the input named `path`, into the run's lattices (what
+    /// [`TableInference::observe`] of [`infer_slice_into`] concludes). Its flags and entry are
+    /// for the caller to add ([`RunInference::add_observed`]).
+    pub(crate) fn observe(&mut self, sample: &bytes::Bytes, path: &str, opts: &InferOptions) -> FileInference {
+        let careful = |merged: &mut TableInference, sample: &[u8], path: &str| {
+            merged.observe(|into| infer_slice_into(sample, path, opts, into))
+        };
+        if sample.len() > KEEP_BYTES {
+            self.forget();
+            return careful(&mut self.merged, sample, path);
+        }
+        if self.saved.is_none() || self.since.len() >= KEEP_INPUTS || self.since_bytes + sample.len() > KEEP_BYTES {
+            let m = &self.merged;
+            self.saved = Some((m.root.clone(), m.values.clone(), m.time.clone()));
+            self.since.clear();
+            self.since_bytes = 0;
+        }
+        let mut spoiled = false;
+        let fi = self.merged.observe(|into| {
+            infer_slice_undone_by(sample, path, opts, into, Undo::Caller).unwrap_or_else(|Spoiled| {
+                spoiled = true;
+                FileInference::empty(assumed_records())
+            })
+        });
+        if !spoiled {
+            self.since.push((sample.clone(), path.to_string()));
+            self.since_bytes += sample.len();
+            return fi;
+        }
+        if let Some((root, values, time)) = self.saved.take() {
+            (self.merged.root, self.merged.values, self.merged.time) = (root, values, time);
+            for (kept, name) in std::mem::take(&mut self.since) {
+                careful(&mut self.merged, &kept, &name);
+            }
+        }
+        self.forget();
+        careful(&mut self.merged, sample, path)
+    }
+
+    /// Adds an observed input's flags and its entry in [`TableInference::files`].
+    pub(crate) fn add_observed(&mut self, name: String, fi: &FileInference) {
+        self.merged.add_flags(fi);
+        self.merged.files.push((name, Arc::new(fi.summary())));
+    }
+
+    /// Adds an input inferred into lattices of its own ([`TableInference::add`]) and its entry.
+    pub(crate) fn add(&mut self, name: String, fi: &FileInference) {
+        self.forget();
+        self.merged.add(fi);
+        self.merged.files.push((name, Arc::new(fi.summary())));
+    }
+
+    /// The run's merge in progress.
+    pub(crate) fn into_merged(self) -> TableInference {
+        self.merged
+    }
+
+    /// No copy to go back to: the next input observed takes one.
+    fn forget(&mut self) {
+        self.saved = None;
+        self.since.clear();
+        self.since_bytes = 0;
+    }
 }
 
 /// What inference concluded for a whole table: per input and merged.
@@ -951,11 +1093,12 @@ mod tests {
             // In chunks of a few records (so undoing a chunk is tested), walked first or not
             // (from the start, from near the end, never), then as `observe_run` does.
             let mut fused = FileInference::empty(detection.clone());
-            let end = match observe_unframed(&mut fused, &buf, 0, (n, stop), &opts, (chunk, walk_first)) {
+            let end = match observe_unframed(&mut fused, &buf, 0, (n, stop), &opts, (chunk, walk_first), Undo::Here) {
                 Unframed::Done(end) => end,
                 Unframed::Unusual { at, observed } => {
                     observe_framed_from(&mut fused, &buf, (at, observed, 0), (n, stop), &opts, "f")
                 }
+                Unframed::Spoiled => unreachable!("undone here"),
             };
             proptest::prop_assert_eq!(&outcome(&fused, end), &expected);
             let mut whole = FileInference::empty(detection);
@@ -1005,15 +1148,104 @@ mod tests {
             let (expected, end) = head_detected(&buf, "f", &opts, head, detected);
             let expected = format!("{:?} {}", expected.detection, outcome(&expected, end));
             let mut fi = FileInference::observing_into(assumed_records(), Lattices::default());
-            match head_of_maps(&mut fi, &buf, "f", &opts, (head, (chunk, walk_first))) {
-                Some(end) => {
-                    proptest::prop_assert_eq!(format!("{:?} {}", fi.detection, outcome(&fi, end)), expected);
+            match head_of_maps(&mut fi, &buf, "f", &opts, (head, (chunk, walk_first)), Undo::Here) {
+                Ok(Some(end)) => {
+                    proptest::prop_assert_eq!(format!("{:?} {}", fi.detection, outcome(&fi, end)), expected.clone());
                 }
-                None => {
+                Ok(None) => {
                     let nothing = FileInference::observing_into(assumed_records(), Lattices::default());
                     proptest::prop_assert_eq!(outcome(&fi, 0), outcome(&nothing, 0));
                 }
+                Err(Spoiled) => proptest::prop_assert!(false, "spoiled although undone here"),
             }
+            // Left to the caller to undo: the same, or spoiled exactly when a record of the head
+            // is unusual (every map of an input that does not start with one is not observed).
+            let mut fi = FileInference::observing_into(assumed_records(), Lattices::default());
+            let usual_head = usual(&buf, 0, usize::MAX, head, depth, max_record_bytes);
+            match head_of_maps(&mut fi, &buf, "f", &opts, (head, (chunk, walk_first)), Undo::Caller) {
+                Ok(Some(end)) => {
+                    proptest::prop_assert!(usual_head);
+                    proptest::prop_assert_eq!(format!("{:?} {}", fi.detection, outcome(&fi, end)), expected.clone());
+                }
+                Ok(None) => {
+                    let nothing = FileInference::observing_into(assumed_records(), Lattices::default());
+                    proptest::prop_assert_eq!(outcome(&fi, 0), outcome(&nothing, 0));
+                    let starts_with_map = buf.first().is_some_and(|b| mpq_wire::marker::is_map(*b));
+                    proptest::prop_assert!(!starts_with_map || head < DETECT_RECORDS || fi.records == 0 && usual_head);
+                }
+                Err(Spoiled) => proptest::prop_assert!(!usual_head),
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
+
+        /// A run of inputs inferred with copies of its lattices taken every few inputs
+        /// ([`RunInference`]) concludes what inferring each input undoing its own chunks does:
+        /// the merged lattices and each input's inference (layout, evidence, counts, problem),
+        /// over usual, damaged and mixed inputs and events, more inputs and more bytes than are
+        /// kept between copies, an input larger than that, a sample or every record.
+        #[test]
+        fn a_run_undone_from_copies_concludes_what_each_input_undone_does(
+            inputs in proptest::collection::vec(
+                (
+                    1u64..500,
+                    proptest::sample::select(vec![0usize, 0, 0, 0, 1, 2]),
+                    proptest::sample::select(vec![1usize, 5, 20, 40]),
+                    proptest::option::weighted(0.15, (proptest::prelude::any::<proptest::sample::Index>(), proptest::prelude::any::<u8>())),
+                ),
+                1..140,
+            ),
+            big in proptest::option::weighted(0.3, proptest::prelude::any::<proptest::sample::Index>()),
+            every in proptest::prelude::any::<bool>(),
+        ) {
+            let mut bufs: Vec<bytes::Bytes> = inputs
+                .iter()
+                .map(|&(seed, shape, records, damage)| {
+                    let (mut buf, _) = to_vecs(&Spec { records, seed, events: shape == 1, mixed: shape == 2, wide: false });
+                    if let Some((at, b)) = damage {
+                        let i = at.index(buf.len());
+                        buf[i] = b;
+                    }
+                    bytes::Bytes::from(buf)
+                })
+                .collect();
+            if let Some(at) = big {
+                let (buf, _) = to_vecs(&Spec { records: 1500, seed: 7, events: false, mixed: false, wide: false });
+                proptest::prop_assert!(buf.len() > KEEP_BYTES);
+                bufs.insert(at.index(bufs.len() + 1), bytes::Bytes::from(buf));
+            }
+            let mut opts = crate::options::MsgpackReadOptions::default().infer_options();
+            if every {
+                opts.sample = Sample::All;
+                opts.threads = 1;
+            }
+            let each = |fi: &FileInference| {
+                format!("{:?} {} {} {:?} {} {:?}", fi.detection, fi.records, fi.not_maps, fi.problem, fi.complete, fi.tag)
+            };
+            let text = |t: &TableInference| {
+                let mut out = String::new();
+                render(&t.root, &mut out, 0);
+                for n in t.values.iter().chain(&t.time) {
+                    out.push_str("--\n");
+                    render(n, &mut out, 0);
+                }
+                let files: Vec<_> = t.files.iter().map(|(n, f)| format!("{n}: {}", each(f))).collect();
+                format!("{out}{} {} {:?}\n{}", t.tag, t.metadata, t.key, files.join("\n"))
+            };
+            let mut want = TableInference::default();
+            let mut run = RunInference::default();
+            for (i, buf) in bufs.iter().enumerate() {
+                let name = format!("f{i}");
+                let fi = want.observe(|into| infer_slice_into(buf, &name, &opts, into));
+                want.add_flags(&fi);
+                want.files.push((name.clone(), Arc::new(fi.summary())));
+                let got = run.observe(buf, &name, &opts);
+                proptest::prop_assert_eq!(each(&got), each(&fi), "input {}", i);
+                run.add_observed(name, &got);
+            }
+            proptest::prop_assert_eq!(text(&run.into_merged()), text(&want));
         }
     }
 

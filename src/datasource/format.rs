@@ -167,7 +167,7 @@ impl MsgpackFormat {
 fn merge_into(merged: &mut TableInference, one: Inferred) {
     if let Some((name, fi)) = one {
         merged.add(&fi);
-        merged.files.push((name, Arc::new(fi.summary())));
+        merged.files.push((name, fi.summary()));
     }
 }
 

@@ -4,8 +4,8 @@
 use super::counts::Counts;
 use super::format::{local_path, read_shown, shown_path};
 use super::prune;
-use crate::input::source::would_map;
-use crate::options::MsgpackReadOptions;
+use crate::input::source::{SMALL, would_map};
+use crate::options::{MmapPolicy, MsgpackReadOptions};
 use crate::reader::scan::{ScanRequest, scan_input};
 use crate::report::CacheMiss;
 use crate::report::ScanReport;
@@ -215,10 +215,18 @@ impl FileSource for MsgpackSource {
         true
     }
 
-    /// Splits files only where every range can share one memory map: local files the mmap
-    /// policy maps (a file read into memory would be read once per range), and scans
-    /// without a limit (a few rows come from the first range anyway). Otherwise files stay
-    /// whole and are spread over the partitions as listed.
+    /// Splits files into ranges only where that is cheap and balanced: local files, each either
+    /// mapped by the mmap policy and not compressed (its ranges share the map; a large file read
+    /// into memory would be read whole once per range, and a compressed one's ranges would leave
+    /// all of it to the range at its start) or read because it is small (`auto`, under
+    /// [`SMALL`]: the partitioner cuts at most one file at each range boundary, and a small file
+    /// cut there is read once per range, which costs little; if it is compressed, the range at
+    /// its start reads it all and the others nothing, which is exact), at least one of them
+    /// mapped (small files alone gain nothing from ranges), and scans without a limit (a few
+    /// rows come from the first range anyway). Otherwise files stay whole and are spread over
+    /// the partitions as listed: one large file among many small ones was read on one core
+    /// while the others read the small files. Small files are judged by their listed size
+    /// alone, without opening them.
     fn repartitioned(
         &self,
         target_partitions: usize,
@@ -227,11 +235,19 @@ impl FileSource for MsgpackSource {
         config: &FileScanConfig,
     ) -> Result<Option<FileScanConfig>> {
         let local = config.object_store_url.as_str().starts_with("file://");
-        let mapped = config.file_groups.iter().flat_map(|g| g.iter()).all(|f| {
+        let policy = self.options.mmap;
+        let mut mapped = false;
+        let splittable = config.file_groups.iter().flat_map(|g| g.iter()).all(|f| {
+            if policy == MmapPolicy::Auto && f.object_meta.size < SMALL {
+                return true;
+            }
             let path = format!("/{}", f.object_meta.location);
-            would_map(Path::new(&path), self.options.mmap) && !crate::input::is_compressed_file(Path::new(&path))
+            let path = Path::new(&path);
+            let maps = would_map(path, policy) && !crate::input::is_compressed_file(path);
+            mapped |= maps;
+            maps
         });
-        if config.limit.is_some() || !local || !mapped {
+        if config.limit.is_some() || !local || !splittable || !mapped {
             return Ok(None);
         }
         let groups = FileGroupPartitioner::new()

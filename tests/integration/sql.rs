@@ -192,6 +192,86 @@ async fn split_scans_equal_whole_file_scans() {
     }
 }
 
+/// A large file among small ones is split into ranges as a large file alone is (it was read on
+/// one core while the others read the small files), and small files the ranges cut are read
+/// whole once per range: the answers equal one partition's. Small files alone, or a
+/// compressed one among them, are not split.
+#[tokio::test]
+async fn a_large_file_among_small_ones_is_split_and_answers_the_same() {
+    use datafusion::prelude::SessionConfig;
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tmp");
+    let write = |name: &str, records: usize, seed: u64| {
+        let spec = mpq::generate::Spec { records, seed, events: false, mixed: false, wide: false };
+        let path = dir.path().join(name);
+        std::fs::write(&path, mpq::generate::to_vecs(&spec).0).expect("write");
+        // Written long enough ago that `auto` maps it (a file being written is read).
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::options().write(true).open(&path).expect("open").set_modified(old).expect("mtime");
+        path
+    };
+    let big = write("a-big.msgpack", 2_000, 1);
+    assert!(std::fs::metadata(&big).expect("stat").len() >= mpq::input::source::SMALL, "mapped under auto");
+    for i in 0..12 {
+        let small = write(&format!("s{i:02}.msgpack"), 300, 10 + i);
+        assert!(std::fs::metadata(&small).expect("stat").len() < mpq::input::source::SMALL, "read under auto");
+    }
+    let sql = "SELECT count(*), sum(status), count(DISTINCT service), sum(\"user\".id), min(ts), max(ts) FROM t";
+    let answers = |partitions: usize, urls: Vec<String>| async move {
+        let config = SessionConfig::new()
+            .with_target_partitions(partitions)
+            .set_usize("datafusion.optimizer.repartition_file_min_size", 1024);
+        let ctx = SessionContext::new_with_config(config);
+        ctx.register_msgpack("t", urls, MsgpackReadOptions::default()).await.expect("register");
+        let plan = ctx.sql(sql).await.expect("plan").create_physical_plan().await.expect("physical");
+        (scanned_files(&plan), run(&ctx, sql).await, run(&ctx, "SELECT count(*) FROM t").await)
+    };
+    let whole_dir = vec![format!("{}/", dir.path().display())];
+    let (one, expected, count) = answers(1, whole_dir.clone()).await;
+    assert_eq!(one.len(), 1);
+    assert!(count.contains("| 5600 "), "{count}");
+    let (groups, got, got_count) = answers(7, whole_dir).await;
+    assert_eq!(groups.len(), 7, "{groups:?}");
+    let reads_of = |name: &str| groups.iter().filter(|g| g.iter().any(|f| f == name)).count();
+    assert!(reads_of("a-big.msgpack") >= 2, "the large file in ranges: {groups:?}");
+    let cut = (0..12).filter(|i| reads_of(&format!("s{i:02}.msgpack")) > 1).count();
+    assert!(cut >= 1, "a small file cut at a range boundary: {groups:?}");
+    assert_eq!((got, got_count), (expected, count));
+
+    // Small files alone: as listed, whole.
+    let smalls: Vec<String> =
+        (0..12).map(|i| dir.path().join(format!("s{i:02}.msgpack")).display().to_string()).collect();
+    let (groups, _, _) = answers(7, smalls.clone()).await;
+    assert_eq!(groups.concat().len(), 12, "{groups:?}");
+    // A small compressed file among them may be cut too: the range at its start reads it all.
+    let gzip = |from: &std::path::Path, to: &str| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&std::fs::read(from).expect("read")).expect("gzip");
+        let path = dir.path().join(to);
+        std::fs::write(&path, gz.finish().expect("gzip")).expect("write");
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::options().write(true).open(&path).expect("open").set_modified(old).expect("mtime");
+        path.display().to_string()
+    };
+    let mut urls = smalls;
+    let raw = write("raw.msgpack.tmp", 1_000, 3);
+    urls.extend([big.display().to_string(), gzip(&raw, "s05z.msgpack.gz")]);
+    let (_, expected, count) = answers(1, urls.clone()).await;
+    assert!(count.contains("| 6600 "), "{count}");
+    let mut gz_cut = false;
+    for partitions in 2..=12 {
+        let (groups, got, got_count) = answers(partitions, urls.clone()).await;
+        gz_cut |= groups.iter().filter(|g| g.iter().any(|f| f == "s05z.msgpack.gz")).count() > 1;
+        assert_eq!((got, got_count), (expected.clone(), count.clone()), "{partitions} partitions");
+    }
+    assert!(gz_cut, "some partition count cuts the compressed file");
+    // A large compressed file is not split (its ranges would leave it all to one).
+    let large_gz = gzip(&write("c-big.msgpack", 6_000, 2), "c-big.msgpack.gz");
+    assert!(std::fs::metadata(&large_gz).expect("stat").len() >= mpq::input::source::SMALL);
+    let (groups, _, _) = answers(7, vec![big.display().to_string(), large_gz]).await;
+    assert_eq!(groups.concat().len(), 2, "{groups:?}");
+}
+
 /// A struct column read only through field paths is decoded with just those fields (the scan
 /// says so in the plan), and answers exactly as the whole struct does.
 #[tokio::test]

@@ -135,23 +135,28 @@ pub fn open_file_bytes(file: std::fs::File, path: &Path, policy: MmapPolicy) -> 
 }
 
 /// Every byte of `file` from where it is to its end, `len` (its size when it was looked at)
-/// expected: one read of that size and one that finds the end (a file that grew meanwhile is
-/// read on to its new end). `read_to_end` asks for the size and the position again first:
-/// two more system calls per file, which with thousands of small files (each read by inference
-/// and by the scan) counted.
+/// expected. The first read asks for one byte more than that: when it brings exactly `len`
+/// bytes, that is the end, and no second read is needed to find it (with thousands of small
+/// files, each read by inference and by the scan, that second call counted); a file that grew
+/// meanwhile fills the buffer and is read on to its new end, one that shrank ends sooner.
+/// (`read_to_end` asks for the size and the position again first: two more system calls.)
 fn read_whole(mut file: &std::fs::File, len: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let mut buf = vec![0; len.min(1 << 30) as usize];
+    let len = len.min(1 << 30) as usize;
+    let mut buf = vec![0; len + 1];
     let mut filled = 0;
-    let mut more = [0; 8192];
     loop {
-        let room = if filled < buf.len() { &mut buf[filled..] } else { &mut more[..] };
-        match file.read(room) {
+        if filled == buf.len() {
+            buf.resize(filled + filled.max(8192), 0);
+        }
+        let room = buf.len() - filled;
+        match file.read(&mut buf[filled..]) {
             Ok(0) => break,
-            Ok(n) if filled < buf.len() => filled += n,
             Ok(n) => {
-                buf.extend_from_slice(&more[..n]);
                 filled += n;
+                if filled == len && n < room {
+                    break;
+                }
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),

@@ -166,8 +166,7 @@ impl MsgpackFormat {
 /// Adds one object's inference to a merge in progress, keeping only its summary.
 fn merge_into(merged: &mut TableInference, one: Inferred) {
     if let Some((name, fi)) = one {
-        merged.add(&fi);
-        merged.files.push((name, fi.summary()));
+        merged.add_input(name, &fi);
     }
 }
 

@@ -599,15 +599,13 @@ impl RunInference {
 
     /// Adds an observed input's flags and its entry in [`TableInference::files`].
     pub(crate) fn add_observed(&mut self, name: String, fi: &FileInference) {
-        self.merged.add_flags(fi);
-        self.merged.files.push((name, fi.summary()));
+        self.merged.add_observed(name, fi);
     }
 
     /// Adds an input inferred into lattices of its own ([`TableInference::add`]) and its entry.
     pub(crate) fn add(&mut self, name: String, fi: &FileInference) {
         self.forget();
-        self.merged.add(fi);
-        self.merged.files.push((name, fi.summary()));
+        self.merged.add_input(name, fi);
     }
 
     /// The run's merge in progress.
@@ -693,8 +691,7 @@ impl TableInference {
     pub fn merge(files: Vec<(String, Arc<FileInference>)>) -> Self {
         let mut t = TableInference::default();
         for (name, f) in files {
-            t.add(&f);
-            t.files.push((name, f.summary()));
+            t.add_input(name, &f);
         }
         t.finish()
     }
@@ -736,6 +733,19 @@ impl TableInference {
         self.values = (had_values || layout == Layout::Values).then_some(values);
         self.time = (had_time || layout.has_time()).then_some(time);
         fi
+    }
+
+    /// [`TableInference::add`] of an input, and its entry in [`TableInference::files`].
+    pub(crate) fn add_input(&mut self, name: String, f: &FileInference) {
+        self.add(f);
+        self.files.push((name, f.summary()));
+    }
+
+    /// An input observed straight into this merge ([`TableInference::observe`]): its flags and
+    /// its entry in [`TableInference::files`].
+    pub(crate) fn add_observed(&mut self, name: String, f: &FileInference) {
+        self.add_flags(f);
+        self.files.push((name, f.summary()));
     }
 
     /// Adds an input's flags (tag, metadata, SequenceFile key) to a merge in progress.
@@ -1031,8 +1041,7 @@ mod tests {
             for chunk in inputs.chunks(run) {
                 let mut part = TableInference::default();
                 for (name, fi) in chunk {
-                    part.add(fi);
-                    part.files.push((name.clone(), fi.summary()));
+                    part.add_input(name.clone(), fi);
                 }
                 all.append(part);
             }
@@ -1047,8 +1056,7 @@ mod tests {
                 let mut part = TableInference::default();
                 for (j, b) in chunk.iter().enumerate() {
                     let fi = part.observe(|into| infer_slice_into(b, "f", &infer_opts, into));
-                    part.add_flags(&fi);
-                    part.files.push((format!("f{}", k * run + j), fi.summary()));
+                    part.add_observed(format!("f{}", k * run + j), &fi);
                 }
                 all.append(part);
             }
@@ -1257,8 +1265,7 @@ mod tests {
             for (i, buf) in bufs.iter().enumerate() {
                 let name = format!("f{i}");
                 let fi = want.observe(|into| infer_slice_into(buf, &name, &opts, into));
-                want.add_flags(&fi);
-                want.files.push((name.clone(), fi.summary()));
+                want.add_observed(name.clone(), &fi);
                 let got = run.observe(buf, &name, &opts);
                 proptest::prop_assert_eq!(each(&got.summary()), each(&fi.summary()), "input {}", i);
                 run.add_observed(name, &got);

@@ -209,11 +209,11 @@ async fn read_and_infer(
     let (sample, whole) = input.sample_bytes(shown, options)?;
     let mut fi = infer(&sample);
     input.bytes.check_intact(shown)?;
-    fi.complete &= whole;
-    fi.tag |= input.meta.as_ref().is_some_and(|m| m.tag.is_some());
+    fi.summary.complete &= whole;
+    fi.summary.tag |= input.meta.as_ref().is_some_and(|m| m.tag.is_some());
     for step in &input.steps {
-        fi.detection.evidence.push_str("; ");
-        fi.detection.evidence.push_str(step);
+        fi.summary.detection.evidence.push_str("; ");
+        fi.summary.detection.evidence.push_str(step);
     }
     Ok(fi)
 }
@@ -257,7 +257,7 @@ async fn infer_object(
             }
         }
     };
-    if fi.records == 0 && crate::input::is_sidecar_name(meta.location.filename().unwrap_or_default()) {
+    if fi.summary.records == 0 && crate::input::is_sidecar_name(meta.location.filename().unwrap_or_default()) {
         return Ok(None);
     }
     Ok(Some((shown, fi)))

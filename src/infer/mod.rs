@@ -77,30 +77,19 @@ pub struct InferOptions {
     pub layout: Option<Layout>,
 }
 
-/// What inference saw in one input.
+/// What inference saw in one input: its summary and the lattices it observed into.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FileInference {
-    /// Layout and evidence.
-    pub detection: Detection,
+    /// Layout, evidence, counts and flags: what a table keeps once the lattices are merged.
+    /// (Flattened: the stored form, `.infer` in the cache, has these fields at the top.)
+    #[serde(flatten)]
+    pub summary: FileSummary,
     /// The record bodies (maps) of records and events layouts.
     pub root: Node,
     /// The top-level values of the values layout.
     pub values: Node,
     /// Event times.
     pub time: Node,
-    /// Records observed.
-    pub records: u64,
-    /// True when every record of the input was observed.
-    pub complete: bool,
-    /// Records whose body was not a map (records and events layouts).
-    pub not_maps: u64,
-    /// A framing error met while sampling, as text.
-    pub problem: Option<String>,
-    /// The input's records have a tag: the forward layout, or a buffer chunk whose `.meta`
-    /// sidecar names one.
-    pub tag: bool,
-    /// How a SequenceFile's keys are serialized (the `key` column).
-    pub key: Option<crate::framing::seqfile::Writable>,
 }
 
 /// Inputs at least this large are inferred on several threads when every record is read.
@@ -114,18 +103,16 @@ impl FileInference {
     /// An inference that has seen nothing yet and observes into `into`'s lattices.
     fn observing_into(detection: Detection, into: Lattices) -> Self {
         let Lattices { root, values, time } = into;
-        FileInference {
+        let summary = FileSummary {
             tag: detection.layout.has_tag(),
             detection,
-            root,
-            values,
-            time,
             records: 0,
             complete: false,
             not_maps: 0,
             problem: None,
             key: None,
-        }
+        };
+        FileInference { summary, root, values, time }
     }
 
     /// The lattices this inference observed into.
@@ -167,9 +154,9 @@ fn infer_slice_undone_by(
     undo: Undo,
 ) -> Result<FileInference, Spoiled> {
     let mut fi = infer_records(buf, path, opts, into, undo)?;
-    if fi.detection.layout == Layout::SeqFile {
+    if fi.summary.detection.layout == Layout::SeqFile {
         let header = crate::framing::seqfile::SeqHeader::parse(buf);
-        fi.key = header.ok().and_then(|h| h.writables().ok()).map(|(k, _)| k);
+        fi.summary.key = header.ok().and_then(|h| h.writables().ok()).map(|(k, _)| k);
     }
     Ok(fi)
 }
@@ -218,7 +205,7 @@ fn infer_records(
                 && let Err(msg) = crate::framing::check_forced(buf, forced, depth)
             {
                 let mut fi = FileInference::observing_into(detection, into);
-                fi.problem = Some(format!("{path}: {msg}"));
+                fi.summary.problem = Some(format!("{path}: {msg}"));
                 return Ok(fi);
             }
             if split && let Some(split) = infer_split(buf, path, opts, &detection) {
@@ -232,9 +219,9 @@ fn infer_records(
             head_detected(buf, path, opts, head, (detection, into))
         }
     };
-    let layout = fi.detection.layout;
-    if end >= buf.len() || fi.problem.is_some() {
-        fi.complete = fi.problem.is_none();
+    let layout = fi.summary.detection.layout;
+    if end >= buf.len() || fi.summary.problem.is_some() {
+        fi.summary.complete = fi.summary.problem.is_none();
         return Ok(fi);
     }
     if let Sample::Records { probes, probe_records, .. } = opts.sample {
@@ -254,7 +241,7 @@ fn infer_records(
                 // first record of a probe is not observed.
                 let _ = f.next();
                 reached = observe_run(&mut fi, &mut f, buf, (probe_records, usize::MAX), opts, path);
-                fi.problem = None; // a probe's errors are reported by the scan, not here
+                fi.summary.problem = None; // a probe's errors are reported by the scan, not here
             }
         }
     }
@@ -271,7 +258,7 @@ fn head_detected(
     (detection, into): (Detection, Lattices),
 ) -> (FileInference, usize) {
     let mut fi = FileInference::observing_into(detection, into);
-    let mut framer = Framer::new(buf, 0, fi.detection.layout, opts.limits, 0);
+    let mut framer = Framer::new(buf, 0, fi.summary.detection.layout, opts.limits, 0);
     let end = observe_run(&mut fi, &mut framer, buf, (head, usize::MAX), opts, path);
     (fi, end)
 }
@@ -306,7 +293,7 @@ fn head_of_maps(
     }
     let (end, observed) = match observe_unframed(fi, buf, 0, (head, usize::MAX), opts, chunks, undo) {
         // Every record observed (to the end of the input or of the head): all maps.
-        Unframed::Done(end) if fi.records > 0 => (end, fi.records as usize),
+        Unframed::Done(end) if fi.summary.records > 0 => (end, fi.summary.records as usize),
         Unframed::Unusual { at, observed } if observed >= DETECT_RECORDS => {
             (observe_framed_from(fi, buf, (at, observed, 0), (head, usize::MAX), opts, path), observed)
         }
@@ -315,7 +302,7 @@ fn head_of_maps(
         _ => return Ok(None),
     };
     let seen = observed.min(DETECT_RECORDS);
-    fi.detection =
+    fi.summary.detection =
         Detection { layout: Layout::Records, evidence: format!("{seen} of the first {seen} records are maps") };
     Ok(Some(end))
 }
@@ -347,17 +334,17 @@ fn infer_split(buf: &[u8], path: &str, opts: &InferOptions, detection: &Detectio
     let last = parts.len() - 1;
     let mut fi = FileInference::empty(detection.clone());
     for (i, (part, end)) in parts.into_iter().enumerate() {
-        if i < last && (part.problem.is_some() || end != cuts[i + 1].max(cuts[i])) {
+        if i < last && (part.summary.problem.is_some() || end != cuts[i + 1].max(cuts[i])) {
             return None;
         }
         fi.root.merge(&part.root);
         fi.values.merge(&part.values);
         fi.time.merge(&part.time);
-        fi.records += part.records;
-        fi.not_maps += part.not_maps;
-        fi.problem = part.problem;
+        fi.summary.records += part.summary.records;
+        fi.summary.not_maps += part.summary.not_maps;
+        fi.summary.problem = part.summary.problem;
     }
-    fi.complete = fi.problem.is_none();
+    fi.summary.complete = fi.summary.problem.is_none();
     Some(fi)
 }
 
@@ -372,7 +359,7 @@ fn observe_run<'a>(
     opts: &InferOptions,
     path: &str,
 ) -> usize {
-    if fi.detection.layout == Layout::Records && framer.entry().is_none() {
+    if fi.summary.detection.layout == Layout::Records && framer.entry().is_none() {
         let from = framer.pos();
         return match observe_unframed(fi, buf, from, (n, stop), opts, (UNFRAMED_CHUNK, WALK_FIRST_BYTES), Undo::Here) {
             Unframed::Done(end) => end,
@@ -459,7 +446,7 @@ fn observe_unframed(
         let rest = stop.min(buf.len()).saturating_sub(pos);
         let here = undo == Undo::Here;
         let walked = here && rest <= walk_first && usual(buf, pos, stop, chunk.min(n - observed), depth, max_bytes);
-        let saved = (here && !walked).then(|| (fi.root.clone(), fi.records));
+        let saved = (here && !walked).then(|| (fi.root.clone(), fi.summary.records));
         let (chunk_at, chunk_observed) = (pos, observed);
         for _ in 0..chunk {
             if observed >= n || pos >= stop || pos >= buf.len() {
@@ -476,11 +463,11 @@ fn observe_unframed(
                 // A walked chunk fits: observing fails exactly where skipping does.
                 debug_assert!(saved.is_some(), "a walked chunk held an unusual record at {pos}");
                 if let Some(saved) = saved {
-                    (fi.root, fi.records) = saved;
+                    (fi.root, fi.summary.records) = saved;
                 }
                 return Unframed::Unusual { at: chunk_at, observed: chunk_observed };
             }
-            fi.records += 1;
+            fi.summary.records += 1;
             observed += 1;
             pos = cur.pos();
         }
@@ -504,20 +491,20 @@ fn observe_framed(
         match framer.next() {
             None => break,
             Some(Err(e)) => {
-                fi.problem = Some(e.into_error(path, buf).to_string());
+                fi.summary.problem = Some(e.into_error(path, buf).to_string());
                 break;
             }
             Some(Ok(rec)) => {
-                fi.records += 1;
+                fi.summary.records += 1;
                 if let Some(t) = rec.time {
                     let _ = fi.time.observe(&mut Cursor::at(buf, t), depth, &opts.lattice);
                 }
                 let mut cur = Cursor::at(buf, rec.body);
                 let is_map = cur.peek().is_some_and(mpq_wire::marker::is_map);
-                let node = match fi.detection.layout {
+                let node = match fi.summary.detection.layout {
                     Layout::Values => &mut fi.values,
                     _ if !is_map => {
-                        fi.not_maps += 1;
+                        fi.summary.not_maps += 1;
                         continue;
                     }
                     _ => &mut fi.root,
@@ -652,7 +639,7 @@ pub struct TableInference {
 /// lattices. A summary is about a ninth of a [`FileInference`]'s size (three empty lattices are
 /// 624 bytes): with 100,000 small files, keeping those empty lattices took a query's peak
 /// from 254 to 336 MiB.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileSummary {
     /// Layout and evidence.
     pub detection: Detection,
@@ -670,22 +657,6 @@ pub struct FileSummary {
     pub key: Option<crate::framing::seqfile::Writable>,
 }
 
-impl FileInference {
-    /// This input's result without its lattices (layout, evidence, counts, flags): what a
-    /// table keeps per input once the lattices are merged.
-    pub fn summary(&self) -> FileSummary {
-        FileSummary {
-            detection: self.detection.clone(),
-            records: self.records,
-            complete: self.complete,
-            not_maps: self.not_maps,
-            problem: self.problem.clone(),
-            tag: self.tag,
-            key: self.key,
-        }
-    }
-}
-
 impl TableInference {
     /// Merges per-input results.
     pub fn merge(files: Vec<(String, Arc<FileInference>)>) -> Self {
@@ -700,7 +671,7 @@ impl TableInference {
     /// [`TableInference::files`] is the caller's to add); [`TableInference::finish`] ends it.
     pub fn add(&mut self, f: &FileInference) {
         self.root.merge(&f.root);
-        let layout = f.detection.layout;
+        let layout = f.summary.detection.layout;
         if layout == Layout::Values {
             self.values.get_or_insert_with(Default::default).merge(&f.values);
         }
@@ -726,7 +697,7 @@ impl TableInference {
             time: self.time.take().unwrap_or_default(),
         };
         let mut fi = infer(into);
-        let layout = fi.detection.layout;
+        let layout = fi.summary.detection.layout;
         self.root = std::mem::take(&mut fi.root);
         let (values, time) = (std::mem::take(&mut fi.values), std::mem::take(&mut fi.time));
         // The values and time lattices exist once an input of their layout was seen.
@@ -738,22 +709,22 @@ impl TableInference {
     /// [`TableInference::add`] of an input, and its entry in [`TableInference::files`].
     pub(crate) fn add_input(&mut self, name: String, f: &FileInference) {
         self.add(f);
-        self.files.push((name, f.summary()));
+        self.files.push((name, f.summary.clone()));
     }
 
     /// An input observed straight into this merge ([`TableInference::observe`]): its flags and
     /// its entry in [`TableInference::files`].
     pub(crate) fn add_observed(&mut self, name: String, f: &FileInference) {
         self.add_flags(f);
-        self.files.push((name, f.summary()));
+        self.files.push((name, f.summary.clone()));
     }
 
     /// Adds an input's flags (tag, metadata, SequenceFile key) to a merge in progress.
     pub(crate) fn add_flags(&mut self, f: &FileInference) {
-        let layout = f.detection.layout;
-        self.tag |= f.tag;
+        let layout = f.summary.detection.layout;
+        self.tag |= f.summary.tag;
         self.metadata |= layout.has_metadata();
-        if let Some(k) = f.key {
+        if let Some(k) = f.summary.key {
             let ty = if k == crate::framing::seqfile::Writable::Text { DataType::Utf8 } else { DataType::Binary };
             self.add_key(ty);
         }
@@ -940,6 +911,27 @@ mod tests {
         }
     }
 
+    /// A kept inference (`.infer` in the columnar cache) is stored with the summary's fields
+    /// beside the lattices, as before the summary was its own type, and reads back whole.
+    #[test]
+    fn the_stored_form_keeps_the_summary_fields_at_its_top() {
+        let opts = crate::options::MsgpackReadOptions::default().infer_options();
+        let bytes = to_vecs(&Spec { records: 40, seed: 2, events: false, mixed: false, wide: false }).0;
+        let fi = infer_slice(&bytes, "f", &opts);
+        let value = serde_json::to_value(&fi).expect("serializes");
+        let mut keys: Vec<&str> = value.as_object().expect("an object").keys().map(|k| k.as_str()).collect();
+        keys.sort_unstable();
+        let stored =
+            ["complete", "detection", "key", "not_maps", "problem", "records", "root", "tag", "time", "values"];
+        assert_eq!(keys, stored);
+        let back: FileInference = serde_json::from_value(value).expect("reads back");
+        assert_eq!(back.summary, fi.summary);
+        let (mut a, mut b) = (String::new(), String::new());
+        render(&back.root, &mut a, 0);
+        render(&fi.root, &mut b, 0);
+        assert_eq!(a, b);
+    }
+
     /// A compacted node (its key indexes freed) concludes the same as before when it is merged
     /// from, merged into, observed into or has a field removed: the indexes are rebuilt.
     #[test]
@@ -1081,7 +1073,10 @@ mod tests {
     fn outcome(fi: &FileInference, end: usize) -> String {
         let mut out = String::new();
         render(&fi.root, &mut out, 0);
-        format!("{out}records {} not maps {} problem {:?} end {end}", fi.records, fi.not_maps, fi.problem)
+        format!(
+            "{out}records {} not maps {} problem {:?} end {end}",
+            fi.summary.records, fi.summary.not_maps, fi.summary.problem
+        )
     }
 
     proptest::proptest! {
@@ -1172,11 +1167,11 @@ mod tests {
                 InferOptions { sample: Sample::All, lattice: LatticeOptions::default(), limits, threads: 1, layout: None };
             let detected = (detect_or(&buf, None, depth), Lattices::default());
             let (expected, end) = head_detected(&buf, "f", &opts, head, detected);
-            let expected = format!("{:?} {}", expected.detection, outcome(&expected, end));
+            let expected = format!("{:?} {}", expected.summary.detection, outcome(&expected, end));
             let mut fi = FileInference::observing_into(assumed_records(), Lattices::default());
             match head_of_maps(&mut fi, &buf, "f", &opts, (head, (chunk, walk_first)), Undo::Here) {
                 Ok(Some(end)) => {
-                    proptest::prop_assert_eq!(format!("{:?} {}", fi.detection, outcome(&fi, end)), expected.clone());
+                    proptest::prop_assert_eq!(format!("{:?} {}", fi.summary.detection, outcome(&fi, end)), expected.clone());
                 }
                 Ok(None) => {
                     let nothing = FileInference::observing_into(assumed_records(), Lattices::default());
@@ -1191,13 +1186,13 @@ mod tests {
             match head_of_maps(&mut fi, &buf, "f", &opts, (head, (chunk, walk_first)), Undo::Caller) {
                 Ok(Some(end)) => {
                     proptest::prop_assert!(usual_head);
-                    proptest::prop_assert_eq!(format!("{:?} {}", fi.detection, outcome(&fi, end)), expected.clone());
+                    proptest::prop_assert_eq!(format!("{:?} {}", fi.summary.detection, outcome(&fi, end)), expected.clone());
                 }
                 Ok(None) => {
                     let nothing = FileInference::observing_into(assumed_records(), Lattices::default());
                     proptest::prop_assert_eq!(outcome(&fi, 0), outcome(&nothing, 0));
                     let starts_with_map = buf.first().is_some_and(|b| mpq_wire::marker::is_map(*b));
-                    proptest::prop_assert!(!starts_with_map || head < DETECT_RECORDS || fi.records == 0 && usual_head);
+                    proptest::prop_assert!(!starts_with_map || head < DETECT_RECORDS || fi.summary.records == 0 && usual_head);
                 }
                 Err(Spoiled) => proptest::prop_assert!(!usual_head),
             }
@@ -1267,7 +1262,7 @@ mod tests {
                 let fi = want.observe(|into| infer_slice_into(buf, &name, &opts, into));
                 want.add_observed(name.clone(), &fi);
                 let got = run.observe(buf, &name, &opts);
-                proptest::prop_assert_eq!(each(&got.summary()), each(&fi.summary()), "input {}", i);
+                proptest::prop_assert_eq!(each(&got.summary), each(&fi.summary), "input {}", i);
                 run.add_observed(name, &got);
             }
             proptest::prop_assert_eq!(text(&run.into_merged()), text(&want));
@@ -1290,7 +1285,7 @@ mod tests {
             }
             let whole = infer_slice(&buf, "f", &one);
             for threads in [2, 3, 7] {
-                let split = infer_split(&buf, "f", &InferOptions { threads, ..one }, &whole.detection);
+                let split = infer_split(&buf, "f", &InferOptions { threads, ..one }, &whole.summary.detection);
                 if damage {
                     assert!(split.is_none(), "damage before the last range: one thread decides");
                     continue;
@@ -1303,8 +1298,8 @@ mod tests {
                 render(&split.time, &mut b, 0);
                 assert_eq!(a, b, "events={events} threads={threads}");
                 assert_eq!(
-                    (whole.records, whole.not_maps, whole.complete),
-                    (split.records, split.not_maps, split.complete)
+                    (whole.summary.records, whole.summary.not_maps, whole.summary.complete),
+                    (split.summary.records, split.summary.not_maps, split.summary.complete)
                 );
             }
         }

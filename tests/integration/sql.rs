@@ -272,6 +272,59 @@ async fn a_large_file_among_small_ones_is_split_and_answers_the_same() {
     assert_eq!(groups.concat().len(), 2, "{groups:?}");
 }
 
+/// Partitions take unopened files from each other (DataFusion's work stealing) unless every
+/// file is small and the columnar cache is off: small files' groups are balanced by size, and
+/// the shared queue of every file costs more than it balances. Answers are the same either way.
+#[tokio::test]
+async fn small_files_alone_are_not_shared_between_partitions() {
+    use datafusion::config::ConfigOptions;
+    use datafusion::datasource::physical_plan::FileScanConfig;
+    use datafusion::datasource::source::{DataSource, DataSourceExec};
+    use datafusion::physical_plan::ExecutionPlan;
+    use datafusion::prelude::SessionConfig;
+    use std::sync::Arc;
+    fn shares(plan: &Arc<dyn ExecutionPlan>) -> Vec<bool> {
+        if let Some(config) =
+            plan.downcast_ref::<DataSourceExec>().and_then(|e| e.data_source().downcast_ref::<FileScanConfig>())
+        {
+            return vec![config.create_sibling_state(&ConfigOptions::default()).is_some()];
+        }
+        plan.children().into_iter().flat_map(shares).collect()
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let write = |name: &str, records: usize, seed: u64| {
+        let spec = mpq::generate::Spec { records, seed, events: false, mixed: false, wide: false };
+        let path = dir.path().join(name);
+        std::fs::write(&path, mpq::generate::to_vecs(&spec).0).expect("write");
+        path.display().to_string()
+    };
+    let smalls: Vec<String> = (0..12).map(|i| write(&format!("s{i:02}.msgpack"), 200, i)).collect();
+    let big = write("big.msgpack", 2_000, 99);
+    assert!(std::fs::metadata(&big).expect("stat").len() >= mpq::input::source::SMALL);
+    let sql = "SELECT count(*), sum(status), count(DISTINCT service), max(ts) FROM t";
+    let answers = |partitions: usize, urls: Vec<String>, opts: MsgpackReadOptions| async move {
+        let config = SessionConfig::new().with_target_partitions(partitions);
+        let ctx = SessionContext::new_with_config(config);
+        ctx.register_msgpack("t", urls, opts).await.expect("register");
+        let plan = ctx.sql(sql).await.expect("plan").create_physical_plan().await.expect("physical");
+        (shares(&plan), run(&ctx, sql).await)
+    };
+    let plain = MsgpackReadOptions::default();
+    let (shared, expected) = answers(1, smalls.clone(), plain.clone()).await;
+    assert_eq!(shared, [false]);
+    let (shared, got) = answers(4, smalls.clone(), plain.clone()).await;
+    assert_eq!((shared, got), (vec![false], expected), "small files alone: no shared queue");
+    let mut mixed = smalls.clone();
+    mixed.push(big);
+    let (_, expected) = answers(1, mixed.clone(), plain.clone()).await;
+    let (shared, got) = answers(4, mixed, plain).await;
+    assert_eq!((shared, got), (vec![true], expected), "a large file among them: shared");
+    let cache = dir.path().join("cache");
+    let cached = MsgpackReadOptions::default().cache(Some(mpq::cache::CacheOptions::new(cache)));
+    let (shared, _) = answers(4, smalls, cached).await;
+    assert_eq!(shared, [true], "with the cache, some files may be hits and others not: shared");
+}
+
 /// A struct column read only through field paths is decoded with just those fields (the scan
 /// says so in the plan), and answers exactly as the whole struct does.
 #[tokio::test]

@@ -278,19 +278,12 @@ async fn a_large_file_among_small_ones_is_split_and_answers_the_same() {
 #[tokio::test]
 async fn small_files_alone_are_not_shared_between_partitions() {
     use datafusion::config::ConfigOptions;
-    use datafusion::datasource::physical_plan::FileScanConfig;
-    use datafusion::datasource::source::{DataSource, DataSourceExec};
-    use datafusion::physical_plan::ExecutionPlan;
+    use datafusion::datasource::source::DataSource;
     use datafusion::prelude::SessionConfig;
-    use std::sync::Arc;
-    fn shares(plan: &Arc<dyn ExecutionPlan>) -> Vec<bool> {
-        if let Some(config) =
-            plan.downcast_ref::<DataSourceExec>().and_then(|e| e.data_source().downcast_ref::<FileScanConfig>())
-        {
-            return vec![config.create_sibling_state(&ConfigOptions::default()).is_some()];
-        }
-        plan.children().into_iter().flat_map(shares).collect()
-    }
+    let shares = |plan: &std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>| -> Vec<bool> {
+        let configs = scan_configs(plan);
+        configs.iter().map(|c| c.create_sibling_state(&ConfigOptions::default()).is_some()).collect()
+    };
     let dir = tempfile::tempdir().expect("tmp");
     let write = |name: &str, records: usize, seed: u64| {
         let spec = mpq::generate::Spec { records, seed, events: false, mixed: false, wide: false };
@@ -515,26 +508,33 @@ async fn columns_and_functions_agree_on_duplicate_keys_at_every_level() {
 
 /// The files a scan reads, per group, from its physical plan.
 fn scanned_files(plan: &std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>) -> Vec<Vec<String>> {
+    let configs = scan_configs(plan);
+    let groups = configs.iter().flat_map(|config| &config.file_groups);
+    groups
+        .map(|g| {
+            g.files()
+                .iter()
+                .map(|f| {
+                    assert!(f.statistics.is_none(), "a file with statistics of its own: {f:?}");
+                    f.object_meta.location.filename().expect("name").to_string()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The file scans of a physical plan, in plan order.
+fn scan_configs(
+    plan: &std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+) -> Vec<datafusion::datasource::physical_plan::FileScanConfig> {
     use datafusion::datasource::physical_plan::FileScanConfig;
     use datafusion::datasource::source::DataSourceExec;
     if let Some(config) =
         plan.downcast_ref::<DataSourceExec>().and_then(|e| e.data_source().downcast_ref::<FileScanConfig>())
     {
-        return config
-            .file_groups
-            .iter()
-            .map(|g| {
-                g.files()
-                    .iter()
-                    .map(|f| {
-                        assert!(f.statistics.is_none(), "a file with statistics of its own: {f:?}");
-                        f.object_meta.location.filename().expect("name").to_string()
-                    })
-                    .collect()
-            })
-            .collect();
+        return vec![config.clone()];
     }
-    plan.children().into_iter().flat_map(scanned_files).collect()
+    plan.children().into_iter().flat_map(scan_configs).collect()
 }
 
 /// A scan lists its files as DataFusion's listing table does — filters on Hive partition
